@@ -1,0 +1,1 @@
+"""Agent Analytics: a local-first analytics warehouse for AI coding assistants."""

@@ -1,0 +1,141 @@
+"""The DuckDB warehouse file: opening it with clear errors, and the bookkeeping tables that
+every ingest shares (`raw.quarantine`, `raw.ingest_cursors`). No Dagster import."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from .ingest.landing import Cursor
+
+RAW = "raw"
+REBUILD_HINT = (
+    "Move it aside (or delete it) and run `make run` again: every raw table is re-ingested from "
+    "landing/ (and the GitHub API), and dbt rebuilds the rest."
+)
+
+
+class WarehouseError(RuntimeError):
+    pass
+
+
+def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    path = Path(path)
+    if read_only and not path.exists():
+        raise WarehouseError(f"The warehouse {path} does not exist yet. Run `make run` to build it.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        message = str(exc)
+        if "lock" in message.lower():
+            raise WarehouseError(
+                f"The warehouse {path} is open for writing in another process ({message.splitlines()[0]}). "
+                "Every writer runs in the Dagster pool 'duckdb_writer' (limit 1); wait for the other run."
+            ) from exc
+        raise WarehouseError(f"The warehouse {path} cannot be opened: {message.splitlines()[0]}. {REBUILD_HINT}") from exc
+    except duckdb.Error as exc:
+        raise WarehouseError(f"The warehouse {path} is not a readable DuckDB file ({exc}). {REBUILD_HINT}") from exc
+
+
+def ensure_bookkeeping(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW}")
+    con.execute(
+        f"""CREATE TABLE IF NOT EXISTS {RAW}.quarantine (
+            source VARCHAR NOT NULL,          -- otlp | claude | codex | copilot | git ...
+            source_file VARCHAR,
+            source_offset BIGINT,
+            signal VARCHAR,                   -- spans | logs | metric_points | NULL (whole line)
+            reason VARCHAR NOT NULL,
+            raw_text VARCHAR,                 -- truncated to a bound
+            quarantine_key VARCHAR NOT NULL,  -- md5 of the above: re-reading the same bytes adds nothing
+            quarantined_at TIMESTAMPTZ NOT NULL
+        )"""
+    )
+    con.execute(
+        f"""CREATE TABLE IF NOT EXISTS {RAW}.ingest_cursors (
+            source VARCHAR NOT NULL,
+            path VARCHAR NOT NULL,
+            inode BIGINT,
+            head_hash VARCHAR,
+            head_len INTEGER,
+            "offset" BIGINT NOT NULL,
+            mode VARCHAR,
+            updated_at TIMESTAMPTZ NOT NULL
+        )"""
+    )
+
+
+def load_cursors(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, Cursor]:
+    rows = con.execute(
+        f'SELECT path, inode, head_hash, head_len, "offset", mode FROM {RAW}.ingest_cursors WHERE source = ?',
+        [source],
+    ).fetchall()
+    return {r[0]: Cursor(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows}
+
+
+def save_cursor(con: duckdb.DuckDBPyConnection, source: str, cursor: Cursor) -> None:
+    con.execute(f"DELETE FROM {RAW}.ingest_cursors WHERE source = ? AND path = ?", [source, cursor.path])
+    con.execute(
+        f"INSERT INTO {RAW}.ingest_cursors VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [source, cursor.path, cursor.inode, cursor.head_hash, cursor.head_len, cursor.offset, cursor.mode, now()],
+    )
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def insert_quarantine(con: duckdb.DuckDBPyConnection, source: str, source_file: str, rows: pl.DataFrame) -> int:
+    """Append quarantine rows (source_offset, signal, reason, raw_text); returns how many were new."""
+    if rows.height == 0:
+        return 0
+    batch = rows.select("source_offset", "signal", "reason", "raw_text").with_columns(
+        pl.lit(source).alias("source"), pl.lit(source_file).alias("source_file"), pl.lit(now()).alias("quarantined_at")
+    )
+    con.register("_quarantine_batch", batch.to_arrow())
+    try:
+        return con.execute(
+            f"""INSERT INTO {RAW}.quarantine BY NAME
+            SELECT * FROM (
+                SELECT b.*, md5(concat_ws('|', source, source_file, CAST(source_offset AS VARCHAR),
+                                          coalesce(signal, ''), reason, coalesce(raw_text, ''))) AS quarantine_key
+                FROM _quarantine_batch b
+            ) n
+            WHERE NOT EXISTS (SELECT 1 FROM {RAW}.quarantine q WHERE q.quarantine_key = n.quarantine_key)
+            QUALIFY row_number() OVER (PARTITION BY quarantine_key) = 1"""
+        ).fetchone()[0]
+    finally:
+        con.unregister("_quarantine_batch")
+
+
+def insert_new(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, key: str = "record_key") -> int:
+    """Insert rows whose key is not in the table yet (first of each key within the batch).
+    Returns the number inserted; the rest were duplicates."""
+    if frame.height == 0:
+        return 0
+    con.register("_insert_batch", frame.to_arrow())
+    try:
+        return con.execute(
+            f"""INSERT INTO {table} BY NAME
+            SELECT * FROM _insert_batch b
+            WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = b.{key})
+            QUALIFY row_number() OVER (PARTITION BY b.{key} ORDER BY b.source_offset) = 1"""
+        ).fetchone()[0]
+    finally:
+        con.unregister("_insert_batch")
+
+
+def create_table_like(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    con.register("_shape", frame.head(0).to_arrow())
+    try:
+        con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM _shape")
+    finally:
+        con.unregister("_shape")
+
+
+def table_count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
