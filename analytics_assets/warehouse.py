@@ -77,24 +77,34 @@ def load_cursors(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, Curso
     return {r[0]: Cursor(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows}
 
 
-def save_cursor(con: duckdb.DuckDBPyConnection, source: str, cursor: Cursor) -> None:
-    con.execute(f"DELETE FROM {RAW}.ingest_cursors WHERE source = ? AND path = ?", [source, cursor.path])
-    con.execute(
-        f"INSERT INTO {RAW}.ingest_cursors VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [source, cursor.path, cursor.inode, cursor.head_hash, cursor.head_len, cursor.offset, cursor.mode, now()],
+def save_cursors(con: duckdb.DuckDBPyConnection, source: str, cursors: list[Cursor]) -> None:
+    """Upsert cursors (one statement each for delete and insert, whatever their number)."""
+    if not cursors:
+        return
+    frame = pl.DataFrame(
+        [(source, c.path, c.inode, c.head_hash, c.head_len, c.offset, c.mode, now()) for c in cursors],
+        schema=["source", "path", "inode", "head_hash", "head_len", "offset", "mode", "updated_at"],
+        orient="row",
     )
+    con.register("_cursors", frame.to_arrow())
+    try:
+        con.execute(f"DELETE FROM {RAW}.ingest_cursors WHERE source = ? AND path IN (SELECT path FROM _cursors)", [source])
+        con.execute(f"INSERT INTO {RAW}.ingest_cursors BY NAME SELECT * FROM _cursors")
+    finally:
+        con.unregister("_cursors")
 
 
 def now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def insert_quarantine(con: duckdb.DuckDBPyConnection, source: str, source_file: str, rows: pl.DataFrame) -> int:
-    """Append quarantine rows (source_offset, signal, reason, raw_text); returns how many were new."""
+def insert_quarantine(con: duckdb.DuckDBPyConnection, source: str, rows: pl.DataFrame) -> int:
+    """Append quarantine rows (source_file, source_offset, signal, reason, raw_text); returns how
+    many were new (the same bad bytes read twice are quarantined once)."""
     if rows.height == 0:
         return 0
-    batch = rows.select("source_offset", "signal", "reason", "raw_text").with_columns(
-        pl.lit(source).alias("source"), pl.lit(source_file).alias("source_file"), pl.lit(now()).alias("quarantined_at")
+    batch = rows.select("source_file", "source_offset", "signal", "reason", "raw_text").with_columns(
+        pl.lit(source).alias("source"), pl.lit(now()).alias("quarantined_at")
     )
     con.register("_quarantine_batch", batch.to_arrow())
     try:

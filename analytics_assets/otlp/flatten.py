@@ -107,7 +107,7 @@ class Decoded:
         return {"spans": self.spans, "logs": self.logs, "metric_points": self.metric_points}
 
 
-QUARANTINE_SCHEMA = {"source_offset": pl.Int64, "signal": pl.String, "reason": pl.String, "raw_text": pl.String}
+QUARANTINE_SCHEMA = {"source_file": pl.String, "source_offset": pl.Int64, "signal": pl.String, "reason": pl.String, "raw_text": pl.String}
 
 
 def _enum(expr: pl.Expr, mapping: dict[str, str]) -> pl.Expr:
@@ -149,78 +149,82 @@ def _truncate(text: str, bound: int) -> str:
     return text if len(text) <= bound else text[:bound] + f"…[{len(text) - bound} more chars]"
 
 
+LINES_SCHEMA = {"source_file": pl.String, "source_offset": pl.Int64, "line": pl.String}
+
+
 def decode_requests(
-    offsets: list[int], lines: list[bytes], raw_bound: int = 4096
+    sources: list[str], offsets: list[int], lines: list[bytes], raw_bound: int = 4096
 ) -> tuple[pl.DataFrame, list[dict]]:
-    """(source_offset, request struct) per decodable line, and quarantine rows for the rest."""
+    """(source_file, source_offset, request struct) per decodable line, and quarantine rows for
+    the rest. Lines from many files are decoded together: polars' per-call overhead is paid once
+    per batch, not once per file."""
     quarantine: list[dict] = []
     texts: list[str] = []
+    kept_sources: list[str] = []
     kept_offsets: list[int] = []
-    for offset, raw in zip(offsets, lines):
+    for source, offset, raw in zip(sources, offsets, lines):
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            quarantine.append(_q(offset, None, f"not UTF-8: {exc.reason} at byte {exc.start}", raw.decode("utf-8", "replace"), raw_bound))
+            quarantine.append(_q(source, offset, f"not UTF-8: {exc.reason} at byte {exc.start}", raw.decode("utf-8", "replace"), raw_bound))
             continue
         if text.strip():
             texts.append(text)
+            kept_sources.append(source)
             kept_offsets.append(offset)
-    frame = pl.DataFrame({"source_offset": kept_offsets, "line": texts}, schema={"source_offset": pl.Int64, "line": pl.String})
+    frame = pl.DataFrame({"source_file": kept_sources, "source_offset": kept_offsets, "line": texts}, schema=LINES_SCHEMA)
     # Nested AnyValues and unknown kinds take the Python path; everything else stays in polars.
     slow = pl.col("line").str.contains('"(?:arrayValue|kvlistValue)"') | (
         pl.col("line").str.count_matches(_UNKNOWN_KIND) != pl.col("line").str.count_matches(_KNOWN_KIND)
     )
     frame = frame.with_columns(slow.alias("slow"))
-    fast = frame.filter(~pl.col("slow"))
-    rewritten_offsets, rewritten = [], []
-    for offset, text in frame.filter(pl.col("slow")).select("source_offset", "line").iter_rows():
+    fast = frame.filter(~pl.col("slow")).drop("slow")
+    rewritten = []
+    for source, offset, text in frame.filter(pl.col("slow")).drop("slow").iter_rows():
         try:
             request = json.loads(text)
         except ValueError as exc:
-            quarantine.append(_q(offset, None, f"invalid JSON: {exc}", text, raw_bound))
+            quarantine.append(_q(source, offset, f"invalid JSON: {exc}", text, raw_bound))
             continue
         if not isinstance(request, dict):
-            quarantine.append(_q(offset, None, f"a request must be a JSON object, got {type(request).__name__}", text, raw_bound))
+            quarantine.append(_q(source, offset, f"a request must be a JSON object, got {type(request).__name__}", text, raw_bound))
             continue
         request, rejected = normalize_request(request)
-        quarantine.extend(_q(offset, None, reason, record, raw_bound) for reason, record in rejected)
-        rewritten_offsets.append(offset)
-        rewritten.append(json.dumps(request, separators=(",", ":")))
-    lines_frame = pl.concat(
-        [fast.select("source_offset", "line"), pl.DataFrame({"source_offset": rewritten_offsets, "line": rewritten}, schema=fast.select("source_offset", "line").schema)]
-    )
+        quarantine.extend(_q(source, offset, reason, record, raw_bound) for reason, record in rejected)
+        rewritten.append((source, offset, json.dumps(request, separators=(",", ":"))))
+    lines_frame = pl.concat([fast, pl.DataFrame(rewritten, schema=LINES_SCHEMA, orient="row")])
     decoded, bad = _decode_with_fallback(lines_frame)
-    for offset, text, reason in bad:
-        quarantine.append(_q(offset, None, reason, text, raw_bound))
+    for source, offset, text, reason in bad:
+        quarantine.append(_q(source, offset, reason, text, raw_bound))
     return decoded, quarantine
 
 
-def _decode_with_fallback(lines: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[int, str, str]]]:
+def _decode_with_fallback(lines: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[str, int, str, str]]]:
     decode = pl.col("line").str.json_decode(REQUEST).alias("request")
     try:
-        return lines.select("source_offset", decode), []
+        return lines.select("source_file", "source_offset", decode), []
     except pl.exceptions.PolarsError:
         pass
     # Rare path: find the offending lines one by one so the good ones still load.
     good, bad = [], []
-    for offset, text in lines.iter_rows():
-        one = pl.DataFrame({"source_offset": [offset], "line": [text]}, schema=lines.schema)
+    for source, offset, text in lines.iter_rows():
+        one = pl.DataFrame({"source_file": [source], "source_offset": [offset], "line": [text]}, schema=lines.schema)
         try:
-            good.append(one.select("source_offset", decode))
+            good.append(one.select("source_file", "source_offset", decode))
         except pl.exceptions.PolarsError as exc:
             try:
                 json.loads(text)
                 reason = "not an OTLP request: " + str(exc).splitlines()[0]
             except ValueError as json_exc:
                 reason = f"invalid JSON: {json_exc}"
-            bad.append((offset, text, reason))
+            bad.append((source, offset, text, reason))
     if not good:
-        return lines.head(0).select("source_offset", decode), bad
+        return lines.head(0).select("source_file", "source_offset", decode), bad
     return pl.concat(good), bad
 
 
-def _q(offset: int, signal: str | None, reason: str, raw: str, bound: int) -> dict:
-    return {"source_offset": offset, "signal": signal, "reason": reason, "raw_text": _truncate(raw, bound)}
+def _q(source: str, offset: int, reason: str, raw: str, bound: int) -> dict:
+    return {"source_file": source, "source_offset": offset, "signal": None, "reason": reason, "raw_text": _truncate(raw, bound)}
 
 
 # -- flattening -------------------------------------------------------------------------------
@@ -230,7 +234,7 @@ def _records(requests: pl.DataFrame, signal: str) -> pl.DataFrame:
     """One row per record with resource and scope columns beside it."""
     resource_key, scope_key, records_key = SIGNALS[signal]
     resources = (
-        requests.select("source_offset", pl.col("request").struct.field(resource_key).alias("r"))
+        requests.select("source_file", "source_offset", pl.col("request").struct.field(resource_key).alias("r"))
         .explode("r")
         .drop_nulls("r")
         .with_row_index("_resource_id")
@@ -243,7 +247,7 @@ def _records(requests: pl.DataFrame, signal: str) -> pl.DataFrame:
         "resource_attributes",
     ).drop("attr_errors", "_fingerprint")
     scopes = (
-        resources.select("source_offset", "_resource_id", pl.col("r").struct.field(scope_key).alias("s"))
+        resources.select("source_file", "source_offset", "_resource_id", pl.col("r").struct.field(scope_key).alias("s"))
         .explode("s")
         .drop_nulls("s")
         .with_row_index("_scope_id")
@@ -254,6 +258,7 @@ def _records(requests: pl.DataFrame, signal: str) -> pl.DataFrame:
     ).drop("attr_errors", "_fingerprint")
     records = (
         scopes.select(
+            "source_file",
             "source_offset",
             "_resource_id",
             "_scope_id",
@@ -338,6 +343,7 @@ def flatten_spans(requests: pl.DataFrame) -> pl.DataFrame:
         pl.col("zen_tools"),
         "attributes",
         start.dt.date().alias("event_date"),
+        "source_file",
         "source_offset",
         pl.concat_str(
             [pl.col("attr_errors"), pl.col("tool_errors")], separator="; ", ignore_nulls=True
@@ -378,6 +384,7 @@ def flatten_logs(requests: pl.DataFrame) -> pl.DataFrame:
         *[pl.col(a.column) for a in LOG_ATTRS],
         "attributes",
         time.dt.date().alias("event_date"),
+        "source_file",
         "source_offset",
         "attr_errors",
         _key_src(
@@ -471,6 +478,7 @@ def flatten_metric_points(requests: pl.DataFrame) -> pl.DataFrame:
         *[pl.col(a.column) for a in METRIC_ATTRS],
         "attributes",
         time.dt.date().alias("event_date"),
+        "source_file",
         "source_offset",
         "attr_errors",
         _key_src(
@@ -481,8 +489,8 @@ def flatten_metric_points(requests: pl.DataFrame) -> pl.DataFrame:
     return out
 
 
-def decode_lines(offsets: list[int], lines: list[bytes], raw_bound: int = 4096) -> Decoded:
-    requests, quarantine = decode_requests(offsets, lines, raw_bound)
+def decode_lines(sources: list[str], offsets: list[int], lines: list[bytes], raw_bound: int = 4096) -> Decoded:
+    requests, quarantine = decode_requests(sources, offsets, lines, raw_bound)
     return Decoded(
         spans=flatten_spans(requests),
         logs=flatten_logs(requests),

@@ -20,7 +20,7 @@ import polars as pl
 from .. import warehouse
 from ..ingest.landing import Chunk, Cursor, cursor_after, landing_files, plan_file, read_document, read_lines, readable
 from ..privacy import hash_identities, redact
-from .flatten import IDENTITY_COLUMNS, QUARANTINE_SCHEMA, Decoded, decode_lines
+from .flatten import IDENTITY_COLUMNS, QUARANTINE_SCHEMA, decode_lines
 from .schemas import split_valid
 
 SOURCE = "otlp"
@@ -50,7 +50,7 @@ class IngestStats:
 
 
 def empty_frames() -> dict[str, pl.DataFrame]:
-    return {signal: _prepare(signal, frame, "") for signal, frame in decode_lines([], []).frames().items()}
+    return {signal: _prepare(frame) for signal, frame in decode_lines([], [], []).frames().items()}
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -59,49 +59,56 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
         warehouse.create_table_like(con, TABLES[signal], frame.rename({"record_key_src": "record_key"}))
 
 
-def _prepare(signal: str, frame: pl.DataFrame, source_file: str) -> pl.DataFrame:
+def _prepare(frame: pl.DataFrame) -> pl.DataFrame:
     """Columns as stored: bookkeeping added, the internal ones dropped."""
-    return frame.drop("attr_errors", "reason", strict=False).with_columns(
-        pl.lit(source_file).alias("source_file"),
-        pl.lit(warehouse.now()).alias("ingested_at"),
-    )
+    return frame.drop("attr_errors", "reason", strict=False).with_columns(pl.lit(warehouse.now()).alias("ingested_at"))
 
 
 def _record_quarantine(bad: pl.DataFrame, signal: str) -> pl.DataFrame:
+    if bad.height == 0:
+        return pl.DataFrame(schema=QUARANTINE_SCHEMA)
     shown = bad.drop("record_key_src", "reason", "attr_errors", strict=False)
     raw = pl.struct(shown.columns).struct.json_encode().str.head(RAW_TEXT_BOUND)
-    return bad.select(
-        pl.col("source_offset"), pl.lit(signal).alias("signal"), pl.col("reason"), raw.alias("raw_text")
-    ) if bad.height else pl.DataFrame(schema=QUARANTINE_SCHEMA)
+    return bad.select("source_file", "source_offset", pl.lit(signal).alias("signal"), "reason", raw.alias("raw_text"))
 
 
-def _oversize_quarantine(chunk: Chunk, max_line_bytes: int) -> pl.DataFrame:
-    return pl.DataFrame(
-        [
+@dataclass
+class _Batch:
+    """Complete lines from one or more files, written in one transaction with their cursors."""
+
+    sources: list = field(default_factory=list)
+    offsets: list = field(default_factory=list)
+    lines: list = field(default_factory=list)
+    oversize: list = field(default_factory=list)
+    cursors: dict = field(default_factory=dict)
+    size: int = 0
+
+    def add(self, path: Path, chunk: Chunk, cursor: Cursor, max_line_bytes: int) -> None:
+        name = str(path)
+        self.sources.extend([name] * len(chunk.lines))
+        self.offsets.extend(chunk.offsets)
+        self.lines.extend(chunk.lines)
+        self.size += sum(len(line) + 1 for line in chunk.lines)
+        self.oversize.extend(
             {
+                "source_file": name,
                 "source_offset": offset,
                 "signal": None,
                 "reason": f"line of {length} bytes exceeds the {max_line_bytes}-byte limit",
                 "raw_text": head[:RAW_TEXT_BOUND].decode("utf-8", "replace") + "…",
             }
             for offset, length, head in chunk.oversize
-        ],
-        schema=QUARANTINE_SCHEMA,
-    )
+        )
+        self.cursors[name] = cursor
 
 
-def _write_chunk(
-    con: duckdb.DuckDBPyConnection,
-    path: Path,
-    decoded: Decoded,
-    extra_quarantine: pl.DataFrame,
-    cursor: Cursor,
-    salt: bytes,
-    keep_names: bool,
-    stats: IngestStats,
-) -> None:
-    quarantine = [decoded.quarantine, extra_quarantine]
-    stats.quarantined["line"] += decoded.quarantine.height + extra_quarantine.height
+def _write_batch(con: duckdb.DuckDBPyConnection, batch: _Batch, salt: bytes, keep_names: bool, stats: IngestStats) -> None:
+    decoded = decode_lines(batch.sources, batch.offsets, batch.lines, RAW_TEXT_BOUND)
+    stats.lines += len(batch.lines) + len(batch.oversize)
+    stats.bytes_read += batch.size
+    oversize = pl.DataFrame(batch.oversize, schema=QUARANTINE_SCHEMA)
+    quarantine = [decoded.quarantine, oversize]
+    stats.quarantined["line"] += decoded.quarantine.height + oversize.height
     to_insert: dict[str, pl.DataFrame] = {}
     for signal, frame in decoded.frames().items():
         stats.records[signal] += frame.height
@@ -113,7 +120,7 @@ def _write_chunk(
         if not keep_names:
             good = hash_identities(good, IDENTITY_COLUMNS, salt)
         good = good.with_columns(*(redact(pl.col(c)) for c in REDACTED_COLUMNS[signal]))
-        good = _prepare(signal, good, str(path))
+        good = _prepare(good)
         stats.event_dates.update(d for d in good.get_column("event_date").unique().to_list() if d is not None)
         to_insert[signal] = good
     con.execute("BEGIN TRANSACTION")
@@ -122,8 +129,8 @@ def _write_chunk(
             inserted = _insert(con, signal, good.rename({"record_key_src": "record_key"}))
             stats.loaded[signal] += inserted
             stats.duplicates[signal] += good.height - inserted
-        warehouse.insert_quarantine(con, SOURCE, str(path), pl.concat(quarantine, how="vertical_relaxed"))
-        warehouse.save_cursor(con, SOURCE, cursor)
+        warehouse.insert_quarantine(con, SOURCE, pl.concat(quarantine, how="vertical_relaxed"))
+        warehouse.save_cursors(con, SOURCE, list(batch.cursors.values()))
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -147,12 +154,14 @@ def ingest_otlp(
     otlp_dir: Path,
     salt: bytes,
     keep_names: bool = False,
-    chunk_bytes: int = 64 << 20,
+    batch_bytes: int = 64 << 20,
     max_line_bytes: int = 32 << 20,
 ) -> IngestStats:
+    """Read every landing file's new complete lines; write them in batches of ~batch_bytes."""
     ensure_tables(con)
     stats = IngestStats()
     cursors = warehouse.load_cursors(con, SOURCE)
+    batch = _Batch()
     for path in landing_files(otlp_dir):
         stats.files_seen += 1
         problem = readable(path)
@@ -167,15 +176,14 @@ def ingest_otlp(
             stats.notes.append(f"{path}: {plan.reason}; re-read from byte 0 (already loaded records are skipped by key)")
             log.warning("landing file %s was %s; re-reading it from the start", path, plan.reason)
         stats.files_read += 1
-        chunks = [read_document(plan, max_line_bytes)] if plan.mode == "document" else read_lines(plan, chunk_bytes, max_line_bytes)
+        chunks = [read_document(plan, max_line_bytes)] if plan.mode == "document" else read_lines(plan, batch_bytes, max_line_bytes)
         for chunk in chunks:
-            stats.lines += len(chunk.lines) + len(chunk.oversize)
-            stats.bytes_read += sum(len(line) + 1 for line in chunk.lines)
-            decoded = decode_lines(chunk.offsets, chunk.lines, RAW_TEXT_BOUND)
-            _write_chunk(
-                con, path, decoded, _oversize_quarantine(chunk, max_line_bytes), cursor_after(plan, chunk.end_offset),
-                salt, keep_names, stats,
-            )
+            batch.add(path, chunk, cursor_after(plan, chunk.end_offset), max_line_bytes)
+            if batch.size >= batch_bytes:
+                _write_batch(con, batch, salt, keep_names, stats)
+                batch = _Batch()
+    if batch.cursors:
+        _write_batch(con, batch, salt, keep_names, stats)
     return stats
 
 

@@ -1,0 +1,65 @@
+"""Deterministic demo data for every source the design names (see `python -m analytics_assets.demo -h`).
+
+`generate()` writes into a landing folder and returns a manifest of what it wrote (counts and
+sums per source); the manifest is saved as `demo_manifest.json` so tests and `make run` can
+check the warehouse against what the generator wrote.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+
+from .github_files import ORG, write_copilot, write_git_repos
+from .otlp_files import write_claude_code_otel, write_zen_spans
+from .transcripts import write_claude_transcripts, write_codex_sessions
+from .world import MACHINES, REPOS, days, developers
+
+MANIFEST = "demo_manifest.json"
+SOURCES = ("zen", "claude_code_otel", "claude_transcripts", "codex", "copilot", "git")
+
+
+def _clear(landing: Path) -> None:
+    """Remove what an earlier demo run wrote (only its own files), so a run replaces, never appends."""
+    for pattern in ("zen-traces-*.jsonl", "claude-code-logs-*.jsonl", "claude-code-metrics-*.jsonl"):
+        for path in (landing / "otlp").glob(pattern):
+            path.unlink()
+    for folder in ("claude", "codex"):
+        for machine in (landing / folder).glob("*"):
+            if machine.is_dir() and machine.name.endswith(tuple(f"-{m}" for m in MACHINES)):
+                shutil.rmtree(machine)
+    for folder in (landing / "copilot" / "reports" / ORG, landing / "copilot" / "seats" / ORG, *(landing / "git" / r for r in REPOS)):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def generate(
+    landing: Path,
+    days_count: int = 90,
+    developer_count: int = 12,
+    seed: int = 7,
+    scale: float = 1.0,
+    end: dt.date | None = None,
+    sources: tuple[str, ...] = SOURCES,
+) -> dict:
+    landing = Path(landing)
+    end = end or dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)
+    _clear(landing)
+    devs = developers(developer_count, seed)
+    span = days(end, days_count)
+    writers = {
+        "zen": lambda: write_zen_spans(landing / "otlp", devs, span, seed, scale),
+        "claude_code_otel": lambda: write_claude_code_otel(landing / "otlp", devs, span, seed, scale),
+        "claude_transcripts": lambda: write_claude_transcripts(landing / "claude", devs, span, seed, scale),
+        "codex": lambda: write_codex_sessions(landing / "codex", devs, span, seed, scale),
+        "copilot": lambda: write_copilot(landing / "copilot", devs, span, seed, scale),
+        "git": lambda: write_git_repos(landing / "git", devs, span, seed, scale),
+    }
+    manifest = {
+        "arguments": {"days": days_count, "developers": developer_count, "seed": seed, "scale": scale,
+                      "start": span[0].isoformat(), "end": end.isoformat()},
+        "sources": {name: writers[name]() for name in sources},
+    }
+    (landing / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
+    return manifest
