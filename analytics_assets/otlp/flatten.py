@@ -92,7 +92,6 @@ SPAN_KINDS = {"0": "unspecified", "1": "internal", "2": "server", "3": "client",
 STATUS_CODES = {"0": "unset", "1": "ok", "2": "error"}
 TEMPORALITIES = {"0": "unspecified", "1": "delta", "2": "cumulative"}
 
-UTC_NS = pl.Datetime("ns", "UTC")
 
 
 @dataclass
@@ -116,8 +115,10 @@ def _enum(expr: pl.Expr, mapping: dict[str, str]) -> pl.Expr:
 
 
 def _time(expr: pl.Expr) -> pl.Expr:
+    # Microseconds, as DuckDB's TIMESTAMPTZ stores them: in-flight frames and stored rows then
+    # share one dtype, and one pandera contract serves both.
     ns = expr.cast(pl.Int64, strict=False)
-    return pl.when(ns > 0).then(ns).cast(pl.Datetime("ns")).dt.replace_time_zone("UTC")
+    return pl.when(ns > 0).then(ns).cast(pl.Datetime("ns")).dt.cast_time_unit("us").dt.replace_time_zone("UTC")
 
 
 def _hex_id(expr: pl.Expr) -> pl.Expr:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pandera.engines.polars_engine import DateTime
 
+from typing import Optional
+
 import pandera.polars as pa
 import polars as pl
 
@@ -22,7 +24,7 @@ class OtlpSpans(pa.DataFrameModel):
     trace_id: str = pa.Field(nullable=False, str_matches=HEX32)
     span_id: str = pa.Field(nullable=False, str_matches=HEX16)
     parent_span_id: str = pa.Field(nullable=True, str_matches=HEX16)
-    start_time: DateTime = pa.Field(nullable=False, dtype_kwargs={"time_unit": "ns", "time_zone": "UTC"})
+    start_time: DateTime = pa.Field(nullable=False, dtype_kwargs={"time_unit": "us", "time_zone": "UTC"})
     duration_ms: float = pa.Field(nullable=True, ge=0)
     status_code: str = pa.Field(nullable=True, isin=["unset", "ok", "error"])
     zen_tokens_input: int = pa.Field(**COUNT)
@@ -37,7 +39,8 @@ class OtlpSpans(pa.DataFrameModel):
     zen_cost_usd_cache_creation: float = pa.Field(**COUNT)
     zen_cost_usd_total: float = pa.Field(**COUNT)
     zen_duration_ms: float = pa.Field(**COUNT)
-    attr_errors: str = pa.Field(nullable=True)
+    # Present while ingesting (set by flattening), absent from the stored table.
+    attr_errors: Optional[str] = pa.Field(nullable=True)
 
     @pa.check("attr_errors", name="attribute_values_fit_their_types")
     @classmethod
@@ -50,7 +53,7 @@ class OtlpSpans(pa.DataFrameModel):
 
 
 class OtlpLogs(pa.DataFrameModel):
-    time: DateTime = pa.Field(nullable=False, dtype_kwargs={"time_unit": "ns", "time_zone": "UTC"})
+    time: DateTime = pa.Field(nullable=False, dtype_kwargs={"time_unit": "us", "time_zone": "UTC"})
     trace_id: str = pa.Field(nullable=True, str_matches=HEX32)
     span_id: str = pa.Field(nullable=True, str_matches=HEX16)
     cost_usd: float = pa.Field(**COUNT)
@@ -59,7 +62,8 @@ class OtlpLogs(pa.DataFrameModel):
     output_tokens: int = pa.Field(**COUNT)
     cache_read_tokens: int = pa.Field(**COUNT)
     cache_creation_tokens: int = pa.Field(**COUNT)
-    attr_errors: str = pa.Field(nullable=True)
+    # Present while ingesting (set by flattening), absent from the stored table.
+    attr_errors: Optional[str] = pa.Field(nullable=True)
 
     @pa.check("attr_errors", name="attribute_values_fit_their_types")
     @classmethod
@@ -74,10 +78,11 @@ class OtlpLogs(pa.DataFrameModel):
 class OtlpMetricPoints(pa.DataFrameModel):
     metric_name: str = pa.Field(nullable=False, str_length={"min_value": 1})
     metric_type: str = pa.Field(isin=["sum", "gauge", "histogram", "exponential_histogram", "summary"])
-    time: DateTime = pa.Field(nullable=False, dtype_kwargs={"time_unit": "ns", "time_zone": "UTC"})
+    time: DateTime = pa.Field(nullable=False, dtype_kwargs={"time_unit": "us", "time_zone": "UTC"})
     temporality: str = pa.Field(nullable=True, isin=["delta", "cumulative", "unspecified"])
     count: int = pa.Field(**COUNT)
-    attr_errors: str = pa.Field(nullable=True)
+    # Present while ingesting (set by flattening), absent from the stored table.
+    attr_errors: Optional[str] = pa.Field(nullable=True)
 
     @pa.check("attr_errors", name="attribute_values_fit_their_types")
     @classmethod

@@ -1,0 +1,39 @@
+"""Dagster resources: the warehouse (DuckDB) and dbt. Paths come from the environment
+(config.py), secrets never appear here: they are read where used, at run time."""
+
+
+import contextlib
+import os
+from typing import Iterator
+
+import dagster as dg
+import duckdb
+
+from . import warehouse
+from .config import settings
+
+WRITER_POOL = "duckdb_writer"  # every asset that writes DuckDB; limit 1 in dagster.yaml
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The DuckDB warehouse file. `database` defaults to ANALYTICS_DUCKDB_PATH."""
+
+    database: str = ""
+
+    @property
+    def path(self):
+        from pathlib import Path
+
+        return Path(self.database) if self.database else settings().duckdb_path
+
+    @contextlib.contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        con = warehouse.connect(self.path, read_only=read_only)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def export_env(self) -> None:
+        """dbt reads the same file through its profile's env_var; make it absolute for the subprocess."""
+        os.environ["ANALYTICS_DUCKDB_PATH"] = str(self.path.resolve())
