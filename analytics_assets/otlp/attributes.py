@@ -40,6 +40,7 @@ def long_attributes(frame: pl.DataFrame, id_col: str, attr_col: str) -> pl.DataF
         .unnest(attr_col)
         .unnest("value")
     )
+    long = long.filter(~pl.col("key").is_in(list(NEVER_STORED)))  # dropped before anything reads them
     for name in _VALUE_FIELDS:  # a struct missing a field after a schema change stays usable
         if name not in long.columns:
             long = long.with_columns(pl.lit(None, pl.String).alias(name))
@@ -122,7 +123,7 @@ def typed_attributes(
     wide = wide.with_columns(pl.when(pl.col("attr_errors") != "").then(pl.col("attr_errors")).alias("attr_errors"))
 
     rest = (
-        long.filter(~pl.col("key").is_in(list(by_key) + list(NEVER_STORED)))
+        long.filter(~pl.col("key").is_in(list(by_key)))
         .group_by(id_col)
         .agg((_json_string(pl.col("key")) + pl.lit(":") + pl.col("json")).str.join(",").alias(extra_col))
         .with_columns((pl.lit("{") + pl.col(extra_col) + pl.lit("}")).alias(extra_col))

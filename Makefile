@@ -1,0 +1,49 @@
+# Agent Analytics. `make run` sets up a fresh machine and materializes the whole graph;
+# `make test` runs the suite; `make ui` opens the same instance in the Dagster UI.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
+
+DEMO_ARGS ?= --days 90 --developers 12 --seed 7 --scale 1
+
+.PHONY: install run demo test ui bench-otlp dagster-home summary clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
+	$(BIN)/python -m pip install -q -e '.[dev]' 2>&1 | grep -v '^WARNING: Location' || true
+	$(BIN)/python -c "import dagster, dagster_dbt, dbt.version, polars, pandera, duckdb, github3"
+	# The dbt manifest is prepared here, at install time, not on every import.
+	$(BIN)/dbt parse --quiet --project-dir dbt --profiles-dir dbt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+dagster-home:
+	mkdir -p $(DAGSTER_HOME)
+	cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+
+demo: install
+	$(BIN)/python -m analytics_assets.demo $(DEMO_ARGS)
+
+run: install dagster-home
+	test -f landing/demo_manifest.json || $(BIN)/python -m analytics_assets.demo $(DEMO_ARGS)
+	$(BIN)/dagster asset materialize -m analytics_assets.definitions --select '*'
+	$(BIN)/analytics-assets summary
+
+summary: install
+	$(BIN)/analytics-assets summary
+
+test: install
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+ui: install dagster-home
+	$(BIN)/dagster dev -w workspace.yaml
+
+bench-otlp: install
+	$(BIN)/python tests/bench/bench_otlp.py
+
+clean:
+	rm -rf data landing output .dagster_home dbt/target dbt/logs

@@ -1,0 +1,58 @@
+"""`analytics-assets` console script. `summary` prints what the warehouse holds (used by `make run`)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from . import warehouse
+from .config import settings
+
+SCHEMAS = ("raw", "staging", "intermediate", "marts")
+
+
+def summary() -> int:
+    s = settings()
+    if not s.duckdb_path.exists():
+        print(f"No warehouse at {s.duckdb_path}: run `make run` first.", file=sys.stderr)
+        return 1
+    con = warehouse.connect(s.duckdb_path, read_only=True)
+    try:
+        tables = con.execute(
+            "SELECT table_schema, table_name, table_type FROM information_schema.tables "
+            "WHERE table_schema IN ? ORDER BY table_schema, table_name",
+            [list(SCHEMAS)],
+        ).fetchall()
+        print(f"Warehouse   {s.duckdb_path}")
+        print(f"Landing     {s.landing_dir}")
+        print(f"Outputs     {s.output_dir}")
+        print(f"Dagster     {os.environ.get('DAGSTER_HOME', '(DAGSTER_HOME not set)')}  (`make ui` to browse runs and lineage)")
+        print()
+        print(f"{'table':<45} {'kind':<6} {'rows':>12}")
+        for schema, name, kind in tables:
+            rows = con.execute(f'SELECT count(*) FROM "{schema}"."{name}"').fetchone()[0]
+            print(f"{schema + '.' + name:<45} {'view' if kind == 'VIEW' else 'table':<6} {rows:>12,}")
+        if ("raw", "quarantine", "BASE TABLE") in tables:
+            reasons = con.execute(
+                "SELECT source, count(*) FROM raw.quarantine GROUP BY source ORDER BY source"
+            ).fetchall()
+            print()
+            print("quarantined: " + (", ".join(f"{src}={n}" for src, n in reasons) or "nothing"))
+    finally:
+        con.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="analytics-assets")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("summary", help="tables, row counts and paths of the warehouse")
+    args = parser.parse_args(argv)
+    if args.command == "summary":
+        return summary()
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""Shared fixtures: an isolated project environment (warehouse, landing, DAGSTER_HOME in tmp),
+generated demo data, and the public OTLP samples in ../shared (skipped cleanly when absent)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from analytics_assets.config import PROJECT_ROOT
+from analytics_assets.demo import generate
+
+SHARED_FIXTURES = PROJECT_ROOT.parent / "shared" / "fixtures"
+DEMO_END = dt.date(2026, 11, 20)
+
+
+@pytest.fixture
+def shared_fixtures() -> Path:
+    if not SHARED_FIXTURES.exists():
+        pytest.skip("../shared/fixtures is not present (a user's clone has no ../shared)")
+    return SHARED_FIXTURES
+
+
+@pytest.fixture
+def project_env(tmp_path, monkeypatch):
+    """ANALYTICS_* pointing into tmp_path; returns the paths."""
+    paths = {
+        "duckdb": tmp_path / "data" / "warehouse.duckdb",
+        "landing": tmp_path / "landing",
+        "output": tmp_path / "output",
+        "dagster_home": tmp_path / "dagster_home",
+    }
+    paths["landing"].mkdir(parents=True)
+    (paths["landing"] / "otlp").mkdir()
+    paths["dagster_home"].mkdir()
+    shutil.copy(PROJECT_ROOT / "dagster.yaml", paths["dagster_home"] / "dagster.yaml")
+    monkeypatch.setenv("ANALYTICS_DUCKDB_PATH", str(paths["duckdb"]))
+    monkeypatch.setenv("ANALYTICS_LANDING_DIR", str(paths["landing"]))
+    monkeypatch.setenv("ANALYTICS_OUTPUT_DIR", str(paths["output"]))
+    monkeypatch.setenv("ANALYTICS_HASH_SALT", "test-salt")
+    monkeypatch.setenv("DAGSTER_HOME", str(paths["dagster_home"]))
+    return paths
+
+
+@pytest.fixture(scope="session")
+def demo_landing(tmp_path_factory) -> tuple[Path, dict]:
+    """A small but complete demo landing folder (every source), generated once per session."""
+    landing = tmp_path_factory.mktemp("demo") / "landing"
+    manifest = generate(landing, days_count=21, developer_count=5, seed=11, scale=1.0, end=DEMO_END)
+    return landing, manifest
+
+
+def otlp_line(resource_key: str, scope_key: str, records_key: str, records: list[dict], resource_attrs=None) -> bytes:
+    request = {resource_key: [{"resource": {"attributes": resource_attrs or []},
+                               scope_key: [{"scope": {"name": "test"}, records_key: records}]}]}
+    return json.dumps(request, separators=(",", ":")).encode()
+
+
+def span(trace_id: str, span_id: str, attrs: list[dict] | None = None, start: int | str = "1763600000000000000") -> dict:
+    record = {"spanId": span_id, "name": "s", "startTimeUnixNano": start, "endTimeUnixNano": str(int(start) + 1_000_000)}
+    if trace_id is not None:
+        record["traceId"] = trace_id
+    record["attributes"] = attrs or []
+    return record
+
+
+def spans_line(*spans: dict) -> bytes:
+    return otlp_line("resourceSpans", "scopeSpans", "spans", list(spans))
+
+
+def int_attr(key: str, value) -> dict:
+    return {"key": key, "value": {"intValue": value}}

@@ -1,0 +1,109 @@
+"""The whole graph, for real: generated landing files -> Dagster run (ingest + dbt build) -> the
+Zen marts in DuckDB, checked against what the generator says it wrote."""
+
+from __future__ import annotations
+
+import shutil
+
+import dagster as dg
+import duckdb
+import pytest
+
+from analytics_assets.definitions import defs
+from analytics_assets.otlp.assets import otlp_landing_sensor
+
+from .conftest import spans_line, span
+
+
+def run_graph(instance) -> dg.ExecuteInProcessResult:
+    assets = [a for a in defs.assets]
+    return dg.materialize(assets, instance=instance, resources=defs.resources, raise_on_error=False)
+
+
+@pytest.fixture
+def landed(project_env, demo_landing):
+    landing, manifest = demo_landing
+    shutil.copytree(landing / "otlp", project_env["landing"] / "otlp", dirs_exist_ok=True)
+    return project_env, manifest
+
+
+def test_whole_graph_matches_the_generator(landed):
+    env, manifest = landed
+    zen = manifest["sources"]["zen"]
+    with dg.instance_for_test(temp_dir=str(env["dagster_home"])) as instance:
+        result = run_graph(instance)
+        assert result.success, [e.message for e in result.all_events if e.is_failure]
+        checks = result.get_asset_check_evaluations()
+        assert checks and all(c.passed for c in checks if c.check_name == "pandera_contract")
+        failed_dbt_tests = [c.check_name for c in checks if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR]
+        assert failed_dbt_tests == []
+        meta = {m.asset_key.to_user_string(): m.metadata for m in result.asset_materializations_for_node("ingest_otlp")}
+        assert meta["raw/otlp_spans"]["rows_loaded"].value == zen["spans"]
+        assert meta["raw/otlp_spans"]["rows_quarantined"].value == 0
+
+    con = duckdb.connect(str(env["duckdb"]), read_only=True)
+    try:
+        count, tokens = con.execute("SELECT count(*), sum(tokens_total) FROM marts.fact_instance_usage").fetchone()
+        assert count == zen["spans"] and tokens == zen["tokens_total"]
+        daily = dict(con.execute("SELECT CAST(event_date AS VARCHAR), sum(cost_usd_total) FROM marts.fact_cost_daily GROUP BY 1").fetchall())
+        assert daily.keys() == zen["cost_usd_total_by_day"].keys()
+        for day, expected in zen["cost_usd_total_by_day"].items():
+            assert daily[day] == pytest.approx(expected, rel=1e-9)
+        tools = dict(con.execute("SELECT tool_name, sum(invocations) FROM marts.fact_tool_usage GROUP BY 1").fetchall())
+        assert tools == zen["tool_invocations"]
+        assert dict(con.execute("SELECT tool_name, invocations FROM marts.dim_tool").fetchall()) == zen["tool_invocations"]
+        claude = manifest["sources"]["claude_code_otel"]
+        requests, cost = con.execute("SELECT count(*), sum(reported_cost_usd) FROM staging.stg_claude_code_api_requests").fetchone()
+        assert requests == claude["api_requests"] and cost == pytest.approx(claude["api_request_cost_usd"], rel=1e-9)
+        assert con.execute("SELECT count(*) FROM staging.stg_claude_code_tool_results").fetchone()[0] == claude["tool_results"]
+        assert con.execute("SELECT count(*) FROM raw.otlp_metric_points").fetchone()[0] == claude["points"]
+    finally:
+        con.close()
+
+
+def test_a_format_break_fails_the_blocking_check_and_spares_the_marts(project_env):
+    otlp = project_env["landing"] / "otlp"
+    good = spans_line(span("0123456789abcdef0123456789abcdef", "0000000000000001"))
+    (otlp / "broken.jsonl").write_bytes(good + b"\n" + b"{not json\n" * 5)
+    with dg.instance_for_test(temp_dir=str(project_env["dagster_home"])) as instance:
+        result = run_graph(instance)
+        assert not result.success
+        checks = {c.asset_key.to_user_string(): c for c in result.get_asset_check_evaluations() if c.check_name == "pandera_contract"}
+        assert not checks["raw/otlp_spans"].passed
+        assert checks["raw/otlp_spans"].metadata["quarantined_share"].value == pytest.approx(5 / 6, rel=1e-3)
+        materialized = {e.asset_key.path[0] for e in result.get_asset_materialization_events()}
+        assert "raw" in materialized and "marts" not in materialized and "staging" not in materialized
+    con = duckdb.connect(str(project_env["duckdb"]), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM raw.otlp_spans").fetchone()[0] == 1  # good rows still loaded
+        assert con.execute("SELECT count(*) FROM raw.quarantine").fetchone()[0] == 5
+        marts = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'marts'").fetchone()[0]
+        assert marts == 0
+    finally:
+        con.close()
+
+
+def test_empty_landing_materializes_empty_with_a_message(project_env):
+    with dg.instance_for_test(temp_dir=str(project_env["dagster_home"])) as instance:
+        result = run_graph(instance)
+        assert result.success
+        meta = {m.asset_key.to_user_string(): m.metadata for m in result.asset_materializations_for_node("ingest_otlp")}
+        assert "nothing to ingest" in meta["raw/otlp_spans"]["status"].value
+        assert meta["raw/otlp_spans"]["dagster/row_count"].value == 0
+
+
+def test_sensor_requests_one_run_per_landing_state(project_env):
+    otlp = project_env["landing"] / "otlp"
+    with dg.instance_for_test(temp_dir=str(project_env["dagster_home"])) as instance:
+        ctx = dg.build_sensor_context(instance=instance)
+        assert isinstance(otlp_landing_sensor(ctx), dg.SkipReason)  # nothing landed yet
+        (otlp / "a.jsonl").write_bytes(spans_line(span("0123456789abcdef0123456789abcdef", "0000000000000001")) + b"\n")
+        first = otlp_landing_sensor(dg.build_sensor_context(instance=instance))
+        assert isinstance(first, dg.RunRequest) and first.run_key.startswith("otlp-")
+        # Same bytes seen again (the cursor carried over): no new request.
+        again = otlp_landing_sensor(dg.build_sensor_context(instance=instance, cursor=first.run_key.removeprefix("otlp-")))
+        assert isinstance(again, dg.SkipReason)
+        with (otlp / "a.jsonl").open("ab") as f:
+            f.write(spans_line(span("0123456789abcdef0123456789abcdef", "0000000000000002")) + b"\n")
+        grown = otlp_landing_sensor(dg.build_sensor_context(instance=instance, cursor=first.run_key.removeprefix("otlp-")))
+        assert isinstance(grown, dg.RunRequest) and grown.run_key != first.run_key
