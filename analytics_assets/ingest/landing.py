@@ -68,12 +68,10 @@ def plan_file(path: Path, cursor: Cursor | None) -> Plan:
     mode = "document" if stat.st_size and _looks_like_document(path) else "lines"
     if cursor is None:
         return Plan(path, 0, "new", stat.st_ino, stat.st_size, mode)
-    if cursor.head_len:
-        head_hash, _ = _head(path, cursor.head_len)
-        if stat.st_ino != cursor.inode or head_hash != cursor.head_hash:
-            return Plan(path, 0, "rotated", stat.st_ino, stat.st_size, mode)
-    if stat.st_size < cursor.offset:
+    if stat.st_ino == cursor.inode and stat.st_size < cursor.offset:
         return Plan(path, 0, "truncated", stat.st_ino, stat.st_size, mode)
+    if stat.st_ino != cursor.inode or (cursor.head_len and _head(path, cursor.head_len)[0] != cursor.head_hash):
+        return Plan(path, 0, "rotated", stat.st_ino, stat.st_size, mode)
     if stat.st_size == cursor.offset:
         return Plan(path, cursor.offset, "unchanged", stat.st_ino, stat.st_size, mode)
     if cursor.mode == "document" or mode == "document":
