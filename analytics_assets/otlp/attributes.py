@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from .wire import WIDE_VALUE_KINDS
+
 
 @dataclass(frozen=True)
 class Attr:
@@ -23,7 +25,7 @@ class Attr:
 # Keys whose values are never stored (DESIGN.md, privacy): prompt text and tool inputs.
 NEVER_STORED = frozenset({"prompt", "tool_parameters", "tool_input"})
 
-_VALUE_FIELDS = ("stringValue", "intValue", "doubleValue", "boolValue", "bytesValue", "jsonValue")
+_VALUE_FIELDS = WIDE_VALUE_KINDS
 
 
 def _json_string(expr: pl.Expr) -> pl.Expr:
@@ -88,6 +90,7 @@ def typed_attributes(
     modeled: tuple[Attr, ...],
     extra_col: str,
     long: pl.DataFrame | None = None,
+    fingerprint: bool = True,
 ) -> pl.DataFrame:
     """One row per id: a typed column per modeled key, `extra_col` (JSON object of the other keys),
     `_fingerprint` (every key and value, for content hashes) and `attr_errors`."""
@@ -128,13 +131,10 @@ def typed_attributes(
         .agg((_json_string(pl.col("key")) + pl.lit(":") + pl.col("json")).str.join(",").alias(extra_col))
         .with_columns((pl.lit("{") + pl.col(extra_col) + pl.lit("}")).alias(extra_col))
     )
-    fingerprint = long.group_by(id_col).agg(
+    out = ids.join(wide, on=id_col, how="left").join(rest, on=id_col, how="left").with_columns(pl.col(extra_col).fill_null("{}"))
+    if not fingerprint:  # records keyed by their own ids need no content hash
+        return out
+    prints = long.group_by(id_col).agg(
         (pl.col("key") + pl.lit("=") + pl.col("json")).sort().str.join("\x1f").alias("_fingerprint")
     )
-    out = (
-        ids.join(wide, on=id_col, how="left")
-        .join(rest, on=id_col, how="left")
-        .join(fingerprint, on=id_col, how="left")
-        .with_columns(pl.col(extra_col).fill_null("{}"), pl.col("_fingerprint").fill_null(""))
-    )
-    return out
+    return out.join(prints, on=id_col, how="left").with_columns(pl.col("_fingerprint").fill_null(""))

