@@ -139,10 +139,19 @@ def insert_new(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, 
         con.unregister("_insert_batch")
 
 
-def create_table_like(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+def ensure_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    """Create `table` shaped like `frame`; on an existing table add the columns a newer version
+    of the flattening produces, so INSERT BY NAME keeps working across upgrades."""
     con.register("_shape", frame.head(0).to_arrow())
     try:
         con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM _shape")
+        schema, name = table.split(".")
+        existing = {r[0] for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?", [schema, name]
+        ).fetchall()}
+        for column, dtype, *_ in con.execute("DESCRIBE SELECT * FROM _shape").fetchall():
+            if column not in existing:
+                con.execute(f'ALTER TABLE {table} ADD COLUMN "{column}" {dtype}')
     finally:
         con.unregister("_shape")
 

@@ -45,7 +45,7 @@ def assert_accounted(stats, records_in: int, lines_bad: int = 0) -> None:
     assert sum(stats.loaded.values()) + sum(stats.duplicates.values()) + sum(
         stats.quarantined[s] for s in ("spans", "logs", "metric_points")
     ) == records_in
-    assert stats.quarantined["line"] == lines_bad
+    assert stats.quarantined["undecoded"] == lines_bad
 
 
 def test_truncated_line_in_the_middle_is_quarantined_and_the_rest_loads(env):
@@ -89,7 +89,7 @@ def test_unknown_kind_missing_trace_and_negative_tokens_are_quarantined_per_reco
     assert any("zen_tokens_total" in r for r in reasons)
     # The unknown kind is removed before flattening (it never becomes a record); the other two
     # are records that pandera rejected.
-    assert stats.records["spans"] == 3 and stats.quarantined["spans"] == 2 and stats.quarantined["line"] == 1
+    assert stats.records["spans"] == 3 and stats.quarantined["spans"] == 2 and stats.quarantined["undecoded"] == 1
 
 
 def test_same_file_twice_and_a_copy_add_nothing(env, tmp_path):
@@ -110,7 +110,7 @@ def test_growing_file_reads_only_new_complete_lines(env):
     first, second = spans_line(span(TRACE, sid(1))), spans_line(span(TRACE, sid(2)))
     path.write_bytes(first + b"\n" + second[:30])  # the writer is mid-line
     s1 = ingest_otlp(con, otlp, SALT)
-    assert count(con) == 1 and s1.quarantined["line"] == 0
+    assert count(con) == 1 and s1.quarantined["undecoded"] == 0
     with path.open("ab") as f:
         f.write(second[30:] + b"\n")
     s2 = ingest_otlp(con, otlp, SALT)

@@ -92,8 +92,8 @@ def _verdict(con, signal: str, stats: IngestStats, run_started, config: OtlpInge
         SCHEMAS[signal].validate(loaded, lazy=True)
     except Exception as exc:  # pandera SchemaErrors: report, don't raise (the check fails instead)
         failures = str(exc)[:2000]
-    seen = stats.records[signal] + stats.quarantined["line"]
-    bad = stats.quarantined[signal] + stats.quarantined["line"]
+    seen = stats.records[signal] + stats.quarantined["undecoded"]
+    bad = stats.quarantined[signal] + stats.quarantined["undecoded"]
     share = bad / seen if seen else 0.0
     passed = failures is None and share <= config.max_quarantine_share
     return dg.AssetCheckResult(
@@ -145,7 +145,7 @@ def ingest_otlp_asset(context: dg.AssetExecutionContext, config: OtlpIngestConfi
                     "rows_loaded": stats.loaded[signal],
                     "rows_duplicated": stats.duplicates[signal],
                     "rows_quarantined": stats.quarantined[signal],
-                    "lines_quarantined": stats.quarantined["line"],
+                    "undecoded_quarantined": stats.quarantined["undecoded"],
                     "lines_read": stats.lines,
                     "bytes_read": stats.bytes_read,
                     "files_read": stats.files_read,

@@ -40,7 +40,9 @@ class IngestStats:
     records: Counter = field(default_factory=Counter)  # per signal: decoded records
     loaded: Counter = field(default_factory=Counter)
     duplicates: Counter = field(default_factory=Counter)
-    quarantined: Counter = field(default_factory=Counter)  # per signal, and "line" for whole lines
+    # Per signal: records pandera rejected. "undecoded": lines that could not be decoded, oversize
+    # lines, and records taken out for an unknown AnyValue kind.
+    quarantined: Counter = field(default_factory=Counter)
     event_dates: set = field(default_factory=set)
     notes: list = field(default_factory=list)  # rotated / truncated / unreadable files
 
@@ -56,7 +58,7 @@ def empty_frames() -> dict[str, pl.DataFrame]:
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     warehouse.ensure_bookkeeping(con)
     for signal, frame in empty_frames().items():
-        warehouse.create_table_like(con, TABLES[signal], frame.rename({"record_key_src": "record_key"}))
+        warehouse.ensure_table(con, TABLES[signal], frame.rename({"record_key_src": "record_key"}))
 
 
 def _prepare(frame: pl.DataFrame) -> pl.DataFrame:
@@ -108,7 +110,7 @@ def _write_batch(con: duckdb.DuckDBPyConnection, batch: _Batch, salt: bytes, kee
     stats.bytes_read += batch.size
     oversize = pl.DataFrame(batch.oversize, schema=QUARANTINE_SCHEMA)
     quarantine = [decoded.quarantine, oversize]
-    stats.quarantined["line"] += decoded.quarantine.height + oversize.height
+    stats.quarantined["undecoded"] += decoded.quarantine.height + oversize.height
     to_insert: dict[str, pl.DataFrame] = {}
     for signal, frame in decoded.frames().items():
         stats.records[signal] += frame.height
