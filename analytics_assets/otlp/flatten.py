@@ -40,10 +40,9 @@ SPAN_ATTRS = (
 )
 ZEN_TOOL_PREFIX = Z + "tools."
 
-# Claude Code's standard attributes and the attributes of its log events (monitoring docs).
+# Claude Code's standard attributes (on every metric point and event; monitoring docs), then the
+# attributes of its log events and of its metrics.
 CLAUDE_STANDARD = (
-    Attr("event_name", "event.name"),
-    Attr("event_timestamp", "event.timestamp"),
     Attr("session_id", "session.id"),
     Attr("user_account_uuid", "user.account_uuid"),
     Attr("user_email", "user.email"),
@@ -53,6 +52,8 @@ CLAUDE_STANDARD = (
     Attr("app_version", "app.version"),
 )
 LOG_ATTRS = (
+    Attr("event_name", "event.name"),
+    Attr("event_timestamp", "event.timestamp"),
     *CLAUDE_STANDARD,
     Attr("model", "model"),
     Attr("cost_usd", "cost_usd", pl.Float64),
@@ -72,13 +73,7 @@ LOG_ATTRS = (
     Attr("prompt_length", "prompt_length", pl.Int64),
 )
 METRIC_ATTRS = (
-    Attr("session_id", "session.id"),
-    Attr("user_account_uuid", "user.account_uuid"),
-    Attr("user_email", "user.email"),
-    Attr("user_id", "user.id"),
-    Attr("organization_id", "organization.id"),
-    Attr("terminal_type", "terminal.type"),
-    Attr("app_version", "app.version"),
+    *CLAUDE_STANDARD,
     Attr("model", "model"),
     Attr("type", "type"),
     Attr("tool_name", "tool_name"),
@@ -132,6 +127,16 @@ def _floats(expr: pl.Expr) -> pl.Expr:
 
 def _ints(expr: pl.Expr) -> pl.Expr:
     return expr.list.eval(pl.element().cast(pl.Int64, strict=False))
+
+
+# Resource and scope context every record carries, and the columns that close every row.
+_CONTEXT_COLUMNS = (
+    *[pl.col(a.column) for a in RESOURCE_ATTRS], "resource_attributes", "scope_name", "scope_version", "scope_attributes"
+)
+
+
+def _bookkeeping(time: pl.Expr) -> list:
+    return ["attributes", time.dt.date().alias("event_date"), "source_file", "source_offset"]
 
 
 def _key_src(*parts: str | pl.Expr) -> pl.Expr:
@@ -390,11 +395,7 @@ def flatten_spans(requests: pl.DataFrame) -> pl.DataFrame:
         pl.col("traceState").alias("trace_state"),
         pl.col("events").list.len().fill_null(0).cast(pl.Int32).alias("event_count"),
         pl.col("links").list.len().fill_null(0).cast(pl.Int32).alias("link_count"),
-        *[pl.col(a.column) for a in RESOURCE_ATTRS],
-        "resource_attributes",
-        "scope_name",
-        "scope_version",
-        "scope_attributes",
+        *_CONTEXT_COLUMNS,
         *[pl.col(a.column) for a in SPAN_ATTRS],
         pl.col("zen_tools"),
         "attributes",
@@ -432,16 +433,9 @@ def flatten_logs(requests: pl.DataFrame) -> pl.DataFrame:
         pl.col("body"),
         _hex_id(pl.col("traceId")).alias("trace_id"),
         _hex_id(pl.col("spanId")).alias("span_id"),
-        *[pl.col(a.column) for a in RESOURCE_ATTRS],
-        "resource_attributes",
-        "scope_name",
-        "scope_version",
-        "scope_attributes",
+        *_CONTEXT_COLUMNS,
         *[pl.col(a.column) for a in LOG_ATTRS],
-        "attributes",
-        time.dt.date().alias("event_date"),
-        "source_file",
-        "source_offset",
+        *_bookkeeping(time),
         "attr_errors",
         _key_src(
             "timeUnixNano", "observedTimeUnixNano", "severityNumber", "severityText", "eventName", "body",
@@ -526,16 +520,9 @@ def flatten_metric_points(requests: pl.DataFrame) -> pl.DataFrame:
                 pl.element().struct.field("value").cast(pl.Float64, strict=False).alias("value"),
             )
         ).alias("quantile_values"),
-        *[pl.col(a.column) for a in RESOURCE_ATTRS],
-        "resource_attributes",
-        "scope_name",
-        "scope_version",
-        "scope_attributes",
+        *_CONTEXT_COLUMNS,
         *[pl.col(a.column) for a in METRIC_ATTRS],
-        "attributes",
-        time.dt.date().alias("event_date"),
-        "source_file",
-        "source_offset",
+        *_bookkeeping(time),
         "attr_errors",
         _key_src(
             "metric_name", "metric_type", "startTimeUnixNano", "timeUnixNano", "asDouble", "asInt", "count",

@@ -20,7 +20,23 @@ HEX16 = r"^[0-9a-f]{16}$"
 COUNT = {"nullable": True, "ge": 0}
 
 
-class OtlpSpans(pa.DataFrameModel):
+class _RawContract(pa.DataFrameModel):
+    """What every raw OTLP table shares: attribute values must fit their typed columns."""
+
+    # Present while ingesting (set by flattening), absent from the stored table.
+    attr_errors: Optional[str] = pa.Field(nullable=True)
+
+    @pa.check("attr_errors", name="attribute_values_fit_their_types")
+    @classmethod
+    def attribute_values_fit_their_types(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.col(data.key).is_null())
+
+    class Config:
+        strict = False
+        coerce = False
+
+
+class OtlpSpans(_RawContract):
     trace_id: str = pa.Field(nullable=False, str_matches=HEX32)
     span_id: str = pa.Field(nullable=False, str_matches=HEX16)
     parent_span_id: str = pa.Field(nullable=True, str_matches=HEX16)
@@ -39,20 +55,9 @@ class OtlpSpans(pa.DataFrameModel):
     zen_cost_usd_cache_creation: float = pa.Field(**COUNT)
     zen_cost_usd_total: float = pa.Field(**COUNT)
     zen_duration_ms: float = pa.Field(**COUNT)
-    # Present while ingesting (set by flattening), absent from the stored table.
-    attr_errors: Optional[str] = pa.Field(nullable=True)
-
-    @pa.check("attr_errors", name="attribute_values_fit_their_types")
-    @classmethod
-    def attribute_values_fit_their_types(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select(pl.col(data.key).is_null())
-
-    class Config:
-        strict = False
-        coerce = False
 
 
-class OtlpLogs(pa.DataFrameModel):
+class OtlpLogs(_RawContract):
     time: DateTime = pa.Field(nullable=False, dtype_kwargs={"time_unit": "us", "time_zone": "UTC"})
     trace_id: str = pa.Field(nullable=True, str_matches=HEX32)
     span_id: str = pa.Field(nullable=True, str_matches=HEX16)
@@ -62,36 +67,14 @@ class OtlpLogs(pa.DataFrameModel):
     output_tokens: int = pa.Field(**COUNT)
     cache_read_tokens: int = pa.Field(**COUNT)
     cache_creation_tokens: int = pa.Field(**COUNT)
-    # Present while ingesting (set by flattening), absent from the stored table.
-    attr_errors: Optional[str] = pa.Field(nullable=True)
-
-    @pa.check("attr_errors", name="attribute_values_fit_their_types")
-    @classmethod
-    def attribute_values_fit_their_types(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select(pl.col(data.key).is_null())
-
-    class Config:
-        strict = False
-        coerce = False
 
 
-class OtlpMetricPoints(pa.DataFrameModel):
+class OtlpMetricPoints(_RawContract):
     metric_name: str = pa.Field(nullable=False, str_length={"min_value": 1})
     metric_type: str = pa.Field(isin=["sum", "gauge", "histogram", "exponential_histogram", "summary"])
     time: DateTime = pa.Field(nullable=False, dtype_kwargs={"time_unit": "us", "time_zone": "UTC"})
     temporality: str = pa.Field(nullable=True, isin=["delta", "cumulative", "unspecified"])
     count: int = pa.Field(**COUNT)
-    # Present while ingesting (set by flattening), absent from the stored table.
-    attr_errors: Optional[str] = pa.Field(nullable=True)
-
-    @pa.check("attr_errors", name="attribute_values_fit_their_types")
-    @classmethod
-    def attribute_values_fit_their_types(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select(pl.col(data.key).is_null())
-
-    class Config:
-        strict = False
-        coerce = False
 
 
 SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
