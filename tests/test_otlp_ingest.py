@@ -148,10 +148,10 @@ def test_unreadable_file_is_skipped_with_a_note(env):
 def test_vanished_file_does_not_stop_the_others(env, monkeypatch):
     otlp, con = env
     (otlp / "ok.jsonl").write_bytes(spans_line(span(TRACE, sid(1))) + b"\n")
-    from analytics_assets.otlp import load
+    from analytics_assets.ingest import runner
 
-    real = load.landing_files
-    monkeypatch.setattr(load, "landing_files", lambda d: real(d) + [d / "deleted-meanwhile.jsonl"])
+    real = runner.landing_files
+    monkeypatch.setattr(runner, "landing_files", lambda d, patterns: real(d, patterns) + [d / "deleted-meanwhile.jsonl"])
     stats = ingest_otlp(con, otlp, SALT)
     assert count(con) == 1 and any("deleted-meanwhile" in n for n in stats.notes)
 

@@ -63,9 +63,9 @@ def _looks_like_document(path: Path) -> bool:
     return first.strip() == b"{"
 
 
-def plan_file(path: Path, cursor: Cursor | None) -> Plan:
+def plan_file(path: Path, cursor: Cursor | None, documents: bool = True) -> Plan:
     stat = path.stat()
-    mode = "document" if stat.st_size and _looks_like_document(path) else "lines"
+    mode = "document" if documents and stat.st_size and _looks_like_document(path) else "lines"
     if cursor is None:
         return Plan(path, 0, "new", stat.st_ino, stat.st_size, mode)
     if stat.st_ino == cursor.inode and stat.st_size < cursor.offset:

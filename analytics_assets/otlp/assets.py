@@ -12,7 +12,8 @@ import polars as pl
 from ..config import hash_salt, settings
 from ..ingest.landing import landing_files
 from ..resources import WRITER_POOL, WarehouseResource
-from .load import TABLES, IngestStats, ingest_otlp, touched_dates
+from ..ingest.runner import IngestStats
+from .load import TABLES, ingest_otlp
 from .schemas import SCHEMAS
 
 LANDING_OTLP = dg.AssetKey(["landing", "otlp"])
@@ -149,7 +150,7 @@ def ingest_otlp_asset(context: dg.AssetExecutionContext, config: OtlpIngestConfi
                     "lines_read": stats.lines,
                     "bytes_read": stats.bytes_read,
                     "files_read": stats.files_read,
-                    "event_dates_touched": dg.MetadataValue.json(touched_dates(stats)),
+                    "event_dates_touched": dg.MetadataValue.json(stats.touched_dates()),
                     "records_per_second": float(round(records / elapsed, 1)) if elapsed else 0.0,
                     "dagster/row_count": total,
                     "preview": dg.MetadataValue.md(_preview(con, signal, run_started)),

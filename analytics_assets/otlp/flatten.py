@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from ..ingest.runner import QUARANTINE_SCHEMA
 from .attributes import Attr, long_attributes, typed_attributes
 from .normalize import normalize_request
 from .wire import KNOWN_VALUE_KINDS, LEAN_REQUESTS, SIGNALS, WIDE_REQUESTS
@@ -99,9 +100,6 @@ class Decoded:
 
     def frames(self) -> dict[str, pl.DataFrame]:
         return {"spans": self.spans, "logs": self.logs, "metric_points": self.metric_points}
-
-
-QUARANTINE_SCHEMA = {"source_file": pl.String, "source_offset": pl.Int64, "signal": pl.String, "reason": pl.String, "raw_text": pl.String}
 
 
 def _enum(expr: pl.Expr, mapping: dict[str, str]) -> pl.Expr:
