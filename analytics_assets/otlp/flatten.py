@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from ..ingest.jsonlines import LINES_SCHEMA, chunked, decode_with_fallback, quarantine_row, utf8
 from ..ingest.runner import QUARANTINE_SCHEMA
 from .attributes import Attr, long_attributes, typed_attributes
 from .normalize import normalize_request
@@ -149,11 +150,7 @@ _UNKNOWN_KIND = r'"[a-z][A-Za-z]*Value"\s*:'
 _KNOWN_KIND = '"(?:' + "|".join(KNOWN_VALUE_KINDS) + r')"\s*:'
 
 
-def _truncate(text: str, bound: int) -> str:
-    return text if len(text) <= bound else text[:bound] + f"…[{len(text) - bound} more chars]"
 
-
-LINES_SCHEMA = {"source_file": pl.String, "source_offset": pl.Int64, "line": pl.String}
 
 
 def decode_requests(
@@ -167,10 +164,10 @@ def decode_requests(
     binary = pl.Series("raw", lines, dtype=pl.Binary)
     frame = pl.DataFrame(
         {"source_file": pl.Series(sources, dtype=pl.String), "source_offset": pl.Series(offsets, dtype=pl.Int64),
-         "line": _utf8(binary), "raw": binary}
+         "line": utf8(binary), "raw": binary}
     )
     for source, offset, raw in frame.filter(pl.col("line").is_null()).select("source_file", "source_offset", "raw").iter_rows():
-        quarantine.append(_q(source, offset, "not UTF-8", raw.decode("utf-8", "replace"), raw_bound))
+        quarantine.append(quarantine_row(source, offset, "not UTF-8", raw.decode("utf-8", "replace"), raw_bound))
     frame = frame.drop("raw").filter(pl.col("line").is_not_null() & (pl.col("line").str.strip_chars() != ""))
 
     # Nested or rare AnyValues and unknown kinds take the Python path; everything else stays in polars.
@@ -179,19 +176,19 @@ def decode_requests(
     )
     markers = {f"_{signal}": pl.col("line").str.contains(f'"{keys[0]}"', literal=True) for signal, keys in SIGNALS.items()}
     # The scans over every byte run on the chunked frame so polars spreads them over its threads.
-    frame = _chunked(frame).lazy().with_columns(slow.alias("slow"), **markers).collect()
+    frame = chunked(frame).lazy().with_columns(slow.alias("slow"), **markers).collect()
     rewritten = []
     for source, offset, text in frame.filter(pl.col("slow")).select("source_file", "source_offset", "line").iter_rows():
         try:
             request = json.loads(text)
         except ValueError as exc:
-            quarantine.append(_q(source, offset, f"invalid JSON: {exc}", text, raw_bound))
+            quarantine.append(quarantine_row(source, offset, f"invalid JSON: {exc}", text, raw_bound))
             continue
         if not isinstance(request, dict):
-            quarantine.append(_q(source, offset, f"a request must be a JSON object, got {type(request).__name__}", text, raw_bound))
+            quarantine.append(quarantine_row(source, offset, f"a request must be a JSON object, got {type(request).__name__}", text, raw_bound))
             continue
         request, rejected = normalize_request(request)
-        quarantine.extend(_q(source, offset, reason, record, raw_bound) for reason, record in rejected)
+        quarantine.extend(quarantine_row(source, offset, reason, record, raw_bound) for reason, record in rejected)
         rewritten.append((source, offset, json.dumps(request, separators=(",", ":"))))
     paths = {
         "lean": (frame.filter(~pl.col("slow")).drop("slow"), LEAN_REQUESTS),
@@ -208,7 +205,7 @@ def decode_requests(
             reason = "not an OTLP request: no resourceSpans, resourceLogs or resourceMetrics"
         except ValueError as exc:
             reason = f"invalid JSON: {exc}"
-        quarantine.append(_q(source, offset, reason, text, raw_bound))
+        quarantine.append(quarantine_row(source, offset, reason, text, raw_bound))
 
     decoded: dict[str, list[pl.DataFrame]] = {signal: [] for signal in SIGNALS}
     failed: set[tuple[str, int]] = set()  # a line of several signals is quarantined once
@@ -217,70 +214,16 @@ def decode_requests(
             group = lines_frame.filter(pl.col(f"_{signal}")).select("source_file", "source_offset", "line")
             if group.height == 0 and name == "wide":
                 continue
-            requests, bad = _decode_with_fallback(group, dtypes[signal])
+            requests, bad = decode_with_fallback(group, dtypes[signal], "an OTLP request")
             decoded[signal].append(requests)
             for source, offset, text, reason in bad:
                 if (source, offset) not in failed:
                     failed.add((source, offset))
-                    quarantine.append(_q(source, offset, reason, text, raw_bound))
+                    quarantine.append(quarantine_row(source, offset, reason, text, raw_bound))
     return decoded, quarantine
 
 
-def _utf8(binary: pl.Series) -> pl.Series:
-    """Lines as text; null where a line is not valid UTF-8 (checked one by one only then)."""
-    try:
-        return binary.cast(pl.String)
-    except pl.exceptions.ComputeError:
-        texts = []
-        for raw in binary.to_list():
-            try:
-                texts.append(raw.decode("utf-8"))
-            except UnicodeDecodeError:
-                texts.append(None)
-        return pl.Series(texts, dtype=pl.String)
 
-
-def _chunked(lines: pl.DataFrame) -> pl.DataFrame:
-    """The frame in as many chunks as polars has threads: a lazy query over it then works on the
-    chunks in parallel (decoding JSON is the most expensive step of ingestion)."""
-    parts = max(1, min(pl.thread_pool_size(), lines.height // 16))
-    if parts == 1:
-        return lines
-    step = -(-lines.height // parts)
-    return pl.concat([lines.slice(i * step, step) for i in range(parts)], rechunk=False)
-
-
-def _decode(lines: pl.DataFrame, dtype: pl.DataType) -> pl.DataFrame:
-    decode = pl.col("line").str.json_decode(dtype).alias("request")
-    return _chunked(lines).lazy().select("source_file", "source_offset", decode).collect()
-
-
-def _decode_with_fallback(lines: pl.DataFrame, dtype: pl.DataType) -> tuple[pl.DataFrame, list[tuple[str, int, str, str]]]:
-    try:
-        return _decode(lines, dtype), []
-    except pl.exceptions.PolarsError:
-        pass
-    # Rare path: find the offending lines one by one so the good ones still load.
-    good, bad = [], []
-    for row in lines.iter_rows():
-        one = pl.DataFrame([row], schema=lines.schema, orient="row")
-        try:
-            good.append(_decode(one, dtype))
-        except pl.exceptions.PolarsError as exc:
-            source, offset, text = row
-            try:
-                json.loads(text)
-                reason = "not an OTLP request: " + str(exc).splitlines()[0]
-            except ValueError as json_exc:
-                reason = f"invalid JSON: {json_exc}"
-            bad.append((source, offset, text, reason))
-    if not good:
-        return _decode(lines.head(0), dtype), bad
-    return pl.concat(good), bad
-
-
-def _q(source: str, offset: int, reason: str, raw: str, bound: int) -> dict:
-    return {"source_file": source, "source_offset": offset, "signal": None, "reason": reason, "raw_text": _truncate(raw, bound)}
 
 
 # -- flattening -------------------------------------------------------------------------------

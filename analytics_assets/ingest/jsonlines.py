@@ -1,0 +1,75 @@
+"""Shared helpers for decoding JSON lines with polars: UTF-8 checks, parallel decoding over
+chunks, and a fallback that isolates bad lines so one bad line never costs a batch."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+
+LINES_SCHEMA = {"source_file": pl.String, "source_offset": pl.Int64, "line": pl.String}
+
+
+def truncate(text: str, bound: int) -> str:
+    return text if len(text) <= bound else text[:bound] + f"…[{len(text) - bound} more chars]"
+
+
+def utf8(binary: pl.Series) -> pl.Series:
+    """Lines as text; null where a line is not valid UTF-8 (checked one by one only then)."""
+    try:
+        return binary.cast(pl.String)
+    except pl.exceptions.ComputeError:
+        texts = []
+        for raw in binary.to_list():
+            try:
+                texts.append(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                texts.append(None)
+        return pl.Series(texts, dtype=pl.String)
+
+
+def chunked(lines: pl.DataFrame) -> pl.DataFrame:
+    """The frame in as many chunks as polars has threads: a lazy query over it then works on the
+    chunks in parallel (decoding JSON is the most expensive step of ingestion)."""
+    parts = max(1, min(pl.thread_pool_size(), lines.height // 16))
+    if parts == 1:
+        return lines
+    step = -(-lines.height // parts)
+    return pl.concat([lines.slice(i * step, step) for i in range(parts)], rechunk=False)
+
+
+def decode(lines: pl.DataFrame, dtype: pl.DataType) -> pl.DataFrame:
+    """(source_file, source_offset, request) with `line` decoded as `dtype`."""
+    request = pl.col("line").str.json_decode(dtype).alias("request")
+    return chunked(lines).lazy().select("source_file", "source_offset", request).collect()
+
+
+def decode_with_fallback(
+    lines: pl.DataFrame, dtype: pl.DataType, what: str = "the expected shape"
+) -> tuple[pl.DataFrame, list[tuple[str, int, str, str]]]:
+    """Decode every line; when the batch fails, find the offending lines one by one so the good
+    ones still load. Returns the decoded frame and (source, offset, text, reason) per bad line."""
+    try:
+        return decode(lines, dtype), []
+    except pl.exceptions.PolarsError:
+        pass
+    good, bad = [], []
+    for row in lines.iter_rows():
+        one = pl.DataFrame([row], schema=lines.schema, orient="row")
+        try:
+            good.append(decode(one, dtype))
+        except pl.exceptions.PolarsError as exc:
+            source, offset, text = row
+            try:
+                json.loads(text)
+                reason = f"not {what}: " + str(exc).splitlines()[0]
+            except ValueError as json_exc:
+                reason = f"invalid JSON: {json_exc}"
+            bad.append((source, offset, text, reason))
+    if not good:
+        return decode(lines.head(0), dtype), bad
+    return pl.concat(good), bad
+
+
+def quarantine_row(source: str, offset: int, reason: str, raw: str, bound: int) -> dict:
+    return {"source_file": source, "source_offset": offset, "signal": None, "reason": reason, "raw_text": truncate(raw, bound)}
