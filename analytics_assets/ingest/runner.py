@@ -38,8 +38,11 @@ class LineSource(Protocol):
     patterns: tuple[str, ...]
     documents: bool  # accept whole pretty-printed JSON documents (a file whose first line is "{")
 
-    def decode(self, sources: list[str], offsets: list[int], lines: list[bytes]) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
-        """Frames per table (with source_file, source_offset, record_key_src) and quarantine rows."""
+    def decode(
+        self, sources: list[str], offsets: list[int], lines: list[bytes]
+    ) -> tuple[dict[str, pl.DataFrame], pl.DataFrame, int]:
+        """Frames per table (with source_file, source_offset, record_key_src), quarantine rows, and
+        how many lines were skipped as carrying nothing to load (e.g. transcript user turns)."""
 
     def split_valid(self, frame_name: str, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         """(valid rows, invalid rows with a `reason` column)."""
@@ -53,6 +56,7 @@ class IngestStats:
     files_seen: int = 0
     files_read: int = 0
     lines: int = 0
+    lines_skipped: int = 0  # lines with nothing to load (not requests, not usage events)
     bytes_read: int = 0
     records: Counter = field(default_factory=Counter)  # per frame: decoded records
     loaded: Counter = field(default_factory=Counter)
@@ -78,9 +82,10 @@ def stored(frame: pl.DataFrame) -> pl.DataFrame:
 
 def ensure_tables(con: duckdb.DuckDBPyConnection, source: LineSource) -> None:
     warehouse.ensure_bookkeeping(con)
-    frames, _ = source.decode([], [], [])
+    frames, _, _ = source.decode([], [], [])
     for name, frame in frames.items():
-        warehouse.ensure_table(con, source.tables[name], stored(frame).rename({"record_key_src": "record_key"}))
+        shape = stored(source.scrub(name, frame)).rename({"record_key_src": "record_key"})
+        warehouse.ensure_table(con, source.tables[name], shape)
 
 
 def _record_quarantine(bad: pl.DataFrame, frame_name: str) -> pl.DataFrame:
@@ -134,8 +139,9 @@ def _insert(con: duckdb.DuckDBPyConnection, source: LineSource, frame_name: str,
 
 
 def _write_batch(con: duckdb.DuckDBPyConnection, source: LineSource, batch: _Batch, stats: IngestStats) -> None:
-    frames, decode_quarantine = source.decode(batch.sources, batch.offsets, batch.lines)
+    frames, decode_quarantine, skipped = source.decode(batch.sources, batch.offsets, batch.lines)
     stats.lines += len(batch.lines) + len(batch.oversize)
+    stats.lines_skipped += skipped
     stats.bytes_read += batch.size
     oversize = pl.DataFrame(batch.oversize, schema=QUARANTINE_SCHEMA)
     quarantine = [decode_quarantine, oversize]

@@ -31,7 +31,7 @@ class OtlpSource:
 
     def decode(self, sources, offsets, lines):
         decoded = decode_lines(sources, offsets, lines, RAW_TEXT_BOUND)
-        return decoded.frames(), decoded.quarantine
+        return decoded.frames(), decoded.quarantine, 0
 
     def split_valid(self, frame_name: str, frame: pl.DataFrame):
         return split_valid(frame_name, frame)

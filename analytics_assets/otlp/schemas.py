@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pandera.engines.polars_engine import DateTime
 
+from .. import validation
+
 from typing import Optional
 
 import pandera.polars as pa
@@ -85,26 +87,4 @@ SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
 
 
 def split_valid(signal: str, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(valid rows, invalid rows with a `reason`) by the signal's pandera schema."""
-    schema = SCHEMAS[signal]
-    try:
-        schema.validate(frame, lazy=True)
-        return frame, frame.head(0).with_columns(pl.lit(None, pl.String).alias("reason"))
-    except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases
-    row_cases = cases.filter(pl.col("index").is_not_null())
-    if row_cases.height < cases.height:
-        # A table-level failure (missing column, wrong dtype) is a bug in flattening, not bad input.
-        raise ValueError(f"{signal}: schema failure not tied to rows:\n{cases.filter(pl.col('index').is_null())}")
-    reasons = (
-        row_cases.with_columns(
-            (pl.col("column") + pl.lit(": ") + pl.col("check") + pl.lit(" failed for ") + pl.col("failure_case").fill_null("null").str.head(120)).alias("reason")
-        )
-        .group_by("index")
-        .agg(pl.col("reason").unique().sort().str.join("; "))
-        .with_columns(pl.col("index").cast(pl.UInt32))
-    )
-    indexed = frame.with_row_index("_idx")
-    bad = indexed.join(reasons, left_on="_idx", right_on="index", how="inner").drop("_idx")
-    good = indexed.join(reasons, left_on="_idx", right_on="index", how="anti").drop("_idx")
-    return good, bad
+    return validation.split_valid(SCHEMAS[signal], frame)
