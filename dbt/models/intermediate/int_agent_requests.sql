@@ -1,0 +1,100 @@
+-- Every agent request from every source, one row each, in one shape:
+--   input_tokens = input not served from cache; cache_read_tokens = input served from cache
+--   (Codex reports cached input inside input; it is split out here).
+-- A Claude Code request seen both in a transcript and in OTel telemetry (same request id) is
+-- counted once, from the transcript, and flagged seen_in_telemetry.
+with claude_transcripts as (
+    select
+        'transcript:' || request_key      as request_key,
+        'claude_code'                     as agent,
+        'transcript'                      as source,
+        request_id,
+        session_id,
+        model,
+        event_at,
+        event_date,
+        input_tokens,
+        output_tokens,
+        cache_read_tokens,
+        cache_creation_tokens,
+        cache_creation_5m_tokens,
+        cache_creation_1h_tokens,
+        cast(null as bigint)              as reasoning_output_tokens,
+        reported_cost_usd,
+        project,
+        git_branch,
+        machine,
+        cast(null as varchar)             as user_account_hash,
+        is_sidechain
+    from {{ ref('stg_claude_requests') }}
+),
+
+codex as (
+    select
+        'codex:' || turn_key              as request_key,
+        'codex'                           as agent,
+        'transcript'                      as source,
+        cast(null as varchar)             as request_id,
+        session_id,
+        model,
+        event_at,
+        event_date,
+        input_tokens - cached_input_tokens as input_tokens,
+        output_tokens,
+        cached_input_tokens               as cache_read_tokens,
+        cast(0 as bigint)                 as cache_creation_tokens,
+        cast(null as bigint)              as cache_creation_5m_tokens,
+        cast(null as bigint)              as cache_creation_1h_tokens,
+        reasoning_output_tokens,
+        cast(null as double)              as reported_cost_usd,
+        {{ project_from_path('cwd') }}    as project,
+        cast(null as varchar)             as git_branch,
+        machine,
+        cast(null as varchar)             as user_account_hash,
+        false                             as is_sidechain
+    from {{ ref('stg_codex_turns') }}
+),
+
+claude_telemetry as (
+    select
+        'otel:' || event_id               as request_key,
+        'claude_code'                     as agent,
+        'otel'                            as source,
+        request_id,
+        session_id,
+        model,
+        event_at,
+        event_date,
+        input_tokens,
+        output_tokens,
+        cache_read_tokens,
+        cache_creation_tokens,
+        cast(null as bigint)              as cache_creation_5m_tokens,
+        cast(null as bigint)              as cache_creation_1h_tokens,
+        cast(null as bigint)              as reasoning_output_tokens,
+        reported_cost_usd,
+        cast(null as varchar)             as project,
+        cast(null as varchar)             as git_branch,
+        cast(null as varchar)             as machine,
+        user_account_hash,
+        false                             as is_sidechain
+    from {{ ref('stg_claude_code_api_requests') }}
+),
+
+telemetry_ids as (
+    select distinct request_id from claude_telemetry where request_id is not null
+),
+
+transcript_ids as (
+    select distinct request_id from claude_transcripts where request_id is not null
+)
+
+select t.*, (i.request_id is not null) as seen_in_telemetry
+from claude_transcripts t
+left join telemetry_ids i on i.request_id = t.request_id
+union all
+select c.*, false as seen_in_telemetry from codex c
+union all
+select o.*, true as seen_in_telemetry
+from claude_telemetry o
+where o.request_id is null or o.request_id not in (select request_id from transcript_ids)
