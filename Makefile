@@ -15,11 +15,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
 	$(BIN)/python -m pip install -q -e '.[dev]' 2>&1 | grep -v '^WARNING: Location' || true
 	$(BIN)/python -c "import dagster, dagster_dbt, dbt.version, polars, pandera, duckdb, github3"
-	# The dbt manifest is prepared here, at install time, not on every import.
-	$(BIN)/dbt parse --quiet --project-dir dbt --profiles-dir dbt
 	touch $(STAMP)
 
-install: $(STAMP)
+# The dbt manifest is prepared here, at install/build time (again whenever the dbt project
+# changes), not parsed on every import.
+MANIFEST := dbt/target/manifest.json
+DBT_FILES := $(shell find dbt/models dbt/macros dbt/seeds -type f) dbt/dbt_project.yml dbt/profiles.yml
+$(MANIFEST): $(STAMP) $(DBT_FILES)
+	$(BIN)/dbt parse --quiet --project-dir dbt --profiles-dir dbt
+	touch $(MANIFEST)
+
+install: $(STAMP) $(MANIFEST)
 
 dagster-home:
 	mkdir -p $(DAGSTER_HOME)

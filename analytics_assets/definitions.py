@@ -1,17 +1,18 @@
 """The code location: every asset, check, job, sensor, schedule and resource of Agent Analytics."""
 
-from __future__ import annotations
-
 import dagster as dg
 
-from .otlp.assets import ingest_otlp_asset, landing_otlp, otlp_hourly_schedule, otlp_landing_sensor, otlp_refresh_job
+from .otlp.assets import OTLP
 from .resources import WarehouseResource
+from .transcripts.assets import CLAUDE, CODEX
 from .transform.dbt_assets import dbt_models, dbt_resource
 
+SOURCES = (OTLP, CLAUDE, CODEX)
+
 defs = dg.Definitions(
-    assets=[landing_otlp, ingest_otlp_asset, dbt_models],
-    jobs=[otlp_refresh_job],
-    sensors=[otlp_landing_sensor],
-    schedules=[otlp_hourly_schedule],
+    assets=[*(s["landing"] for s in SOURCES), *(s["asset"] for s in SOURCES), dbt_models],
+    jobs=[s["job"] for s in SOURCES],
+    sensors=[s["sensor"] for s in SOURCES],
+    schedules=[s["schedule"] for s in SOURCES],
     resources={"warehouse": WarehouseResource(), "dbt": dbt_resource()},
 )

@@ -36,6 +36,11 @@ def project_env(tmp_path, monkeypatch):
     paths["landing"].mkdir(parents=True)
     (paths["landing"] / "otlp").mkdir()
     paths["dagster_home"].mkdir()
+    # The agents' own folders on this machine stay out of tests: only landing/ is read.
+    (tmp_path / "home-claude").mkdir()
+    (tmp_path / "home-codex").mkdir()
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "home-claude"))
+    monkeypatch.setenv("CODEX_HOME", str(tmp_path / "home-codex"))
     shutil.copy(PROJECT_ROOT / "dagster.yaml", paths["dagster_home"] / "dagster.yaml")
     monkeypatch.setenv("ANALYTICS_DUCKDB_PATH", str(paths["duckdb"]))
     monkeypatch.setenv("ANALYTICS_LANDING_DIR", str(paths["landing"]))

@@ -24,6 +24,10 @@ def test_lineage_reads_from_landing_to_marts():
     assert "raw/otlp_logs" in upstream("staging/stg_claude_code_events")
     assert "raw/otlp_metric_points" in upstream("staging/stg_claude_code_metrics")
     assert "staging/stg_zen_spans" in upstream("marts/fact_instance_usage")
+    assert upstream("raw/claude_requests") == {"landing/claude"} and upstream("raw/codex_events") == {"landing/codex"}
+    assert "raw/claude_requests" in upstream("staging/stg_claude_requests")
+    assert "raw/codex_events" in upstream("staging/stg_codex_turns")
+    assert "intermediate/int_agent_requests_priced" in upstream("marts/fct_agent_requests")
     assert "marts/fact_instance_usage" in upstream("marts/fact_cost_daily")
     assert {"staging/stg_zen_span_tools"} <= upstream("marts/fact_tool_usage")
 
@@ -45,7 +49,7 @@ def test_checks_pandera_blocking_and_dbt_tests():
     g = graph()
     specs = [g.get_check_spec(k) for k in g.asset_check_keys]
     checks = {(c.asset_key.to_user_string(), c.name): c for c in specs}
-    for table in ("raw/otlp_spans", "raw/otlp_logs", "raw/otlp_metric_points"):
+    for table in ("raw/otlp_spans", "raw/otlp_logs", "raw/otlp_metric_points", "raw/claude_requests", "raw/codex_events"):
         assert checks[(table, "pandera_contract")].blocking
     dbt_checks = {name for (asset, name) in checks if asset == "marts/fact_instance_usage"}
     assert "unique_fact_instance_usage_instance_id" in dbt_checks
@@ -57,7 +61,7 @@ def test_every_writer_is_in_the_duckdb_pool():
         if isinstance(assets_def, dg.AssetsDefinition):
             for k in assets_def.keys:
                 pools[k.to_user_string()] = assets_def.op.pool
-    assert pools["raw/otlp_spans"] == "duckdb_writer"
+    assert pools["raw/otlp_spans"] == "duckdb_writer" and pools["raw/claude_requests"] == "duckdb_writer"
     assert pools["marts/fact_instance_usage"] == "duckdb_writer"
 
 

@@ -10,7 +10,9 @@ import duckdb
 import pytest
 
 from analytics_assets.definitions import defs
-from analytics_assets.otlp.assets import otlp_landing_sensor
+from analytics_assets.otlp.assets import OTLP
+
+otlp_landing_sensor = OTLP["sensor"]
 
 from .conftest import spans_line, span
 
@@ -23,7 +25,8 @@ def run_graph(instance) -> dg.ExecuteInProcessResult:
 @pytest.fixture
 def landed(project_env, demo_landing):
     landing, manifest = demo_landing
-    shutil.copytree(landing / "otlp", project_env["landing"] / "otlp", dirs_exist_ok=True)
+    for source in ("otlp", "claude", "codex"):
+        shutil.copytree(landing / source, project_env["landing"] / source, dirs_exist_ok=True)
     return project_env, manifest
 
 
@@ -57,6 +60,28 @@ def test_whole_graph_matches_the_generator(landed):
         assert requests == claude["api_requests"] and cost == pytest.approx(claude["api_request_cost_usd"], rel=1e-9)
         assert con.execute("SELECT count(*) FROM staging.stg_claude_code_tool_results").fetchone()[0] == claude["tool_results"]
         assert con.execute("SELECT count(*) FROM raw.otlp_metric_points").fetchone()[0] == claude["points"]
+
+        # Transcripts: streaming duplicates collapse to one request each; tokens and list-price cost
+        # equal what the generator wrote.
+        transcripts = manifest["sources"]["claude_transcripts"]
+        assert con.execute("SELECT count(*) FROM raw.claude_requests").fetchone()[0] == transcripts["assistant_lines"]
+        row = con.execute(
+            "SELECT count(*), sum(input_tokens), sum(output_tokens), sum(cache_read_tokens), sum(cache_creation_tokens), sum(cost_usd) "
+            "FROM marts.fct_agent_requests WHERE agent = 'claude_code' AND source = 'transcript'"
+        ).fetchone()
+        assert row[:5] == (transcripts["requests"], transcripts["input_tokens"], transcripts["output_tokens"],
+                           transcripts["cache_read_tokens"], transcripts["cache_creation_tokens"])
+        assert row[5] == pytest.approx(transcripts["list_price_cost_usd"], rel=1e-9)
+        codex = manifest["sources"]["codex"]
+        turns = con.execute(
+            "SELECT count(*), sum(input_tokens + cache_read_tokens), sum(cache_read_tokens), sum(output_tokens) "
+            "FROM marts.fct_agent_requests WHERE agent = 'codex'"
+        ).fetchone()
+        assert turns == (codex["turns"], codex["input_tokens"], codex["cached_input_tokens"], codex["output_tokens"])
+        assert con.execute("SELECT count(*) FROM marts.fct_agent_requests WHERE pricing_status = 'unpriced'").fetchone()[0] == 0
+        daily = con.execute("SELECT sum(requests), sum(cost_usd) FROM marts.fct_daily_agent_usage").fetchone()
+        total = con.execute("SELECT count(*), sum(cost_usd) FROM marts.fct_agent_requests").fetchone()
+        assert daily[0] == total[0] and daily[1] == pytest.approx(total[1], rel=1e-12)
     finally:
         con.close()
 

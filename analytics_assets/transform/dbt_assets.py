@@ -41,11 +41,13 @@ class AnalyticsDbtTranslator(DagsterDbtTranslator):
         meta = dbt_resource_props.get("meta") or {}
         if dbt_resource_props["resource_type"] == "source" and "dagster" in meta:
             return dg.AssetKey(meta["dagster"]["asset_key"])
-        if dbt_resource_props["resource_type"] == "model":
+        if dbt_resource_props["resource_type"] in ("model", "seed"):
             return dg.AssetKey([dbt_resource_props["config"].get("schema") or "main", dbt_resource_props["name"]])
         return super().get_asset_key(dbt_resource_props)
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> Optional[str]:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "pricing"
         fqn = dbt_resource_props.get("fqn") or []
         layer = fqn[1] if len(fqn) > 2 else None
         if layer == "marts" and len(fqn) > 3:
