@@ -25,7 +25,14 @@ $(MANIFEST): $(STAMP) $(DBT_FILES)
 	$(BIN)/dbt parse --quiet --project-dir dbt --profiles-dir dbt
 	touch $(MANIFEST)
 
-install: $(STAMP) $(MANIFEST)
+# ccusage, the reference for cost parity tests (its native binary comes in the second package).
+CCUSAGE := .tools/node_modules/.bin/ccusage
+$(CCUSAGE):
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm install --prefix .tools --no-audit --no-fund --silent ccusage@20.0.24 @ccusage/ccusage-linux-x64@20.0.24; \
+	else echo "npm not found: ccusage parity tests will be skipped"; fi
+
+install: $(STAMP) $(MANIFEST) $(CCUSAGE)
 
 dagster-home:
 	mkdir -p $(DAGSTER_HOME)
@@ -52,4 +59,4 @@ bench-otlp: install
 	$(BIN)/python tests/bench/bench_otlp.py
 
 clean:
-	rm -rf data landing output .dagster_home dbt/target dbt/logs
+	rm -rf data landing output .dagster_home dbt/target dbt/logs .tools

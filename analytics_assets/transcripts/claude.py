@@ -23,6 +23,7 @@ USAGE = pl.Struct(
         "cache_creation_input_tokens": S,
         "cache_read_input_tokens": S,
         "cache_creation": pl.Struct({"ephemeral_5m_input_tokens": S, "ephemeral_1h_input_tokens": S}),
+        "speed": S,  # "fast" for fast-mode requests (priced at a premium by Anthropic)
     }
 )
 LINE = pl.Struct(
@@ -108,6 +109,7 @@ def _rows(decoded: pl.DataFrame) -> pl.DataFrame:
         message.struct.field("id").alias("message_id"),
         line.struct.field("requestId").alias("request_id"),
         message.struct.field("model").alias("model"),
+        usage.struct.field("speed").alias("speed"),
         timestamp.alias("event_at"),
         timestamp.dt.date().alias("event_date"),
         *tokens,

@@ -110,6 +110,9 @@ select
     request_id,
     session_id,
     model,
+    -- Fast mode is priced at a premium the price table does not list: it is priced at standard
+    -- rates here and flagged; the agent's reported cost is kept beside it.
+    speed,
     event_at,
     event_date,
     input_tokens,

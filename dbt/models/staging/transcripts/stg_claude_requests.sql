@@ -27,6 +27,7 @@ select
     message_id,
     request_id,
     model,
+    speed,
     event_at,
     event_date,
     coalesce(input_tokens, 0)              as input_tokens,
