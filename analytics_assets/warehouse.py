@@ -64,17 +64,19 @@ def ensure_bookkeeping(con: duckdb.DuckDBPyConnection) -> None:
             head_len INTEGER,
             "offset" BIGINT NOT NULL,
             mode VARCHAR,
-            updated_at TIMESTAMPTZ NOT NULL
+            updated_at TIMESTAMPTZ NOT NULL,
+            tail_hash VARCHAR
         )"""
     )
+    con.execute(f"ALTER TABLE {RAW}.ingest_cursors ADD COLUMN IF NOT EXISTS tail_hash VARCHAR")
 
 
 def load_cursors(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, Cursor]:
     rows = con.execute(
-        f'SELECT path, inode, head_hash, head_len, "offset", mode FROM {RAW}.ingest_cursors WHERE source = ?',
+        f'SELECT path, inode, head_hash, head_len, "offset", mode, coalesce(tail_hash, \'\') FROM {RAW}.ingest_cursors WHERE source = ?',
         [source],
     ).fetchall()
-    return {r[0]: Cursor(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows}
+    return {r[0]: Cursor(*r) for r in rows}
 
 
 def save_cursors(con: duckdb.DuckDBPyConnection, source: str, cursors: list[Cursor]) -> None:
@@ -82,8 +84,8 @@ def save_cursors(con: duckdb.DuckDBPyConnection, source: str, cursors: list[Curs
     if not cursors:
         return
     frame = pl.DataFrame(
-        [(source, c.path, c.inode, c.head_hash, c.head_len, c.offset, c.mode, now()) for c in cursors],
-        schema=["source", "path", "inode", "head_hash", "head_len", "offset", "mode", "updated_at"],
+        [(source, c.path, c.inode, c.head_hash, c.head_len, c.offset, c.mode, now(), c.tail_hash) for c in cursors],
+        schema=["source", "path", "inode", "head_hash", "head_len", "offset", "mode", "updated_at", "tail_hash"],
         orient="row",
     )
     con.register("_cursors", frame.to_arrow())

@@ -71,5 +71,26 @@ def decode_with_fallback(
     return pl.concat(good), bad
 
 
+def text_lines(sources: list[str], offsets: list[int], lines: list[bytes], raw_bound: int) -> tuple[pl.DataFrame, list[dict]]:
+    """(source_file, source_offset, line) for the lines worth decoding, and quarantine rows for
+    the rest: not UTF-8, or cut short. A line is cut short when it does not end with "}" — cheap
+    to see without decoding, so lines that are skipped undecoded (transcript turns without usage)
+    are still never lost to a torn write. Blank lines are ignored."""
+    binary = pl.Series("raw", lines, dtype=pl.Binary)
+    frame = pl.DataFrame(
+        {"source_file": pl.Series(sources, dtype=pl.String), "source_offset": pl.Series(offsets, dtype=pl.Int64),
+         "line": utf8(binary), "raw": binary}
+    )
+    quarantine = [
+        quarantine_row(src, off, "not UTF-8", raw.decode("utf-8", "replace"), raw_bound)
+        for src, off, raw in frame.filter(pl.col("line").is_null()).select("source_file", "source_offset", "raw").iter_rows()
+    ]
+    stripped = pl.col("line").str.strip_chars()
+    frame = frame.drop("raw").filter(pl.col("line").is_not_null() & (stripped != ""))
+    torn = frame.filter(~stripped.str.ends_with("}"))
+    quarantine += [quarantine_row(src, off, "truncated line (does not end with '}')", text, raw_bound) for src, off, text in torn.iter_rows()]
+    return frame.filter(stripped.str.ends_with("}")), quarantine
+
+
 def quarantine_row(source: str, offset: int, reason: str, raw: str, bound: int) -> dict:
     return {"source_file": source, "source_offset": offset, "signal": None, "reason": reason, "raw_text": truncate(raw, bound)}

@@ -5,8 +5,9 @@ transaction as the rows, so a crash never separates the two).
 
 - Only complete lines are read; a half-written last line waits for the next run.
 - A file's identity is its inode plus a hash of its first bytes. A different identity (rotated:
-  renamed away and recreated) or a size below the cursor (truncated) restarts it from byte 0;
-  the loader's idempotent keys make that re-read harmless.
+  renamed away and recreated), a size below the cursor (truncated) or different bytes just before
+  the cursor (rewritten in place) restart it from byte 0; the loader's idempotent keys make that
+  re-read harmless.
 - Memory stays bounded: bytes are read in chunks, and a line longer than `max_line_bytes` is
   skipped in a streaming way and reported as oversize (its head kept for quarantine).
 - A file whose first line is a lone `{` is a whole pretty-printed document (the OTLP examples);
@@ -31,6 +32,7 @@ class Cursor:
     head_len: int
     offset: int
     mode: str = "lines"  # or "document"
+    tail_hash: str = ""  # sha256 of the HEAD_BYTES before offset: a rewrite of the same size shows here
 
 
 @dataclass
@@ -45,7 +47,7 @@ class Chunk:
 class Plan:
     path: Path
     start: int
-    reason: str  # new | append | rotated | truncated | unchanged | document
+    reason: str  # new | append | rotated | truncated | rewritten | unchanged | document
     inode: int
     size: int
     mode: str
@@ -55,6 +57,13 @@ def _head(path: Path, length: int) -> tuple[str, int]:
     with path.open("rb") as f:
         data = f.read(length)
     return hashlib.sha256(data).hexdigest(), len(data)
+
+
+def _tail(path: Path, offset: int) -> str:
+    start = max(0, offset - HEAD_BYTES)
+    with path.open("rb") as f:
+        f.seek(start)
+        return hashlib.sha256(f.read(offset - start)).hexdigest()
 
 
 def _looks_like_document(path: Path) -> bool:
@@ -72,6 +81,8 @@ def plan_file(path: Path, cursor: Cursor | None, documents: bool = True) -> Plan
         return Plan(path, 0, "truncated", stat.st_ino, stat.st_size, mode)
     if stat.st_ino != cursor.inode or (cursor.head_len and _head(path, cursor.head_len)[0] != cursor.head_hash):
         return Plan(path, 0, "rotated", stat.st_ino, stat.st_size, mode)
+    if cursor.tail_hash and _tail(path, cursor.offset) != cursor.tail_hash:
+        return Plan(path, 0, "rewritten", stat.st_ino, stat.st_size, mode)
     if stat.st_size == cursor.offset:
         return Plan(path, cursor.offset, "unchanged", stat.st_ino, stat.st_size, mode)
     if cursor.mode == "document" or mode == "document":
@@ -81,7 +92,7 @@ def plan_file(path: Path, cursor: Cursor | None, documents: bool = True) -> Plan
 
 def cursor_after(plan: Plan, offset: int) -> Cursor:
     head_hash, head_len = _head(plan.path, min(HEAD_BYTES, offset))
-    return Cursor(str(plan.path), plan.inode, head_hash, head_len, offset, plan.mode)
+    return Cursor(str(plan.path), plan.inode, head_hash, head_len, offset, plan.mode, _tail(plan.path, offset))
 
 
 def read_document(plan: Plan, max_document_bytes: int) -> Chunk:

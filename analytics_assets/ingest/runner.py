@@ -195,7 +195,7 @@ def run_ingest(
         plan = plan_file(path, cursors.get(str(path)), documents=source.documents)
         if plan.reason == "unchanged":
             continue
-        if plan.reason in ("rotated", "truncated"):
+        if plan.reason in ("rotated", "truncated", "rewritten"):
             stats.notes.append(f"{path}: {plan.reason}; re-read from byte 0 (already loaded records are skipped by key)")
             log.warning("landing file %s was %s; re-reading it from the start", path, plan.reason)
         stats.files_read += 1

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from ..ingest.jsonlines import LINES_SCHEMA, chunked, decode_with_fallback, quarantine_row, utf8
+from ..ingest.jsonlines import LINES_SCHEMA, chunked, decode_with_fallback, quarantine_row, text_lines
 from ..ingest.runner import QUARANTINE_SCHEMA
 from .attributes import Attr, long_attributes, typed_attributes
 from .normalize import normalize_request
@@ -160,15 +160,7 @@ def decode_requests(
     it (one frame from the lean fast path, one from the slow path when it had lines), and
     quarantine rows for the lines (or records) that could not be decoded. Lines from many files
     are decoded together: polars' per-call overhead is paid once per batch, not once per file."""
-    quarantine: list[dict] = []
-    binary = pl.Series("raw", lines, dtype=pl.Binary)
-    frame = pl.DataFrame(
-        {"source_file": pl.Series(sources, dtype=pl.String), "source_offset": pl.Series(offsets, dtype=pl.Int64),
-         "line": utf8(binary), "raw": binary}
-    )
-    for source, offset, raw in frame.filter(pl.col("line").is_null()).select("source_file", "source_offset", "raw").iter_rows():
-        quarantine.append(quarantine_row(source, offset, "not UTF-8", raw.decode("utf-8", "replace"), raw_bound))
-    frame = frame.drop("raw").filter(pl.col("line").is_not_null() & (pl.col("line").str.strip_chars() != ""))
+    frame, quarantine = text_lines(sources, offsets, lines, raw_bound)
 
     # Nested or rare AnyValues and unknown kinds take the Python path; everything else stays in polars.
     slow = pl.col("line").str.contains('"(?:arrayValue|kvlistValue|bytesValue)"') | (

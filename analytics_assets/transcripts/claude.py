@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..ingest.jsonlines import LINES_SCHEMA, decode_with_fallback, quarantine_row, utf8
+from ..ingest.jsonlines import LINES_SCHEMA, decode_with_fallback, quarantine_row, text_lines
 from ..ingest.runner import QUARANTINE_SCHEMA
 
 S = pl.String
@@ -67,15 +67,7 @@ def timestamp_error(text: pl.Expr, parsed: pl.Expr) -> pl.Expr:
 
 def parse_lines(sources: list[str], offsets: list[int], lines: list[bytes], raw_bound: int = 4096) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     """(request rows, quarantine rows, lines skipped as not requests)."""
-    binary = pl.Series("raw", lines, dtype=pl.Binary)
-    frame = pl.DataFrame(
-        {"source_file": pl.Series(sources, dtype=S), "source_offset": pl.Series(offsets, dtype=pl.Int64), "line": utf8(binary), "raw": binary}
-    )
-    quarantine = [
-        quarantine_row(src, off, "not UTF-8", raw.decode("utf-8", "replace"), raw_bound)
-        for src, off, raw in frame.filter(pl.col("line").is_null()).select("source_file", "source_offset", "raw").iter_rows()
-    ]
-    frame = frame.drop("raw").filter(pl.col("line").is_not_null())
+    frame, quarantine = text_lines(sources, offsets, lines, raw_bound)
     requests = frame.filter(pl.col("line").str.contains('"usage"', literal=True))
     skipped = frame.height - requests.height
     decoded, bad = decode_with_fallback(requests.select(LINES_SCHEMA.keys()), LINE, "a Claude Code transcript line")
@@ -123,8 +115,13 @@ def _rows(decoded: pl.DataFrame) -> pl.DataFrame:
         pl.col("source_file"),
         pl.col("source_offset"),
         pl.concat_str(errors, separator="; ", ignore_nulls=True).alias("attr_errors"),
-        # Idempotence: the same line read twice (a copy, a rotated file) has the same key.
-        pl.col("line").alias("record_key_src"),
+        # Idempotence: the same line read twice (a copy, a rotated file) has the same key. A line
+        # without ids is a request of its own even when another line has the same bytes, so its
+        # place in its file is part of its key.
+        pl.when(message.struct.field("id").is_not_null() & line.struct.field("requestId").is_not_null())
+        .then(pl.col("line"))
+        .otherwise(pl.concat_str(pl.col("source_file"), pl.col("source_offset").cast(S), pl.col("line"), separator="\x1e"))
+        .alias("record_key_src"),
     )
     return out.with_columns(
         pl.when(pl.col("attr_errors") != "").then(pl.col("attr_errors")).alias("attr_errors"),

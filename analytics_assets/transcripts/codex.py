@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..ingest.jsonlines import LINES_SCHEMA, decode_with_fallback, quarantine_row, utf8
+from ..ingest.jsonlines import LINES_SCHEMA, decode_with_fallback, quarantine_row, text_lines
 from ..ingest.runner import QUARANTINE_SCHEMA
 from .claude import _int, parse_timestamp, timestamp_error
 
@@ -37,15 +37,7 @@ KINDS = ('"turn_context"', '"token_count"', '"session_meta"')
 
 def parse_lines(sources: list[str], offsets: list[int], lines: list[bytes], raw_bound: int = 4096) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     """(event rows, quarantine rows, lines skipped as irrelevant)."""
-    binary = pl.Series("raw", lines, dtype=pl.Binary)
-    frame = pl.DataFrame(
-        {"source_file": pl.Series(sources, dtype=S), "source_offset": pl.Series(offsets, dtype=pl.Int64), "line": utf8(binary), "raw": binary}
-    )
-    quarantine = [
-        quarantine_row(src, off, "not UTF-8", raw.decode("utf-8", "replace"), raw_bound)
-        for src, off, raw in frame.filter(pl.col("line").is_null()).select("source_file", "source_offset", "raw").iter_rows()
-    ]
-    frame = frame.drop("raw").filter(pl.col("line").is_not_null())
+    frame, quarantine = text_lines(sources, offsets, lines, raw_bound)
     wanted = frame.filter(pl.any_horizontal([pl.col("line").str.contains(k, literal=True) for k in KINDS]))
     skipped = frame.height - wanted.height
     decoded, bad = decode_with_fallback(wanted.select(LINES_SCHEMA.keys()), LINE, "a Codex session line")

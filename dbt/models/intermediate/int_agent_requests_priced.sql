@@ -107,6 +107,7 @@ select
     request_key,
     agent,
     source,
+    message_id,
     request_id,
     session_id,
     model,

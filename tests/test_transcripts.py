@@ -1,0 +1,145 @@
+"""Transcript ingest on bad and tricky input, into a real DuckDB file: rows in = loaded +
+duplicated + quarantined, every time; streaming duplicates collapse in dbt to the largest line."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from analytics_assets.config import DBT_PROJECT_DIR
+from analytics_assets.ingest.runner import ensure_tables, run_ingest
+from analytics_assets.otlp.load import OtlpSource
+from analytics_assets.transcripts.load import ClaudeSource, CodexSource
+
+
+def line(message_id="msg_1", request_id="req_1", output=10, model="claude-sonnet-4-5-20250929", ts="2026-11-01T10:00:00.000Z", **usage) -> bytes:
+    u = {"input_tokens": 100, "output_tokens": output, "cache_creation_input_tokens": 20, "cache_read_input_tokens": 1000, **usage}
+    record = {"timestamp": ts, "sessionId": "s1", "cwd": "/home/ada/src/api", "version": "2.0.14", "type": "assistant",
+              "message": {"id": message_id, "model": model, "usage": u, "content": [{"type": "text", "text": "hi"}]},
+              "requestId": request_id}
+    if message_id is None:
+        del record["message"]["id"]
+    return json.dumps(record, separators=(",", ":")).encode()
+
+
+USER = b'{"type":"user","message":{"role":"user","content":"do it"},"timestamp":"2026-11-01T09:59:00.000Z"}'
+
+
+@pytest.fixture
+def env(tmp_path):
+    landing = tmp_path / "landing"
+    projects = landing / "claude" / "ada-laptop" / "projects" / "-home-ada-src-api"
+    projects.mkdir(parents=True)
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    yield landing, projects, con
+    con.close()
+
+
+def ingest(landing, con, **kw):
+    return run_ingest(con, ClaudeSource(landing), [landing / "claude" / "ada-laptop" / "projects"], **kw)
+
+
+def accounted(stats, request_lines: int, undecoded: int = 0) -> None:
+    assert stats.records["claude_requests"] + stats.quarantined["undecoded"] - undecoded == request_lines - undecoded
+    assert (stats.loaded["claude_requests"] + stats.duplicates["claude_requests"] + stats.quarantined["claude_requests"]
+            == stats.records["claude_requests"])
+    assert stats.quarantined["undecoded"] == undecoded
+
+
+def test_bad_lines_are_quarantined_and_the_rest_loads(env):
+    landing, projects, con = env
+    lines = [
+        USER,
+        line("m1", "r1"),
+        line("m2", "r2")[:60],                               # truncated
+        line("m3", "r3", output="25"),                       # a number as a string: fine
+        line("m4", "r4", output=-5),                         # negative tokens
+        line("m5", "r5", input_tokens="lots"),               # not a number
+        line("m6", "r6", model="totally-new-model-9"),       # unknown model: loaded, priced later as unpriced
+        line("m7", "r7", ts="yesterday"),                    # unreadable timestamp
+    ]
+    (projects / "s1.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    stats = ingest(landing, con)
+    assert stats.lines_skipped == 1  # the user turn
+    loaded = dict(con.execute("SELECT message_id, output_tokens FROM raw.claude_requests").fetchall())
+    assert loaded == {"m1": 10, "m3": 25, "m6": 10}
+    reasons = dict(con.execute("SELECT source_offset, reason FROM raw.quarantine").fetchall())
+    assert len(reasons) == 4
+    assert any("truncated line" in r for r in reasons.values())
+    assert any("output_tokens" in r and "greater_than_or_equal" in r for r in reasons.values())
+    assert any("input_tokens=lots" in r for r in reasons.values())
+    assert any("timestamp=yesterday" in r for r in reasons.values())
+    accounted(stats, request_lines=7, undecoded=1)
+    machine, cwd = con.execute("SELECT DISTINCT machine, cwd FROM raw.claude_requests").fetchone()
+    assert machine == "ada-laptop" and cwd == "~/src/api"  # home path redacted
+
+
+def test_rereading_truncated_rewritten_and_copied_files_never_double_counts(env):
+    landing, projects, con = env
+    path = projects / "s1.jsonl"
+    path.write_bytes(line("m1", "r1") + b"\n" + line("m2", "r2") + b"\n")
+    ingest(landing, con)
+    with path.open("r+b") as f:  # truncated, then rewritten with one old and one new line
+        f.truncate(0)
+    path.write_bytes(line("m1", "r1") + b"\n" + line("m3", "r3") + b"\n")
+    stats = ingest(landing, con)
+    assert any("rewritten" in n for n in stats.notes)
+    assert stats.loaded["claude_requests"] == 1 and stats.duplicates["claude_requests"] == 1
+    (projects / "copy.jsonl").write_bytes(path.read_bytes())
+    stats = ingest(landing, con)
+    assert stats.loaded["claude_requests"] == 0 and stats.duplicates["claude_requests"] == 2
+    assert con.execute("SELECT count(*) FROM raw.claude_requests").fetchone()[0] == 3
+
+
+def test_a_100_mb_line_is_quarantined_without_taking_the_process_down(env):
+    landing, projects, con = env
+    huge = line("big", "big")[:-2] + b',"padding":"' + b"x" * (100 * 1024 * 1024) + b'"}'
+    (projects / "s1.jsonl").write_bytes(line("m1", "r1") + b"\n" + huge + b"\n" + line("m2", "r2") + b"\n")
+    stats = ingest(landing, con, max_line_bytes=32 << 20, batch_bytes=8 << 20)
+    assert con.execute("SELECT count(*) FROM raw.claude_requests").fetchone()[0] == 2
+    (reason,) = con.execute("SELECT reason FROM raw.quarantine").fetchone()
+    assert "exceeds" in reason
+    accounted(stats, request_lines=3, undecoded=1)
+
+
+def test_streaming_duplicates_collapse_to_the_largest_line_and_codex_deltas(env, tmp_path):
+    landing, projects, con = env
+    streamed = [line("m1", "r1", output=3), line("m1", "r1", output=40), line("m1", "r1", output=250),  # growing
+                line(None, "r9", output=7), line(None, "r9", output=7)]  # no message id: never merged
+    (projects / "s1.jsonl").write_bytes(b"\n".join(streamed) + b"\n")
+    codex_dir = landing / "codex" / "ada-laptop" / "sessions" / "2026" / "11" / "01"
+    codex_dir.mkdir(parents=True)
+    usage = lambda i, c, o: {"input_tokens": i, "cached_input_tokens": c, "output_tokens": o, "reasoning_output_tokens": 0, "total_tokens": i + o}  # noqa: E731
+    events = [
+        {"timestamp": "2026-11-01T10:00:00Z", "type": "session_meta", "payload": {"id": "x", "cwd": "/home/ada/src/api"}},
+        {"timestamp": "2026-11-01T10:00:00Z", "type": "turn_context", "payload": {"model": "gpt-5-codex"}},
+        {"timestamp": "2026-11-01T10:01:00Z", "type": "event_msg", "payload": {"type": "token_count", "info": {"total_token_usage": usage(1000, 200, 50), "last_token_usage": usage(1000, 200, 50)}}},
+        {"timestamp": "2026-11-01T10:01:01Z", "type": "event_msg", "payload": {"type": "token_count", "info": {"total_token_usage": usage(1000, 200, 50), "last_token_usage": usage(1000, 200, 50)}}},
+        {"timestamp": "2026-11-01T10:02:00Z", "type": "turn_context", "payload": {"model": "gpt-5.1-codex"}},
+        {"timestamp": "2026-11-01T10:03:00Z", "type": "event_msg", "payload": {"type": "token_count", "info": {"total_token_usage": usage(2500, 700, 80), "last_token_usage": usage(1500, 500, 30)}}},
+    ]
+    (codex_dir / "rollout-2026-11-01T10-00-00-0199a213-81c0-7800-8aa1-bbab2a035a53.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
+    ingest(landing, con)
+    run_ingest(con, CodexSource(landing), [landing / "codex" / "ada-laptop" / "sessions"])
+    ensure_tables(con, OtlpSource(b"s"))
+    con.close()
+    db = str(tmp_path / "w.duckdb")
+    subprocess.run([str(Path(sys.executable).parent / "dbt"), "build", "--quiet", "--select", "+fct_agent_requests",
+                    "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
+                   env={**os.environ, "ANALYTICS_DUCKDB_PATH": db}, check=True)
+    con = duckdb.connect(db, read_only=True)
+    claude = con.execute("SELECT message_id, output_tokens FROM marts.fct_agent_requests WHERE agent = 'claude_code' ORDER BY 1").fetchall()
+    assert claude == [("m1", 250), (None, 7), (None, 7)]
+    codex = con.execute(
+        "SELECT model, input_tokens, cache_read_tokens, output_tokens, project, pricing_status FROM marts.fct_agent_requests "
+        "WHERE agent = 'codex' ORDER BY event_at"
+    ).fetchall()
+    assert codex == [("gpt-5-codex", 800, 200, 50, "api", "priced"), ("gpt-5.1-codex", 1000, 500, 30, "api", "priced")]
+    cost = con.execute("SELECT computed_cost_usd FROM marts.fct_agent_requests WHERE agent = 'codex' ORDER BY event_at").fetchall()
+    assert cost[0][0] == pytest.approx(800 * 1.25e-6 + 200 * 1.25e-7 + 50 * 1e-5)
