@@ -18,8 +18,7 @@ from .conftest import spans_line, span
 
 
 def run_graph(instance) -> dg.ExecuteInProcessResult:
-    assets = [a for a in defs.assets]
-    return dg.materialize(assets, instance=instance, resources=defs.resources, raise_on_error=False)
+    return dg.materialize([*defs.assets, *defs.asset_checks], instance=instance, resources=defs.resources, raise_on_error=False)
 
 
 @pytest.fixture
@@ -38,6 +37,8 @@ def test_whole_graph_matches_the_generator(landed):
         assert result.success, [e.message for e in result.all_events if e.is_failure]
         checks = result.get_asset_check_evaluations()
         assert checks and all(c.passed for c in checks if c.check_name == "pandera_contract")
+        priced = next(c for c in checks if c.check_name == "every_model_priced")
+        assert priced.passed and priced.metadata["unpriced_tokens"].value == 0
         failed_dbt_tests = [c.check_name for c in checks if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR]
         assert failed_dbt_tests == []
         meta = {m.asset_key.to_user_string(): m.metadata for m in result.asset_materializations_for_node("ingest_otlp")}

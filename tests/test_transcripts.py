@@ -143,3 +143,21 @@ def test_streaming_duplicates_collapse_to_the_largest_line_and_codex_deltas(env,
     assert codex == [("gpt-5-codex", 800, 200, 50, "api", "priced"), ("gpt-5.1-codex", 1000, 500, 30, "api", "priced")]
     cost = con.execute("SELECT computed_cost_usd FROM marts.fct_agent_requests WHERE agent = 'codex' ORDER BY event_at").fetchall()
     assert cost[0][0] == pytest.approx(800 * 1.25e-6 + 200 * 1.25e-7 + 50 * 1e-5)
+
+
+def test_an_unknown_model_is_unpriced_and_the_check_warns_with_its_tokens(project_env):
+    import dagster as dg
+
+    from analytics_assets.definitions import defs
+
+    projects = project_env["landing"] / "claude" / "ada-laptop" / "projects" / "p"
+    projects.mkdir(parents=True)
+    (projects / "s.jsonl").write_bytes(line("m1", "r1", model="totally-new-model-9") + b"\n" + line("m2", "r2") + b"\n")
+    with dg.instance_for_test(temp_dir=str(project_env["dagster_home"])) as instance:
+        result = dg.materialize([*defs.assets, *defs.asset_checks], instance=instance, resources=defs.resources, raise_on_error=False)
+    assert result.success
+    evaluation = next(c for c in result.get_asset_check_evaluations() if c.check_name == "every_model_priced")
+    assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN
+    assert evaluation.metadata["unpriced_tokens"].value == 100 + 10 + 20 + 1000
+    assert "totally-new-model-9" in evaluation.metadata["unpriced"].value
+
