@@ -8,7 +8,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 
 DEMO_ARGS ?= --days 90 --developers 12 --seed 7 --scale 1
 
-.PHONY: install run demo test ui bench-otlp dagster-home summary clean
+.PHONY: install run demo test ui bench bench-otlp bench-transcripts dagster-home summary clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,8 +55,13 @@ test: install
 ui: install dagster-home
 	$(BIN)/dagster dev -w workspace.yaml
 
+bench: bench-transcripts bench-otlp
+
 bench-otlp: install
 	$(BIN)/python tests/bench/bench_otlp.py
+
+bench-transcripts: install
+	$(BIN)/python tests/bench/bench_transcripts.py
 
 clean:
 	rm -rf data landing output .dagster_home dbt/target dbt/logs .tools

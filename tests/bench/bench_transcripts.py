@@ -1,0 +1,197 @@
+"""`make bench`: Claude Code transcript ingest against ccusage on the same 1 GiB corpus.
+
+The corpus (generated once, cached in .bench/transcripts/) is shaped like real histories: file
+sizes from a few hundred bytes to tens of MB (log-normal), most bytes message text (tool results
+in user turns, text in assistant turns), ~15 % of assistant lines streaming duplicates with
+growing output tokens. Measured in one run, each in its own process (peak RSS per process):
+  - ccusage `daily --offline --json` full scan;
+  - ours, full: ingest (read by cursor, parse, validate, load DuckDB) + dedupe (the dbt staging
+    model materialized);
+  - ours, incremental: after appending ~1 % new lines, ingest again + dedupe.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+ROOT = Path(__file__).resolve().parents[2]
+CACHE = ROOT / ".bench" / "transcripts"
+CCUSAGE = ROOT / ".tools" / "node_modules" / ".bin" / "ccusage"
+MODELS = ["claude-sonnet-4-5-20250929", "claude-opus-4-1-20250805", "claude-haiku-4-5-20251001"]
+WORDS = ("the function returns a value when the test passes and the build is green so we can merge "
+         "refactor parser handler cache client config module error retry timeout request response").split()
+
+
+def _text(rng: random.Random, size: int) -> str:
+    chunk = " ".join(rng.choice(WORDS) for _ in range(200))
+    return (chunk * (size // len(chunk) + 1))[:size]
+
+
+def _session(rng: random.Random, target_bytes: int, start: dt.datetime, session: str, cwd: str) -> list[bytes]:
+    lines, written, moment, turn = [], 0, start, 0
+    while written < target_bytes:
+        turn += 1
+        user_size = int(min(rng.lognormvariate(7.5, 1.8), 4_000_000))  # tool results can be MBs
+        user = {"parentUuid": None, "isSidechain": False, "userType": "external", "cwd": cwd, "sessionId": session,
+                "version": "2.0.14", "gitBranch": "main", "type": "user",
+                "message": {"role": "user", "content": [{"type": "tool_result", "content": _text(rng, user_size)}]},
+                "uuid": f"u{turn}", "timestamp": moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")}
+        lines.append(orjson.dumps(user))
+        moment += dt.timedelta(seconds=rng.randint(2, 60))
+        message_id, request_id = f"msg_{rng.getrandbits(80):020x}", f"req_{rng.getrandbits(80):020x}"
+        model = rng.choice(MODELS)
+        t_in, t_out = rng.randint(1, 3000), rng.randint(5, 4000)
+        t_read, t_create = rng.randint(0, 150_000), rng.randint(0, 20_000)
+        writes = 2 if rng.random() < 0.3 else 1  # ~15 % of assistant lines are streaming duplicates
+        text = _text(rng, int(min(rng.lognormvariate(7.0, 1.2), 200_000)))
+        for w in range(writes):
+            out = t_out if w == writes - 1 else max(1, t_out // 10)
+            assistant = {"parentUuid": f"u{turn}", "isSidechain": False, "userType": "external", "cwd": cwd,
+                         "sessionId": session, "version": "2.0.14", "gitBranch": "main",
+                         "message": {"id": message_id, "type": "message", "role": "assistant", "model": model,
+                                     "content": [{"type": "text", "text": text}], "stop_reason": None,
+                                     "usage": {"input_tokens": t_in, "cache_creation_input_tokens": t_create,
+                                               "cache_read_input_tokens": t_read, "output_tokens": out,
+                                               "cache_creation": {"ephemeral_5m_input_tokens": t_create, "ephemeral_1h_input_tokens": 0},
+                                               "service_tier": "standard"}},
+                         "requestId": request_id, "type": "assistant", "uuid": f"a{turn}-{w}",
+                         "timestamp": moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")}
+            lines.append(orjson.dumps(assistant))
+        written = sum(len(x) + 1 for x in lines)
+        moment += dt.timedelta(seconds=rng.randint(5, 300))
+    return lines
+
+
+def generate(total_bytes: int) -> Path:
+    corpus = CACHE / f"corpus-{total_bytes}"
+    marker = corpus / ".complete"
+    if marker.exists():
+        return corpus
+    shutil.rmtree(CACHE, ignore_errors=True)
+    rng = random.Random(42)
+    written, index = 0, 0
+    start = dt.datetime(2026, 6, 1, 9, tzinfo=dt.timezone.utc)
+    while written < total_bytes:
+        size = int(min(max(rng.lognormvariate(12.5, 2.2), 300), 40_000_000, total_bytes - written + 300))
+        project = corpus / "projects" / f"-home-dev-src-project{index % 40}"
+        project.mkdir(parents=True, exist_ok=True)
+        session = f"{rng.getrandbits(128):032x}"
+        day = start + dt.timedelta(days=index % 120, minutes=index % 600)
+        data = b"\n".join(_session(rng, size, day, session, f"/home/dev/src/project{index % 40}")) + b"\n"
+        (project / f"{session}.jsonl").write_bytes(data)
+        written += len(data)
+        index += 1
+    marker.write_text(json.dumps({"files": index, "bytes": written}))
+    return corpus
+
+
+def append_one_percent(corpus: Path) -> int:
+    """New turns at the end of a few sessions, ~1 % of the corpus's bytes."""
+    files = sorted(corpus.rglob("*.jsonl"))
+    target = sum(f.stat().st_size for f in files) // 100
+    rng, added = random.Random(7), 0
+    for path in rng.sample(files, min(len(files), 50)):
+        lines = _session(rng, target // 50, dt.datetime(2026, 10, 1, 9, tzinfo=dt.timezone.utc), path.stem, "/home/dev/src/x")
+        with path.open("ab") as f:
+            data = b"\n".join(lines) + b"\n"
+            f.write(data)
+            added += len(data)
+    return added
+
+
+def timed(cmd: list[str], env: dict | None = None) -> tuple[float, float, str]:
+    """(seconds, peak RSS of the child in MiB, stdout) of a command run in its own process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, env={**os.environ, **(env or {})}, capture_output=True, text=True)
+    if proc.returncode:
+        raise SystemExit(f"{cmd[0]} failed:\n{proc.stderr[-3000:]}")
+    out = proc.stdout
+    elapsed = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return elapsed, max(peak, before) / 1024, out
+
+
+OURS = r"""
+import json, sys, time, resource, subprocess, os, duckdb
+from pathlib import Path
+from analytics_assets.ingest.runner import ensure_tables, run_ingest
+from analytics_assets.otlp.load import OtlpSource
+from analytics_assets.transcripts.load import ClaudeSource, CodexSource
+db, corpus, landing = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+t0 = time.perf_counter()
+con = duckdb.connect(db)
+ensure_tables(con, OtlpSource(b"s")); ensure_tables(con, CodexSource(landing))
+stats = run_ingest(con, ClaudeSource(landing), [corpus / "projects"])
+t1 = time.perf_counter()
+# Dedupe: the staging model's query, materialized (what dbt runs for stg_claude_requests).
+sql = Path(sys.argv[4]).read_text().replace('"memory".', "")  # compiled against an in-memory catalog
+con.execute("CREATE OR REPLACE TABLE main.deduped AS " + sql)
+requests = con.execute("SELECT count(*), sum(output_tokens) FROM main.deduped").fetchone()
+t2 = time.perf_counter()
+print(json.dumps({"ingest_s": t1 - t0, "dedupe_s": t2 - t1, "lines": stats.lines, "loaded": stats.loaded["claude_requests"],
+                  "skipped": stats.lines_skipped, "quarantined": stats.quarantined_total, "requests": requests[0],
+                  "output_tokens": requests[1], "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def compiled_dedupe_sql() -> Path:
+    """stg_claude_requests as dbt compiles it (source resolved to raw.claude_requests)."""
+    dbt = str(Path(sys.executable).parent / "dbt")
+    subprocess.run([dbt, "compile", "--quiet", "--select", "stg_claude_requests", "--project-dir", str(ROOT / "dbt"),
+                    "--profiles-dir", str(ROOT / "dbt")], check=True, env={**os.environ, "ANALYTICS_DUCKDB_PATH": ":memory:"})
+    return next((ROOT / "dbt" / "target" / "compiled").rglob("stg_claude_requests.sql"))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bytes", type=int, default=1 << 30)
+    args = parser.parse_args()
+    if not CCUSAGE.exists():
+        print("ccusage is not installed: run `make install` (needs npm)")
+        return 1
+    corpus = generate(args.bytes)
+    info = json.loads((corpus / ".complete").read_text())
+    print(f"corpus: {info['bytes'] / 2**30:.2f} GiB in {info['files']} files")
+    sql = compiled_dedupe_sql()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp) / "corpus"
+        shutil.copytree(corpus, work)  # the incremental step appends: keep the cached corpus pristine
+        landing = Path(tmp) / "landing"
+        landing.mkdir()
+        db = str(Path(tmp) / "bench.duckdb")
+        cc_s, cc_rss, cc_out = timed([str(CCUSAGE), "daily", "--offline", "--json"], {"CLAUDE_CONFIG_DIR": str(work), "TZ": "UTC"})
+        cc_tokens = sum(d["outputTokens"] for d in json.loads(cc_out)["daily"])
+        _, _, out = timed([sys.executable, "-c", OURS, db, str(work), str(landing), str(sql)])
+        full = json.loads(out)
+        added = append_one_percent(work)
+        _, _, out = timed([sys.executable, "-c", OURS, db, str(work), str(landing), str(sql)])
+        incr = json.loads(out)
+    full_s = full["ingest_s"] + full["dedupe_s"]
+    incr_s = incr["ingest_s"] + incr["dedupe_s"]
+    print(f"ccusage daily --offline (full scan)      {cc_s:8.2f} s   peak RSS {cc_rss:7.0f} MiB   output tokens {cc_tokens:,}")
+    print(f"ours, full (ingest {full['ingest_s']:.2f} s + dedupe {full['dedupe_s']:.2f} s) {full_s:8.2f} s   "
+          f"peak RSS {full['peak_rss_mib']:7.0f} MiB   output tokens {full['output_tokens']:,}")
+    print(f"ours, incremental after +{added / 2**20:.0f} MiB  {incr_s:8.2f} s   peak RSS {incr['peak_rss_mib']:7.0f} MiB")
+    print(f"ratios: full / ccusage = {full_s / cc_s:.2f} (target <= 1.5); incremental / ccusage = {incr_s / cc_s:.3f} "
+          f"(target <= 0.1); peak RSS {full['peak_rss_mib']:.0f} MiB (target <= 1024)")
+    print(f"lines {full['lines']:,} (skipped {full['skipped']:,} without usage), loaded {full['loaded']:,}, "
+          f"requests after dedupe {full['requests']:,}, quarantined {full['quarantined']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
