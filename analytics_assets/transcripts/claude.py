@@ -29,6 +29,7 @@ USAGE = pl.Struct(
 LINE = pl.Struct(
     {
         "type": S,
+        "uuid": S,
         "timestamp": S,
         "sessionId": S,
         "cwd": S,
@@ -115,11 +116,11 @@ def _rows(decoded: pl.DataFrame) -> pl.DataFrame:
         pl.col("source_file"),
         pl.col("source_offset"),
         pl.concat_str(errors, separator="; ", ignore_nulls=True).alias("attr_errors"),
-        # Idempotence: the same line read twice (a copy, a rotated file) has the same key. A line
-        # without ids is a request of its own even when another line has the same bytes, so its
-        # place in its file is part of its key.
+        # Idempotence: the same line read twice (a copy, a rotated file) has the same key: the
+        # line's own uuid within its session (each streaming write has its own), else its text. A line without ids is a
+        # request of its own even when another line has the same bytes, so its place is in its key.
         pl.when(message.struct.field("id").is_not_null() & line.struct.field("requestId").is_not_null())
-        .then(pl.col("line"))
+        .then(pl.coalesce(pl.concat_str(pl.lit("uuid"), line.struct.field("sessionId"), line.struct.field("uuid"), separator=":"), pl.col("line")))
         .otherwise(pl.concat_str(pl.col("source_file"), pl.col("source_offset").cast(S), pl.col("line"), separator="\x1e"))
         .alias("record_key_src"),
     )

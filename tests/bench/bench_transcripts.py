@@ -48,7 +48,7 @@ def _session(rng: random.Random, target_bytes: int, start: dt.datetime, session:
         user = {"parentUuid": None, "isSidechain": False, "userType": "external", "cwd": cwd, "sessionId": session,
                 "version": "2.0.14", "gitBranch": "main", "type": "user",
                 "message": {"role": "user", "content": [{"type": "tool_result", "content": _text(rng, user_size)}]},
-                "uuid": f"u{turn}", "timestamp": moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")}
+                "uuid": f"{rng.getrandbits(128):032x}", "timestamp": moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")}
         lines.append(orjson.dumps(user))
         moment += dt.timedelta(seconds=rng.randint(2, 60))
         message_id, request_id = f"msg_{rng.getrandbits(80):020x}", f"req_{rng.getrandbits(80):020x}"
@@ -67,7 +67,7 @@ def _session(rng: random.Random, target_bytes: int, start: dt.datetime, session:
                                                "cache_read_input_tokens": t_read, "output_tokens": out,
                                                "cache_creation": {"ephemeral_5m_input_tokens": t_create, "ephemeral_1h_input_tokens": 0},
                                                "service_tier": "standard"}},
-                         "requestId": request_id, "type": "assistant", "uuid": f"a{turn}-{w}",
+                         "requestId": request_id, "type": "assistant", "uuid": f"{rng.getrandbits(128):032x}",
                          "timestamp": moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")}
             lines.append(orjson.dumps(assistant))
         written = sum(len(x) + 1 for x in lines)
@@ -152,7 +152,7 @@ def compiled_dedupe_sql() -> Path:
     """stg_claude_requests as dbt compiles it (source resolved to raw.claude_requests)."""
     dbt = str(Path(sys.executable).parent / "dbt")
     subprocess.run([dbt, "compile", "--quiet", "--select", "stg_claude_requests", "--project-dir", str(ROOT / "dbt"),
-                    "--profiles-dir", str(ROOT / "dbt")], check=True, env={**os.environ, "ANALYTICS_DUCKDB_PATH": ":memory:"})
+                    "--profiles-dir", str(ROOT / "dbt")], check=True, capture_output=True, env={**os.environ, "ANALYTICS_DUCKDB_PATH": ":memory:"})
     return next((ROOT / "dbt" / "target" / "compiled").rglob("stg_claude_requests.sql"))
 
 
