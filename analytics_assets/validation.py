@@ -2,8 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import pandera.polars as pa
 import polars as pl
+
+
+class RawContract(pa.DataFrameModel):
+    """What every raw table's contract shares: values must fit their typed columns. Flattening
+    reports the ones that do not in `attr_errors`, which pandera then rejects row by row."""
+
+    # Present while ingesting, absent from the stored table.
+    attr_errors: Optional[str] = pa.Field(nullable=True)
+
+    @pa.check("attr_errors", name="values_fit_their_types")
+    @classmethod
+    def values_fit_their_types(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.col(data.key).is_null())
+
+    class Config:
+        strict = False
+        coerce = False
 
 
 def split_valid(schema: type[pa.DataFrameModel], frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -94,3 +94,17 @@ def text_lines(sources: list[str], offsets: list[int], lines: list[bytes], raw_b
 
 def quarantine_row(source: str, offset: int, reason: str, raw: str, bound: int) -> dict:
     return {"source_file": source, "source_offset": offset, "signal": None, "reason": reason, "raw_text": truncate(raw, bound)}
+
+
+def decode_wanted(
+    sources: list[str], offsets: list[int], lines: list[bytes], wanted: pl.Expr, dtype: pl.DataType, what: str, raw_bound: int
+) -> tuple[pl.DataFrame, list[dict], int]:
+    """For line-per-record sources: decode the lines `wanted` selects (a cheap substring test), skip
+    the rest undecoded. Returns (source_file, source_offset, request, line), quarantine rows, and
+    how many lines were skipped."""
+    frame, quarantine = text_lines(sources, offsets, lines, raw_bound)
+    kept = frame.filter(wanted)
+    decoded, bad = decode_with_fallback(kept, dtype, what)
+    quarantine += [quarantine_row(src, off, reason, text, raw_bound) for src, off, text, reason in bad]
+    decoded = decoded.join(kept, on=["source_file", "source_offset"], how="left")
+    return decoded, quarantine, frame.height - kept.height

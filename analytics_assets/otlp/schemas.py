@@ -6,39 +6,18 @@ Used twice, with one definition: during ingestion to route each failing record t
 
 from __future__ import annotations
 
+import pandera.polars as pa
+import polars as pl
 from pandera.engines.polars_engine import DateTime
 
 from .. import validation
 
-from typing import Optional
-
-import pandera.polars as pa
-import polars as pl
-
 HEX32 = r"^[0-9a-f]{32}$"
 HEX16 = r"^[0-9a-f]{16}$"
-
-
 COUNT = {"nullable": True, "ge": 0}
 
 
-class _RawContract(pa.DataFrameModel):
-    """What every raw OTLP table shares: attribute values must fit their typed columns."""
-
-    # Present while ingesting (set by flattening), absent from the stored table.
-    attr_errors: Optional[str] = pa.Field(nullable=True)
-
-    @pa.check("attr_errors", name="attribute_values_fit_their_types")
-    @classmethod
-    def attribute_values_fit_their_types(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select(pl.col(data.key).is_null())
-
-    class Config:
-        strict = False
-        coerce = False
-
-
-class OtlpSpans(_RawContract):
+class OtlpSpans(validation.RawContract):
     trace_id: str = pa.Field(nullable=False, str_matches=HEX32)
     span_id: str = pa.Field(nullable=False, str_matches=HEX16)
     parent_span_id: str = pa.Field(nullable=True, str_matches=HEX16)
@@ -59,7 +38,7 @@ class OtlpSpans(_RawContract):
     zen_duration_ms: float = pa.Field(**COUNT)
 
 
-class OtlpLogs(_RawContract):
+class OtlpLogs(validation.RawContract):
     time: DateTime = pa.Field(nullable=False, dtype_kwargs={"time_unit": "us", "time_zone": "UTC"})
     trace_id: str = pa.Field(nullable=True, str_matches=HEX32)
     span_id: str = pa.Field(nullable=True, str_matches=HEX16)
@@ -71,7 +50,7 @@ class OtlpLogs(_RawContract):
     cache_creation_tokens: int = pa.Field(**COUNT)
 
 
-class OtlpMetricPoints(_RawContract):
+class OtlpMetricPoints(validation.RawContract):
     metric_name: str = pa.Field(nullable=False, str_length={"min_value": 1})
     metric_type: str = pa.Field(isin=["sum", "gauge", "histogram", "exponential_histogram", "summary"])
     time: DateTime = pa.Field(nullable=False, dtype_kwargs={"time_unit": "us", "time_zone": "UTC"})

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..ingest.jsonlines import LINES_SCHEMA, decode_with_fallback, quarantine_row, text_lines
+from ..ingest.jsonlines import decode_wanted
 from ..ingest.runner import QUARANTINE_SCHEMA
 
 S = pl.String
@@ -68,12 +68,8 @@ def timestamp_error(text: pl.Expr, parsed: pl.Expr) -> pl.Expr:
 
 def parse_lines(sources: list[str], offsets: list[int], lines: list[bytes], raw_bound: int = 4096) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     """(request rows, quarantine rows, lines skipped as not requests)."""
-    frame, quarantine = text_lines(sources, offsets, lines, raw_bound)
-    requests = frame.filter(pl.col("line").str.contains('"usage"', literal=True))
-    skipped = frame.height - requests.height
-    decoded, bad = decode_with_fallback(requests.select(LINES_SCHEMA.keys()), LINE, "a Claude Code transcript line")
-    quarantine += [quarantine_row(src, off, reason, text, raw_bound) for src, off, text, reason in bad]
-    rows = _rows(decoded.join(requests.select("source_file", "source_offset", "line"), on=["source_file", "source_offset"], how="left"))
+    decoded, quarantine, skipped = decode_wanted(sources, offsets, lines, pl.col("line").str.contains('"usage"', literal=True), LINE, "a Claude Code transcript line", raw_bound)
+    rows = _rows(decoded)
     return rows, pl.DataFrame(quarantine, schema=QUARANTINE_SCHEMA), skipped
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..ingest.jsonlines import LINES_SCHEMA, decode_with_fallback, quarantine_row, text_lines
+from ..ingest.jsonlines import decode_wanted
 from ..ingest.runner import QUARANTINE_SCHEMA
 from .claude import _int, parse_timestamp, timestamp_error
 
@@ -37,12 +37,8 @@ KINDS = ('"turn_context"', '"token_count"', '"session_meta"')
 
 def parse_lines(sources: list[str], offsets: list[int], lines: list[bytes], raw_bound: int = 4096) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     """(event rows, quarantine rows, lines skipped as irrelevant)."""
-    frame, quarantine = text_lines(sources, offsets, lines, raw_bound)
-    wanted = frame.filter(pl.any_horizontal([pl.col("line").str.contains(k, literal=True) for k in KINDS]))
-    skipped = frame.height - wanted.height
-    decoded, bad = decode_with_fallback(wanted.select(LINES_SCHEMA.keys()), LINE, "a Codex session line")
-    quarantine += [quarantine_row(src, off, reason, text, raw_bound) for src, off, text, reason in bad]
-    rows = _rows(decoded.join(wanted.select("source_file", "source_offset", "line"), on=["source_file", "source_offset"], how="left"))
+    decoded, quarantine, skipped = decode_wanted(sources, offsets, lines, pl.any_horizontal([pl.col("line").str.contains(k, literal=True) for k in KINDS]), LINE, "a Codex session line", raw_bound)
+    rows = _rows(decoded)
     return rows, pl.DataFrame(quarantine, schema=QUARANTINE_SCHEMA), skipped
 
 

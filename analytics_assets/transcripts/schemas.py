@@ -3,28 +3,16 @@ quarantined during ingest; the loaded rows are re-validated by the blocking asse
 
 from __future__ import annotations
 
-from typing import Optional
-
 import pandera.polars as pa
-import polars as pl
+
+from .. import validation
 
 COUNT = {"nullable": True, "ge": 0}
 
 
-class _TranscriptContract(pa.DataFrameModel):
+class _TranscriptContract(validation.RawContract):
     agent: str = pa.Field(isin=["claude_code", "codex"])
     source_file: str = pa.Field(nullable=False)
-    # Present while ingesting (values that did not fit their type), absent from the stored table.
-    attr_errors: Optional[str] = pa.Field(nullable=True)
-
-    @pa.check("attr_errors", name="values_fit_their_types")
-    @classmethod
-    def values_fit_their_types(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select(pl.col(data.key).is_null())
-
-    class Config:
-        strict = False
-        coerce = False
 
 
 class ClaudeRequests(_TranscriptContract):
