@@ -128,13 +128,11 @@ def timed(cmd: list[str], env: dict | None = None) -> tuple[float, float, str]:
 OURS = r"""
 import json, sys, time, resource, subprocess, os, duckdb
 from pathlib import Path
-from analytics_assets.ingest.runner import ensure_tables, run_ingest
-from analytics_assets.otlp.load import OtlpSource
-from analytics_assets.transcripts.load import ClaudeSource, CodexSource
+from analytics_assets.ingest.runner import run_ingest
+from analytics_assets.transcripts.load import ClaudeSource
 db, corpus, landing = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
 t0 = time.perf_counter()
 con = duckdb.connect(db)
-ensure_tables(con, OtlpSource(b"s")); ensure_tables(con, CodexSource(landing))
 stats = run_ingest(con, ClaudeSource(landing), [corpus / "projects"])
 t1 = time.perf_counter()
 # Dedupe: the staging model's query, materialized (what dbt runs for stg_claude_requests).
