@@ -41,9 +41,12 @@ dagster-home:
 demo: install
 	$(BIN)/python -m analytics_assets.demo $(DEMO_ARGS)
 
+# Without a project config of your own, the demo's (who owns which machine, email, login) is used.
+RUN_CONFIG := $(if $(wildcard analytics.yaml),analytics.yaml,landing/analytics.demo.yaml)
+
 run: install dagster-home
 	test -f landing/demo_manifest.json || $(BIN)/python -m analytics_assets.demo $(DEMO_ARGS)
-	$(BIN)/dagster asset materialize -m analytics_assets.definitions --select '*'
+	ANALYTICS_CONFIG=$${ANALYTICS_CONFIG:-$(RUN_CONFIG)} $(BIN)/dagster asset materialize -m analytics_assets.definitions --select '*'
 	$(BIN)/analytics-assets summary
 
 summary: install

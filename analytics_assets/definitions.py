@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from .identities import developer_identities
 from .otlp.assets import OTLP
 from .resources import WarehouseResource
 from .transcripts.assets import CLAUDE, CODEX
@@ -11,7 +12,7 @@ from .transform.dbt_assets import dbt_models, dbt_resource
 SOURCES = (OTLP, CLAUDE, CODEX)
 
 defs = dg.Definitions(
-    assets=[*(s["landing"] for s in SOURCES), *(s["asset"] for s in SOURCES), dbt_models],
+    assets=[*(s["landing"] for s in SOURCES), *(s["asset"] for s in SOURCES), developer_identities, dbt_models],
     asset_checks=[every_model_priced],
     jobs=[s["job"] for s in SOURCES],
     sensors=[s["sensor"] for s in SOURCES],

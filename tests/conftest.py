@@ -41,6 +41,7 @@ def project_env(tmp_path, monkeypatch):
     (tmp_path / "home-codex").mkdir()
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "home-claude"))
     monkeypatch.setenv("CODEX_HOME", str(tmp_path / "home-codex"))
+    monkeypatch.setenv("ANALYTICS_CONFIG", str(tmp_path / "analytics.yaml"))  # none: defaults
     shutil.copy(PROJECT_ROOT / "dagster.yaml", paths["dagster_home"] / "dagster.yaml")
     monkeypatch.setenv("ANALYTICS_DUCKDB_PATH", str(paths["duckdb"]))
     monkeypatch.setenv("ANALYTICS_LANDING_DIR", str(paths["landing"]))

@@ -23,7 +23,9 @@ import pytest
 
 from analytics_assets.config import DBT_PROJECT_DIR, PROJECT_ROOT
 from analytics_assets.demo import generate
+from analytics_assets.identities import write_identities
 from analytics_assets.ingest.runner import ensure_tables, run_ingest
+from analytics_assets.project_config import ProjectConfig, identity_rows
 from analytics_assets.otlp.load import OtlpSource
 from analytics_assets.transcripts.load import ClaudeSource, CodexSource, claude_roots
 
@@ -49,6 +51,7 @@ def ours(tmp_path: Path, landing: Path, config_dirs: list[Path]) -> dict[tuple[s
         # The agent marts also read Claude Code telemetry and Codex sessions (none here).
         ensure_tables(con, OtlpSource(b"s"))
         ensure_tables(con, CodexSource(landing))
+        write_identities(con, identity_rows(ProjectConfig(), b"s"))
         os.environ["CLAUDE_CONFIG_DIR"] = ",".join(map(str, config_dirs))
         run_ingest(con, ClaudeSource(landing), claude_roots(landing))
     finally:

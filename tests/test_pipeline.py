@@ -3,6 +3,7 @@ Zen marts in DuckDB, checked against what the generator says it wrote."""
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import dagster as dg
@@ -26,6 +27,7 @@ def landed(project_env, demo_landing):
     landing, manifest = demo_landing
     for source in ("otlp", "claude", "codex"):
         shutil.copytree(landing / source, project_env["landing"] / source, dirs_exist_ok=True)
+    os.environ["ANALYTICS_CONFIG"] = str(landing / "analytics.demo.yaml")  # restored by project_env's monkeypatch
     return project_env, manifest
 
 
@@ -80,6 +82,15 @@ def test_whole_graph_matches_the_generator(landed):
         ).fetchone()
         assert turns == (codex["turns"], codex["input_tokens"], codex["cached_input_tokens"], codex["output_tokens"])
         assert con.execute("SELECT count(*) FROM marts.fct_agent_requests WHERE pricing_status = 'unpriced'").fetchone()[0] == 0
+        # One developer across sources: the demo config ties each machine, email and Claude account to
+        # a person, so every request resolves to a configured developer (and a team).
+        developers = con.execute("SELECT count(*), sum(CASE WHEN is_configured THEN 1 ELSE 0 END) FROM marts.dim_developers").fetchone()
+        assert developers == (manifest["arguments"]["developers"], manifest["arguments"]["developers"])
+        assert con.execute("SELECT count(*) FROM marts.fct_agent_requests WHERE team = 'unassigned'").fetchone()[0] == 0
+        assert con.execute(
+            "SELECT count(DISTINCT source) FROM marts.fct_agent_requests f JOIN marts.dim_developers d USING (developer_key) "
+            "WHERE d.machines > 0 AND f.agent = 'claude_code'"
+        ).fetchone()[0] == 2  # the same people seen in transcripts and in telemetry
         daily = con.execute("SELECT sum(requests), sum(cost_usd) FROM marts.fct_daily_agent_usage").fetchone()
         total = con.execute("SELECT count(*), sum(cost_usd) FROM marts.fct_agent_requests").fetchone()
         assert daily[0] == total[0] and daily[1] == pytest.approx(total[1], rel=1e-12)

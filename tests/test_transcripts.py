@@ -13,7 +13,9 @@ import duckdb
 import pytest
 
 from analytics_assets.config import DBT_PROJECT_DIR
+from analytics_assets.identities import write_identities
 from analytics_assets.ingest.runner import ensure_tables, run_ingest
+from analytics_assets.project_config import ProjectConfig, identity_rows
 from analytics_assets.otlp.load import OtlpSource
 from analytics_assets.transcripts.load import ClaudeSource, CodexSource
 
@@ -128,6 +130,7 @@ def test_streaming_duplicates_collapse_to_the_largest_line_and_codex_deltas(env,
     ingest(landing, con)
     run_ingest(con, CodexSource(landing), [landing / "codex" / "ada-laptop" / "sessions"])
     ensure_tables(con, OtlpSource(b"s"))
+    write_identities(con, identity_rows(ProjectConfig(), b"s"))
     con.close()
     db = str(tmp_path / "w.duckdb")
     subprocess.run([str(Path(sys.executable).parent / "dbt"), "build", "--quiet", "--select", "+fct_agent_requests",

@@ -18,6 +18,7 @@ from .transcripts import write_claude_transcripts, write_codex_sessions
 from .world import MACHINES, REPOS, days, developers
 
 MANIFEST = "demo_manifest.json"
+DEMO_CONFIG = "analytics.demo.yaml"  # `make run` uses it when the project has no analytics.yaml
 SOURCES = ("zen", "claude_code_otel", "claude_transcripts", "codex", "copilot", "git")
 
 
@@ -62,4 +63,18 @@ def generate(
         "sources": {name: writers[name]() for name in sources},
     }
     (landing / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
+    (landing / DEMO_CONFIG).write_text(demo_config(devs))
     return manifest
+
+
+def demo_config(devs) -> str:
+    """A project config for the demo team: who owns which machine, email and login."""
+    import yaml
+
+    return yaml.safe_dump({
+        "developers": [
+            {"name": d.name, "team": d.team, "machines": [f"{d.login}-{m}" for m in MACHINES],
+             "emails": [d.email], "accounts": [d.account_uuid], "logins": [d.login]}
+            for d in devs
+        ]
+    }, sort_keys=False)

@@ -1,5 +1,6 @@
 """Dagster wiring for OTLP ingestion (landing/otlp -> raw.otlp_*). Logic lives in load.py."""
 
+from .. import project_config
 from ..ingest.assets import IngestDefinition, build_ingest
 from .load import TABLES, OtlpSource
 from .schemas import SCHEMAS
@@ -25,7 +26,7 @@ OTLP = build_ingest(
             "logs": ["time", "service_name", "event_name", "model", "input_tokens", "output_tokens", "cost_usd"],
             "metric_points": ["time", "metric_name", "metric_type", "temporality", "value", "type"],
         },
-        make_source=lambda config, salt, _settings: OtlpSource(salt, config.keep_names),
+        make_source=lambda config, salt, s: OtlpSource(salt, config.keep_names or project_config.load(s.config_path).keep_names),
         roots=lambda s: [s.otlp_dir],
     )
 )

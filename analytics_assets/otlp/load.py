@@ -37,6 +37,8 @@ class OtlpSource:
         return split_valid(frame_name, frame)
 
     def scrub(self, frame_name: str, frame: pl.DataFrame) -> pl.DataFrame:
+        if "user_email" in frame.columns:  # one person, one email: case never splits them
+            frame = frame.with_columns(pl.col("user_email").str.to_lowercase())
         if not self.keep_names:
             frame = hash_identities(frame, IDENTITY_COLUMNS, self.salt)
         return frame.with_columns(*(redact(pl.col(c)) for c in REDACTED_COLUMNS[frame_name]))

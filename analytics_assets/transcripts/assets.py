@@ -1,5 +1,6 @@
 """Dagster wiring for transcript ingestion: Claude Code and Codex histories. Logic in load.py."""
 
+from .. import project_config
 from ..ingest.assets import IngestDefinition, build_ingest
 from .load import ClaudeSource, CodexSource, claude_roots, codex_roots
 from .schemas import SCHEMAS
@@ -20,7 +21,7 @@ CLAUDE = build_ingest(
         schemas=SCHEMAS,
         preview_columns={"claude_requests": ["event_at", "machine", "project", "model", "input_tokens", "output_tokens", "reported_cost_usd"]},
         make_source=lambda config, salt, s: ClaudeSource(s.landing_dir),
-        roots=lambda s: claude_roots(s.landing_dir),
+        roots=lambda s: claude_roots(s.landing_dir, project_config.load(s.config_path)),
     )
 )
 
@@ -40,6 +41,6 @@ CODEX = build_ingest(
         schemas=SCHEMAS,
         preview_columns={"codex_events": ["event_at", "machine", "event_type", "model", "total_input_tokens", "total_output_tokens"]},
         make_source=lambda config, salt, s: CodexSource(s.landing_dir),
-        roots=lambda s: codex_roots(s.landing_dir),
+        roots=lambda s: codex_roots(s.landing_dir, project_config.load(s.config_path)),
     )
 )

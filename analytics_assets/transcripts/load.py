@@ -13,6 +13,7 @@ import polars as pl
 from .. import validation
 from ..ingest.runner import RAW_TEXT_BOUND
 from ..privacy import redact
+from ..project_config import ProjectConfig
 from . import claude, codex
 from .schemas import SCHEMAS
 
@@ -21,19 +22,26 @@ def _split(value: str | None) -> list[Path]:
     return [Path(p).expanduser() for p in (value or "").split(",") if p.strip()]
 
 
-def claude_roots(landing: Path) -> list[Path]:
-    """`projects/` folders to scan: every machine synced into landing/claude/<machine>/, plus
-    this machine's own (CLAUDE_CONFIG_DIR, comma-separated, else ~/.config/claude and ~/.claude)."""
-    configured = _split(os.environ.get("CLAUDE_CONFIG_DIR"))
-    home = configured or [Path.home() / ".config" / "claude", Path.home() / ".claude"]
+def _projects(folder: Path) -> Path:
+    return folder if folder.name == "projects" else folder / "projects"
+
+
+def claude_roots(landing: Path, config: ProjectConfig = ProjectConfig()) -> list[Path]:
+    """`projects/` folders to scan: every machine synced into landing/claude/<machine>/, the
+    config's extra roots, and (unless the config turns it off) this machine's own:
+    CLAUDE_CONFIG_DIR, comma-separated, else ~/.config/claude and ~/.claude."""
     synced = sorted(p for p in (landing / "claude").glob("*") if p.is_dir())
-    return [p / "projects" for p in [*synced, *home] if (p / "projects").is_dir()]
+    home = []
+    if config.include_home:
+        home = _split(os.environ.get("CLAUDE_CONFIG_DIR")) or [Path.home() / ".config" / "claude", Path.home() / ".claude"]
+    return [_projects(p) for p in [*synced, *config.claude_roots, *home] if _projects(p).is_dir()]
 
 
-def codex_roots(landing: Path) -> list[Path]:
-    home = Path(os.environ.get("CODEX_HOME") or Path.home() / ".codex").expanduser()
+def codex_roots(landing: Path, config: ProjectConfig = ProjectConfig()) -> list[Path]:
     synced = sorted(p for p in (landing / "codex").glob("*") if p.is_dir())
-    return [p / "sessions" for p in [*synced, home] if (p / "sessions").is_dir()]
+    home = [Path(os.environ.get("CODEX_HOME") or Path.home() / ".codex").expanduser()] if config.include_home else []
+    sessions = lambda p: p if p.name == "sessions" else p / "sessions"  # noqa: E731
+    return [sessions(p) for p in [*synced, *config.codex_roots, *home] if sessions(p).is_dir()]
 
 
 def machine_of(path: str, landing: Path) -> str:

@@ -27,6 +27,7 @@ with claude_transcripts as (
         git_branch,
         machine,
         cast(null as varchar)             as user_account_hash,
+        cast(null as varchar)             as user_email_hash,
         is_sidechain
     from {{ ref('stg_claude_requests') }}
 ),
@@ -55,6 +56,7 @@ codex as (
         cast(null as varchar)             as git_branch,
         machine,
         cast(null as varchar)             as user_account_hash,
+        cast(null as varchar)             as user_email_hash,
         false                             as is_sidechain
     from {{ ref('stg_codex_turns') }}
 ),
@@ -83,6 +85,7 @@ claude_telemetry as (
         cast(null as varchar)             as git_branch,
         cast(null as varchar)             as machine,
         user_account_hash,
+        user_email_hash,
         false                             as is_sidechain
     from {{ ref('stg_claude_code_api_requests') }}
 ),
@@ -93,14 +96,31 @@ telemetry_ids as (
 
 transcript_ids as (
     select distinct request_id from claude_transcripts where request_id is not null
+),
+
+unioned as (
+    select t.*, (i.request_id is not null) as seen_in_telemetry
+    from claude_transcripts t
+    left join telemetry_ids i on i.request_id = t.request_id
+    union all
+    select c.*, false as seen_in_telemetry from codex c
+    union all
+    select o.*, true as seen_in_telemetry
+    from claude_telemetry o
+    where o.request_id is null or o.request_id not in (select request_id from transcript_ids)
+),
+
+identities as (
+    select * from {{ source('raw_transcripts', 'developer_identities') }}
 )
 
-select t.*, (i.request_id is not null) as seen_in_telemetry
-from claude_transcripts t
-left join telemetry_ids i on i.request_id = t.request_id
-union all
-select c.*, false as seen_in_telemetry from codex c
-union all
-select o.*, true as seen_in_telemetry
-from claude_telemetry o
-where o.request_id is null or o.request_id not in (select request_id from transcript_ids)
+-- One developer across sources: a transcript's machine, a telemetry event's account or email,
+-- resolved through the project config's developers; unknown identities stay their own developer.
+select
+    u.*,
+    coalesce(m.developer_key, a.developer_key, e.developer_key, u.user_account_hash, u.machine, 'unknown') as developer_key,
+    coalesce(m.team, a.team, e.team, 'unassigned')                                                        as team
+from unioned u
+left join identities m on m.identity_kind = 'machine' and m.identity = u.machine
+left join identities a on a.identity_kind = 'account' and a.identity = u.user_account_hash
+left join identities e on e.identity_kind = 'email' and e.identity = u.user_email_hash

@@ -1,23 +1,42 @@
--- One row per developer key seen in agent data. Transcripts identify a machine
--- (landing/claude/<machine>/), telemetry a hashed account; linking the two needs an identity map
--- (a later step), so until then each is its own developer. Team from the developer_teams seed.
-with seen as (
+-- One row per developer: those the project config names (with all their identities, even before
+-- any activity) and every identity seen in agent data that the config does not resolve.
+with configured as (
     select
-        coalesce(user_account_hash, machine, 'unknown') as developer_key,
-        case when user_account_hash is not null then 'account' when machine is not null then 'machine' else 'unknown' end as identity_kind,
-        agent,
-        event_at
+        developer_key,
+        min(developer_name)                                                    as developer_name,
+        min(team)                                                              as team,
+        sum(case when identity_kind = 'machine' then 1 else 0 end)             as machines,
+        sum(case when identity_kind in ('email', 'account') then 1 else 0 end) as accounts,
+        sum(case when identity_kind = 'login' then 1 else 0 end)               as logins
+    from {{ source('raw_transcripts', 'developer_identities') }}
+    group by developer_key
+),
+
+activity as (
+    select
+        developer_key,
+        min(team)               as team,
+        min(event_at)           as first_seen_at,
+        max(event_at)           as last_seen_at,
+        count(distinct agent)   as agents_used,
+        count(*)                as requests,
+        sum(cost_usd)           as cost_usd
     from {{ ref('fct_agent_requests') }}
+    group by developer_key
 )
 
 select
-    s.developer_key,
-    min(s.identity_kind)                    as identity_kind,
-    coalesce(min(t.team), 'unassigned')     as team,
-    min(s.event_at)                         as first_seen_at,
-    max(s.event_at)                         as last_seen_at,
-    count(distinct s.agent)                 as agents_used,
-    count(*)                                as requests
-from seen s
-left join {{ ref('developer_teams') }} t on t.developer_key = s.developer_key
-group by s.developer_key
+    coalesce(c.developer_key, a.developer_key)        as developer_key,
+    c.developer_name,
+    coalesce(c.team, a.team, 'unassigned')            as team,
+    c.developer_key is not null                       as is_configured,
+    coalesce(c.machines, 0)                           as machines,
+    coalesce(c.accounts, 0)                           as accounts,
+    coalesce(c.logins, 0)                             as logins,
+    a.first_seen_at,
+    a.last_seen_at,
+    coalesce(a.agents_used, 0)                        as agents_used,
+    coalesce(a.requests, 0)                           as requests,
+    coalesce(a.cost_usd, 0)                           as cost_usd
+from configured c
+full outer join activity a on a.developer_key = c.developer_key

@@ -1,9 +1,6 @@
 -- Cost by period (day, ISO week, month) x agent x team: one table, filter on period_grain.
 with requests as (
-    select r.*, coalesce(t.team, 'unassigned') as team
-    from {{ ref('fct_agent_requests') }} r
-    left join {{ ref('developer_teams') }} t on t.developer_key = coalesce(r.user_account_hash, r.machine)
-    where r.event_date is not null
+    select * from {{ ref('fct_agent_requests') }} where event_date is not null
 ),
 
 grains as (
@@ -20,7 +17,7 @@ select
     agent,
     team,
     count(*)                                                        as requests,
-    count(distinct coalesce(user_account_hash, machine))            as developers,
+    count(distinct developer_key)                                   as developers,
     sum(total_tokens)                                               as total_tokens,
     sum(cost_usd)                                                   as cost_usd,
     sum(computed_cost_usd)                                          as computed_cost_usd,

@@ -3,7 +3,7 @@ select
     agent || ':' || coalesce(session_id, 'none') || ':' || coalesce(machine, user_account_hash, '') as session_key,
     agent,
     session_id,
-    coalesce(user_account_hash, machine, 'unknown')  as developer_key,
+    developer_key,
     min(event_at)                                    as started_at,
     max(event_at)                                    as ended_at,
     {{ dbt.datediff('min(event_at)', 'max(event_at)', 'second') }} as duration_seconds,

@@ -1,8 +1,7 @@
--- Day x developer x agent x model. Until developers are resolved across sources (dim_developers),
--- a transcript's developer is its machine and a telemetry event's is its hashed account.
+-- Day x developer x agent x model (developers resolved across sources in int_agent_requests).
 select
     event_date,
-    coalesce(user_account_hash, machine, 'unknown')   as developer_key,
+    developer_key,
     agent,
     coalesce(model, 'unknown')                        as model,
     count(*)                                          as requests,
