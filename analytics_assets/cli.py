@@ -9,7 +9,7 @@ import sys
 from . import warehouse
 from .config import settings
 
-SCHEMAS = ("raw", "staging", "intermediate", "marts")
+SCHEMAS = ("raw", "pricing", "staging", "intermediate", "marts")
 
 
 def summary() -> int:
