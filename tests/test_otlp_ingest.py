@@ -193,3 +193,16 @@ def test_identities_are_hashed_and_errors_redacted(env):
     assert "ada" not in error and "sk-ant" not in error and "<secret>" in error
     dump = con.execute("SELECT * FROM raw.otlp_logs").fetchall()
     assert "ada@example.com" not in repr(dump)
+
+
+def test_long_line_inside_a_chunk_and_invalid_utf8_are_quarantined_alone(env):
+    otlp, con = env
+    good = [spans_line(span(TRACE, sid(i))) for i in (1, 2, 3)]
+    long_line = b'{"resourceSpans":[],"pad":"' + b"x" * (2 << 20) + b'"}'
+    not_utf8 = b'{"resourceSpans":[],"bad":"\xff\xfe"}'
+    (otlp / "a.jsonl").write_bytes(b"\n".join([good[0], long_line, good[1], not_utf8, good[2]]) + b"\n")
+    stats = ingest_otlp(con, otlp, SALT, max_line_bytes=1 << 20)  # the chunk (64 MB) holds the long line whole
+    assert count(con) == 3
+    reasons = sorted(r for _, _, r in quarantined(con))
+    assert len(reasons) == 2 and "exceeds the 1048576-byte limit" in reasons[0] and reasons[1] == "not UTF-8"
+    assert_accounted(stats, 3, lines_bad=2)
