@@ -8,7 +8,7 @@ from analytics_assets.ingest.landing import cursor_after, plan_file, read_lines
 def read_all(path, cursor=None, **kw):
     plan = plan_file(path, cursor)
     chunks = list(read_lines(plan, **kw))
-    lines = [line for c in chunks for _, line in c.split()]
+    lines = [line for c in chunks for line in c.lines]
     oversize = [o for c in chunks for o in c.oversize]
     end = chunks[-1].end_offset if chunks else plan.start
     return plan, lines, oversize, cursor_after(plan, end)

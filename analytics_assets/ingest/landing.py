@@ -37,25 +37,10 @@ class Cursor:
 
 @dataclass
 class Chunk:
-    """Complete lines as read: `data` holds them back to back, each ending in a newline, starting
-    at file offset `start` (a whole document is one line without one). Splitting happens later,
-    in polars (ingest/jsonlines.lines_frame), not line by line in Python."""
-
-    data: bytes = b""
-    start: int = 0
+    offsets: list[int] = field(default_factory=list)
+    lines: list[bytes] = field(default_factory=list)
     oversize: list[tuple[int, int, bytes]] = field(default_factory=list)  # (offset, length, head)
     end_offset: int = 0  # cursor position after this chunk
-    document: bool = False
-
-    def split(self) -> list[tuple[int, bytes]]:
-        """(offset, line) pairs, carriage returns stripped: the slow path, and for tests."""
-        if self.document:
-            return [(self.start, self.data)] if self.data else []
-        out, offset = [], self.start
-        for line in self.data.split(b"\n")[:-1]:
-            out.append((offset, line.rstrip(b"\r")))
-            offset += len(line) + 1
-        return out
 
 
 @dataclass(frozen=True)
@@ -116,7 +101,7 @@ def read_document(plan: Plan, max_document_bytes: int) -> Chunk:
             head = f.read(4096)
         return Chunk(oversize=[(0, plan.size, head)], end_offset=plan.size)
     data = plan.path.read_bytes()[: plan.size]
-    return Chunk(data=data, start=0, end_offset=plan.size, document=True)
+    return Chunk(offsets=[0], lines=[data], end_offset=plan.size)
 
 
 def read_lines(plan: Plan, chunk_bytes: int = 64 << 20, max_line_bytes: int = 32 << 20) -> Iterator[Chunk]:
@@ -150,8 +135,15 @@ def read_lines(plan: Plan, chunk_bytes: int = 64 << 20, max_line_bytes: int = 32
                     buf = b""
                 continue
             complete, buf = buf[: last + 1], buf[last + 1 :]
-            # Lines longer than max_line_bytes inside a chunk are found when the chunk is split.
-            chunk = Chunk(data=complete, start=position, end_offset=position + last + 1)
+            chunk = Chunk(end_offset=position + last + 1)
+            offset = position
+            for line in complete.split(b"\n")[:-1]:
+                if len(line) > max_line_bytes:
+                    chunk.oversize.append((offset, len(line) + 1, line[:4096]))
+                else:
+                    chunk.offsets.append(offset)
+                    chunk.lines.append(line.rstrip(b"\r"))
+                offset += len(line) + 1
             position = chunk.end_offset
             yield chunk
             if len(buf) > max_line_bytes:

@@ -21,7 +21,6 @@ import duckdb
 import polars as pl
 
 from .. import warehouse
-from .jsonlines import frame_from_lists, lines_frame
 from .landing import Chunk, Cursor, cursor_after, landing_files, plan_file, read_document, read_lines, readable
 
 RAW_TEXT_BOUND = 4096
@@ -39,10 +38,11 @@ class LineSource(Protocol):
     patterns: tuple[str, ...]
     documents: bool  # accept whole pretty-printed JSON documents (a file whose first line is "{")
 
-    def decode(self, lines: pl.DataFrame) -> tuple[dict[str, pl.DataFrame], pl.DataFrame, int]:
-        """From a frame of lines (jsonlines.lines_frame): frames per table (with source_file,
-        source_offset, record_key_src), quarantine rows, and how many lines were skipped as
-        carrying nothing to load (e.g. transcript user turns)."""
+    def decode(
+        self, sources: list[str], offsets: list[int], lines: list[bytes]
+    ) -> tuple[dict[str, pl.DataFrame], pl.DataFrame, int]:
+        """Frames per table (with source_file, source_offset, record_key_src), quarantine rows, and
+        how many lines were skipped as carrying nothing to load (e.g. transcript user turns)."""
 
     def split_valid(self, frame_name: str, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         """(valid rows, invalid rows with a `reason` column)."""
@@ -82,7 +82,7 @@ def stored(frame: pl.DataFrame) -> pl.DataFrame:
 
 def ensure_tables(con: duckdb.DuckDBPyConnection, source: LineSource) -> None:
     warehouse.ensure_bookkeeping(con)
-    frames, _, _ = source.decode(frame_from_lists([], [], []))
+    frames, _, _ = source.decode([], [], [])
     for name, frame in frames.items():
         shape = stored(source.scrub(name, frame)).rename({"record_key_src": "record_key"})
         warehouse.ensure_table(con, source.tables[name], shape)
@@ -100,15 +100,19 @@ def _record_quarantine(bad: pl.DataFrame, frame_name: str) -> pl.DataFrame:
 class _Batch:
     """Complete lines from one or more files, written in one transaction with their cursors."""
 
-    parts: list = field(default_factory=list)  # (source file, Chunk)
+    sources: list = field(default_factory=list)
+    offsets: list = field(default_factory=list)
+    lines: list = field(default_factory=list)
     oversize: list = field(default_factory=list)
     cursors: dict = field(default_factory=dict)
     size: int = 0
 
     def add(self, path: Path, chunk: Chunk, cursor: Cursor, max_line_bytes: int) -> None:
         name = str(path)
-        self.parts.append((name, chunk))
-        self.size += len(chunk.data)
+        self.sources.extend([name] * len(chunk.lines))
+        self.offsets.extend(chunk.offsets)
+        self.lines.extend(chunk.lines)
+        self.size += sum(len(line) + 1 for line in chunk.lines)
         self.oversize.extend(
             {
                 "source_file": name,
@@ -134,13 +138,12 @@ def _insert(con: duckdb.DuckDBPyConnection, source: LineSource, frame_name: str,
     return warehouse.insert_new(con, source.tables[frame_name], frame)
 
 
-def _write_batch(con: duckdb.DuckDBPyConnection, source: LineSource, batch: _Batch, stats: IngestStats, max_line_bytes: int) -> None:
-    lines, too_long = lines_frame(batch.parts, max_line_bytes, RAW_TEXT_BOUND)
-    frames, decode_quarantine, skipped = source.decode(lines)
-    stats.lines += lines.height + len(too_long) + len(batch.oversize)
+def _write_batch(con: duckdb.DuckDBPyConnection, source: LineSource, batch: _Batch, stats: IngestStats) -> None:
+    frames, decode_quarantine, skipped = source.decode(batch.sources, batch.offsets, batch.lines)
+    stats.lines += len(batch.lines) + len(batch.oversize)
     stats.lines_skipped += skipped
     stats.bytes_read += batch.size
-    oversize = pl.DataFrame(batch.oversize + too_long, schema=QUARANTINE_SCHEMA)
+    oversize = pl.DataFrame(batch.oversize, schema=QUARANTINE_SCHEMA)
     quarantine = [decode_quarantine, oversize]
     stats.quarantined["undecoded"] += decode_quarantine.height + oversize.height
     to_insert: dict[str, pl.DataFrame] = {}
@@ -200,8 +203,8 @@ def run_ingest(
         for chunk in chunks:
             batch.add(path, chunk, cursor_after(plan, chunk.end_offset), max_line_bytes)
             if batch.size >= batch_bytes:
-                _write_batch(con, source, batch, stats, max_line_bytes)
+                _write_batch(con, source, batch, stats)
                 batch = _Batch()
     if batch.cursors:
-        _write_batch(con, source, batch, stats, max_line_bytes)
+        _write_batch(con, source, batch, stats)
     return stats

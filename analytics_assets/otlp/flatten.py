@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from ..ingest.jsonlines import LINES_SCHEMA, chunked, decode_with_fallback, frame_from_lists, quarantine_row, text_lines
+from ..ingest.jsonlines import LINES_SCHEMA, chunked, decode_with_fallback, quarantine_row, text_lines
 from ..ingest.runner import QUARANTINE_SCHEMA
 from .attributes import Attr, long_attributes, typed_attributes
 from .normalize import normalize_request
@@ -153,12 +153,14 @@ _KNOWN_KIND = '"(?:' + "|".join(KNOWN_VALUE_KINDS) + r')"\s*:'
 
 
 
-def decode_requests(lines: pl.DataFrame, raw_bound: int = 4096) -> tuple[dict[str, list[pl.DataFrame]], list[dict]]:
+def decode_requests(
+    sources: list[str], offsets: list[int], lines: list[bytes], raw_bound: int = 4096
+) -> tuple[dict[str, list[pl.DataFrame]], list[dict]]:
     """Per signal, frames of (source_file, source_offset, request struct) for the lines carrying
     it (one frame from the lean fast path, one from the slow path when it had lines), and
     quarantine rows for the lines (or records) that could not be decoded. Lines from many files
     are decoded together: polars' per-call overhead is paid once per batch, not once per file."""
-    frame, quarantine = text_lines(lines, raw_bound)
+    frame, quarantine = text_lines(sources, offsets, lines, raw_bound)
 
     # Nested or rare AnyValues and unknown kinds take the Python path; everything else stays in polars.
     slow = pl.col("line").str.contains('"(?:arrayValue|kvlistValue|bytesValue)"') | (
@@ -464,12 +466,7 @@ def flatten_metric_points(requests: pl.DataFrame) -> pl.DataFrame:
 
 
 def decode_lines(sources: list[str], offsets: list[int], lines: list[bytes], raw_bound: int = 4096) -> Decoded:
-    return decode_frame(frame_from_lists(sources, offsets, lines), raw_bound)
-
-
-def decode_frame(lines: pl.DataFrame, raw_bound: int = 4096) -> Decoded:
-    """Spans, log records and metric points of a frame of lines (jsonlines.lines_frame)."""
-    requests, quarantine = decode_requests(lines, raw_bound)
+    requests, quarantine = decode_requests(sources, offsets, lines, raw_bound)
     flatteners = {"spans": flatten_spans, "logs": flatten_logs, "metric_points": flatten_metric_points}
     frames = {
         signal: pl.concat([flatteners[signal](r) for r in requests[signal]], how="vertical_relaxed")

@@ -11,7 +11,7 @@ import polars as pl
 
 from ..ingest.runner import RAW_TEXT_BOUND, IngestStats, run_ingest
 from ..privacy import hash_identities, redact
-from .flatten import IDENTITY_COLUMNS, decode_frame
+from .flatten import IDENTITY_COLUMNS, decode_lines
 from .schemas import split_valid
 
 TABLES = {"spans": "raw.otlp_spans", "logs": "raw.otlp_logs", "metric_points": "raw.otlp_metric_points"}
@@ -29,8 +29,8 @@ class OtlpSource:
     patterns = ("*.jsonl", "*.json", "*.ndjson")
     documents = True  # the official examples: one pretty-printed request per file
 
-    def decode(self, lines):
-        decoded = decode_frame(lines, RAW_TEXT_BOUND)
+    def decode(self, sources, offsets, lines):
+        decoded = decode_lines(sources, offsets, lines, RAW_TEXT_BOUND)
         return decoded.frames(), decoded.quarantine, 0
 
     def split_valid(self, frame_name: str, frame: pl.DataFrame):

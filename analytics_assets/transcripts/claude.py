@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..ingest.jsonlines import decode_wanted, frame_from_lists
+from ..ingest.jsonlines import decode_wanted
 from ..ingest.runner import QUARANTINE_SCHEMA
 
 S = pl.String
@@ -66,9 +66,9 @@ def timestamp_error(text: pl.Expr, parsed: pl.Expr) -> pl.Expr:
     return pl.when(text.is_not_null() & parsed.is_null()).then(pl.lit("timestamp=") + text.str.head(40) + pl.lit(" is not ISO 8601"))
 
 
-def parse_lines(frame: pl.DataFrame, raw_bound: int = 4096) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+def parse_lines(sources: list[str], offsets: list[int], lines: list[bytes], raw_bound: int = 4096) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     """(request rows, quarantine rows, lines skipped as not requests)."""
-    decoded, quarantine, skipped = decode_wanted(frame, pl.col("line").str.contains('"usage"', literal=True), LINE, "a Claude Code transcript line", raw_bound)
+    decoded, quarantine, skipped = decode_wanted(sources, offsets, lines, pl.col("line").str.contains('"usage"', literal=True), LINE, "a Claude Code transcript line", raw_bound)
     rows = _rows(decoded)
     return rows, pl.DataFrame(quarantine, schema=QUARANTINE_SCHEMA), skipped
 
@@ -126,5 +126,5 @@ def _rows(decoded: pl.DataFrame) -> pl.DataFrame:
 
 
 def empty_rows() -> pl.DataFrame:
-    rows, _, _ = parse_lines(frame_from_lists([], [], []))
+    rows, _, _ = parse_lines([], [], [])
     return rows

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..ingest.jsonlines import decode_wanted, frame_from_lists
+from ..ingest.jsonlines import decode_wanted
 from ..ingest.runner import QUARANTINE_SCHEMA
 from .claude import _int, parse_timestamp, timestamp_error
 
@@ -35,9 +35,9 @@ LINE = pl.Struct(
 KINDS = ('"turn_context"', '"token_count"', '"session_meta"')
 
 
-def parse_lines(frame: pl.DataFrame, raw_bound: int = 4096) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+def parse_lines(sources: list[str], offsets: list[int], lines: list[bytes], raw_bound: int = 4096) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     """(event rows, quarantine rows, lines skipped as irrelevant)."""
-    decoded, quarantine, skipped = decode_wanted(frame, pl.any_horizontal([pl.col("line").str.contains(k, literal=True) for k in KINDS]), LINE, "a Codex session line", raw_bound)
+    decoded, quarantine, skipped = decode_wanted(sources, offsets, lines, pl.any_horizontal([pl.col("line").str.contains(k, literal=True) for k in KINDS]), LINE, "a Codex session line", raw_bound)
     rows = _rows(decoded)
     return rows, pl.DataFrame(quarantine, schema=QUARANTINE_SCHEMA), skipped
 

@@ -65,11 +65,11 @@ class _TranscriptSource:
         self.tables = {self.frame: f"raw.{self.frame}"}
 
     @staticmethod
-    def parse(frame, raw_bound):
+    def parse(sources, offsets, lines, raw_bound):
         raise NotImplementedError
 
-    def decode(self, lines):
-        rows, quarantine, skipped = self.parse(lines, RAW_TEXT_BOUND)
+    def decode(self, sources, offsets, lines):
+        rows, quarantine, skipped = self.parse(sources, offsets, lines, RAW_TEXT_BOUND)
         return {self.frame: rows}, quarantine, skipped
 
     def split_valid(self, frame_name: str, frame: pl.DataFrame):
