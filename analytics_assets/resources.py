@@ -4,6 +4,7 @@
 
 import contextlib
 import os
+from pathlib import Path
 from typing import Iterator
 
 import dagster as dg
@@ -21,9 +22,7 @@ class WarehouseResource(dg.ConfigurableResource):
     database: str = ""
 
     @property
-    def path(self):
-        from pathlib import Path
-
+    def path(self) -> Path:
         return Path(self.database) if self.database else settings().duckdb_path
 
     @contextlib.contextmanager
