@@ -156,7 +156,3 @@ def ensure_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame
                 con.execute(f'ALTER TABLE {table} ADD COLUMN "{column}" {dtype}')
     finally:
         con.unregister("_shape")
-
-
-def table_count(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]

@@ -44,6 +44,15 @@ def decode(lines: pl.DataFrame, dtype: pl.DataType) -> pl.DataFrame:
     return chunked(lines).lazy().select("source_file", "source_offset", request).collect()
 
 
+def why_undecodable(text: str, what: str, detail: str) -> str:
+    """The quarantine reason for a line that did not decode: broken JSON, or JSON of another shape."""
+    try:
+        json.loads(text)
+    except ValueError as exc:
+        return f"invalid JSON: {exc}"
+    return f"not {what}: {detail}"
+
+
 def decode_with_fallback(
     lines: pl.DataFrame, dtype: pl.DataType, what: str = "the expected shape"
 ) -> tuple[pl.DataFrame, list[tuple[str, int, str, str]]]:
@@ -60,12 +69,7 @@ def decode_with_fallback(
             good.append(decode(one, dtype))
         except pl.exceptions.PolarsError as exc:
             source, offset, text = row
-            try:
-                json.loads(text)
-                reason = f"not {what}: " + str(exc).splitlines()[0]
-            except ValueError as json_exc:
-                reason = f"invalid JSON: {json_exc}"
-            bad.append((source, offset, text, reason))
+            bad.append((source, offset, text, why_undecodable(text, what, str(exc).splitlines()[0])))
     if not good:
         return decode(lines.head(0), dtype), bad
     return pl.concat(good), bad

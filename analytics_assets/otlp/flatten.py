@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from ..ingest.jsonlines import LINES_SCHEMA, chunked, decode_with_fallback, quarantine_row, text_lines
+from ..ingest.jsonlines import LINES_SCHEMA, chunked, decode_with_fallback, quarantine_row, text_lines, why_undecodable
 from ..ingest.runner import QUARANTINE_SCHEMA
 from .attributes import Attr, long_attributes, typed_attributes
 from .normalize import normalize_request
@@ -90,14 +90,12 @@ STATUS_CODES = {"0": "unset", "1": "ok", "2": "error"}
 TEMPORALITIES = {"0": "unspecified", "1": "delta", "2": "cumulative"}
 
 
-
 @dataclass
 class Decoded:
     spans: pl.DataFrame
     logs: pl.DataFrame
     metric_points: pl.DataFrame
-    quarantine: pl.DataFrame  # source_offset, signal, reason, raw_text
-    lines: int
+    quarantine: pl.DataFrame  # source_file, source_offset, signal, reason, raw_text
 
     def frames(self) -> dict[str, pl.DataFrame]:
         return {"spans": self.spans, "logs": self.logs, "metric_points": self.metric_points}
@@ -150,9 +148,6 @@ _UNKNOWN_KIND = r'"[a-z][A-Za-z]*Value"\s*:'
 _KNOWN_KIND = '"(?:' + "|".join(KNOWN_VALUE_KINDS) + r')"\s*:'
 
 
-
-
-
 def decode_requests(
     sources: list[str], offsets: list[int], lines: list[bytes], raw_bound: int = 4096
 ) -> tuple[dict[str, list[pl.DataFrame]], list[dict]]:
@@ -192,11 +187,7 @@ def decode_requests(
         .select("source_file", "source_offset", "line")
         .iter_rows()
     ):
-        try:
-            json.loads(text)
-            reason = "not an OTLP request: no resourceSpans, resourceLogs or resourceMetrics"
-        except ValueError as exc:
-            reason = f"invalid JSON: {exc}"
+        reason = why_undecodable(text, "an OTLP request", "no resourceSpans, resourceLogs or resourceMetrics")
         quarantine.append(quarantine_row(source, offset, reason, text, raw_bound))
 
     decoded: dict[str, list[pl.DataFrame]] = {signal: [] for signal in SIGNALS}
@@ -213,9 +204,6 @@ def decode_requests(
                     failed.add((source, offset))
                     quarantine.append(quarantine_row(source, offset, reason, text, raw_bound))
     return decoded, quarantine
-
-
-
 
 
 # -- flattening -------------------------------------------------------------------------------
@@ -477,5 +465,4 @@ def decode_lines(sources: list[str], offsets: list[int], lines: list[bytes], raw
         logs=frames["logs"],
         metric_points=frames["metric_points"],
         quarantine=pl.DataFrame(quarantine, schema=QUARANTINE_SCHEMA),
-        lines=len(lines),
     )

@@ -123,8 +123,3 @@ def _rows(decoded: pl.DataFrame) -> pl.DataFrame:
     return out.with_columns(
         pl.when(pl.col("attr_errors") != "").then(pl.col("attr_errors")).alias("attr_errors"),
     )
-
-
-def empty_rows() -> pl.DataFrame:
-    rows, _, _ = parse_lines([], [], [])
-    return rows
