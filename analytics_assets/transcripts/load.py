@@ -22,26 +22,27 @@ def _split(value: str | None) -> list[Path]:
     return [Path(p).expanduser() for p in (value or "").split(",") if p.strip()]
 
 
-def _projects(folder: Path) -> Path:
-    return folder if folder.name == "projects" else folder / "projects"
+def _roots(landing: Path, agent: str, subfolder: str, extra: tuple[Path, ...], home: list[Path]) -> list[Path]:
+    """The `subfolder` (projects/, sessions/) of every machine synced into landing/<agent>/<machine>/,
+    of the config's extra roots and of this machine's own folders, where it exists."""
+    inner = lambda folder: folder if folder.name == subfolder else folder / subfolder  # noqa: E731
+    synced = sorted(p for p in (landing / agent).glob("*") if p.is_dir())
+    return [inner(p) for p in [*synced, *extra, *home] if inner(p).is_dir()]
 
 
 def claude_roots(landing: Path, config: ProjectConfig = ProjectConfig()) -> list[Path]:
-    """`projects/` folders to scan: every machine synced into landing/claude/<machine>/, the
-    config's extra roots, and (unless the config turns it off) this machine's own:
-    CLAUDE_CONFIG_DIR, comma-separated, else ~/.config/claude and ~/.claude."""
-    synced = sorted(p for p in (landing / "claude").glob("*") if p.is_dir())
+    """Claude Code's own folders, unless the config turns them off: CLAUDE_CONFIG_DIR,
+    comma-separated, else ~/.config/claude and ~/.claude."""
     home = []
     if config.include_home:
         home = _split(os.environ.get("CLAUDE_CONFIG_DIR")) or [Path.home() / ".config" / "claude", Path.home() / ".claude"]
-    return [_projects(p) for p in [*synced, *config.claude_roots, *home] if _projects(p).is_dir()]
+    return _roots(landing, "claude", "projects", config.claude_roots, home)
 
 
 def codex_roots(landing: Path, config: ProjectConfig = ProjectConfig()) -> list[Path]:
-    synced = sorted(p for p in (landing / "codex").glob("*") if p.is_dir())
+    """Codex's own folder, unless the config turns it off: CODEX_HOME, else ~/.codex."""
     home = [Path(os.environ.get("CODEX_HOME") or Path.home() / ".codex").expanduser()] if config.include_home else []
-    sessions = lambda p: p if p.name == "sessions" else p / "sessions"  # noqa: E731
-    return [sessions(p) for p in [*synced, *config.codex_roots, *home] if sessions(p).is_dir()]
+    return _roots(landing, "codex", "sessions", config.codex_roots, home)
 
 
 def machine_of(path: str, landing: Path) -> str:
@@ -56,7 +57,8 @@ def machine_of(path: str, landing: Path) -> str:
 class _TranscriptSource:
     name: str
     frame: str
-    content_keyed = frozenset({"claude_requests", "codex_events"})  # a line's own text is its identity
+    # Keyed by an md5 of record_key_src: a Claude line's uuid within its session (else its text), a Codex line's text.
+    content_keyed = frozenset({"claude_requests", "codex_events"})
     patterns = ("*.jsonl",)
     documents = False
 
