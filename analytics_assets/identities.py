@@ -6,7 +6,7 @@ import dagster as dg
 from . import project_config
 from .config import hash_salt, settings
 from .resources import WRITER_POOL, WarehouseResource
-from .warehouse import RAW
+from .warehouse import RAW, registered
 
 TABLE = "raw.developer_identities"
 
@@ -14,11 +14,8 @@ TABLE = "raw.developer_identities"
 def write_identities(con, rows) -> None:
     """Replace raw.developer_identities with `rows` (project_config.identity_rows)."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW}")
-    con.register("_identities", rows.to_arrow())
-    try:
+    with registered(con, "_identities", rows):
         con.execute(f"CREATE OR REPLACE TABLE {TABLE} AS SELECT * FROM _identities")
-    finally:
-        con.unregister("_identities")
 
 
 @dg.asset(

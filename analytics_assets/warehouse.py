@@ -3,8 +3,10 @@ every ingest shares (`raw.quarantine`, `raw.ingest_cursors`). No Dagster import.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 import polars as pl
@@ -20,6 +22,16 @@ REBUILD_HINT = (
 
 class WarehouseError(RuntimeError):
     pass
+
+
+@contextlib.contextmanager
+def registered(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> Iterator[None]:
+    """`frame` visible to SQL as `name` for the duration of the block."""
+    con.register(name, frame.to_arrow())
+    try:
+        yield
+    finally:
+        con.unregister(name)
 
 
 def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -88,12 +100,9 @@ def save_cursors(con: duckdb.DuckDBPyConnection, source: str, cursors: list[Curs
         schema=["source", "path", "inode", "head_hash", "head_len", "offset", "mode", "updated_at", "tail_hash"],
         orient="row",
     )
-    con.register("_cursors", frame.to_arrow())
-    try:
+    with registered(con, "_cursors", frame):
         con.execute(f"DELETE FROM {RAW}.ingest_cursors WHERE source = ? AND path IN (SELECT path FROM _cursors)", [source])
         con.execute(f"INSERT INTO {RAW}.ingest_cursors BY NAME SELECT * FROM _cursors")
-    finally:
-        con.unregister("_cursors")
 
 
 def now() -> dt.datetime:
@@ -108,8 +117,7 @@ def insert_quarantine(con: duckdb.DuckDBPyConnection, source: str, rows: pl.Data
     batch = rows.select("source_file", "source_offset", "signal", "reason", "raw_text").with_columns(
         pl.lit(source).alias("source"), pl.lit(now()).alias("quarantined_at")
     )
-    con.register("_quarantine_batch", batch.to_arrow())
-    try:
+    with registered(con, "_quarantine_batch", batch):
         return con.execute(
             f"""INSERT INTO {RAW}.quarantine BY NAME
             SELECT * FROM (
@@ -120,8 +128,6 @@ def insert_quarantine(con: duckdb.DuckDBPyConnection, source: str, rows: pl.Data
             WHERE NOT EXISTS (SELECT 1 FROM {RAW}.quarantine q WHERE q.quarantine_key = n.quarantine_key)
             QUALIFY row_number() OVER (PARTITION BY quarantine_key) = 1"""
         ).fetchone()[0]
-    finally:
-        con.unregister("_quarantine_batch")
 
 
 def insert_new(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, key: str = "record_key") -> int:
@@ -129,23 +135,19 @@ def insert_new(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, 
     Returns the number inserted; the rest were duplicates."""
     if frame.height == 0:
         return 0
-    con.register("_insert_batch", frame.to_arrow())
-    try:
+    with registered(con, "_insert_batch", frame):
         return con.execute(
             f"""INSERT INTO {table} BY NAME
             SELECT * FROM _insert_batch b
             WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = b.{key})
             QUALIFY row_number() OVER (PARTITION BY b.{key} ORDER BY b.source_offset) = 1"""
         ).fetchone()[0]
-    finally:
-        con.unregister("_insert_batch")
 
 
 def ensure_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
     """Create `table` shaped like `frame`; on an existing table add the columns a newer version
     of the flattening produces, so INSERT BY NAME keeps working across upgrades."""
-    con.register("_shape", frame.head(0).to_arrow())
-    try:
+    with registered(con, "_shape", frame.head(0)):
         con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM _shape")
         schema, name = table.split(".")
         existing = {r[0] for r in con.execute(
@@ -154,5 +156,3 @@ def ensure_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame
         for column, dtype, *_ in con.execute("DESCRIBE SELECT * FROM _shape").fetchall():
             if column not in existing:
                 con.execute(f'ALTER TABLE {table} ADD COLUMN "{column}" {dtype}')
-    finally:
-        con.unregister("_shape")

@@ -130,11 +130,8 @@ def _insert(con: duckdb.DuckDBPyConnection, source: LineSource, frame_name: str,
     frame = frame.rename({"record_key_src": "record_key"})
     if frame_name in source.content_keyed:
         # md5 by DuckDB: polars' hash is not stable across versions, and keys live in the warehouse.
-        con.register("_keyed", frame.to_arrow())
-        try:
+        with warehouse.registered(con, "_keyed", frame):
             frame = con.execute("SELECT * REPLACE (md5(record_key) AS record_key) FROM _keyed").pl()
-        finally:
-            con.unregister("_keyed")
     return warehouse.insert_new(con, source.tables[frame_name], frame)
 
 
