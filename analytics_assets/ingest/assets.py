@@ -38,6 +38,7 @@ class IngestDefinition:
     preview_columns: Mapping[str, Sequence[str]]
     make_source: Callable[[IngestConfig, bytes, Settings], LineSource]
     roots: Callable[[Settings], list[Path]]
+    patterns: tuple[str, ...]  # the source's file patterns: the sensor watches what the ingest reads
 
     @property
     def landing_key(self) -> dg.AssetKey:
@@ -178,7 +179,7 @@ def build_ingest(defn: IngestDefinition) -> dict:
         "ticks see it.",
     )
     def sensor(context: dg.SensorEvaluationContext):
-        paths = sorted({p for root in defn.roots(settings()) for p in landing_files(root)})
+        paths = sorted({p for root in defn.roots(settings()) for p in landing_files(root, defn.patterns)})
         if not paths:
             return dg.SkipReason(f"no {defn.landing} files yet")
         signature = _landing_signature(paths)

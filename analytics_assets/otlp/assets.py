@@ -28,5 +28,6 @@ OTLP = build_ingest(
         },
         make_source=lambda config, salt, s: OtlpSource(salt, config.keep_names or project_config.load(s.config_path).keep_names),
         roots=lambda s: [s.otlp_dir],
+        patterns=OtlpSource.patterns,
     )
 )

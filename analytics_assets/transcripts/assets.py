@@ -22,6 +22,7 @@ CLAUDE = build_ingest(
         preview_columns={"claude_requests": ["event_at", "machine", "project", "model", "input_tokens", "output_tokens", "reported_cost_usd"]},
         make_source=lambda config, salt, s: ClaudeSource(s.landing_dir),
         roots=lambda s: claude_roots(s.landing_dir, project_config.load(s.config_path)),
+        patterns=ClaudeSource.patterns,
     )
 )
 
@@ -42,5 +43,6 @@ CODEX = build_ingest(
         preview_columns={"codex_events": ["event_at", "machine", "event_type", "model", "total_input_tokens", "total_output_tokens"]},
         make_source=lambda config, salt, s: CodexSource(s.landing_dir),
         roots=lambda s: codex_roots(s.landing_dir, project_config.load(s.config_path)),
+        patterns=CodexSource.patterns,
     )
 )
