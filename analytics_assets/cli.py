@@ -1,4 +1,5 @@
-"""`analytics-assets` console script. `summary` prints what the warehouse holds (used by `make run`)."""
+"""`analytics-assets` console script. `summary` prints what the warehouse holds (used by `make run`);
+`copilot-range` the Copilot partition range `make run` backfills."""
 
 from __future__ import annotations
 
@@ -44,13 +45,33 @@ def summary() -> int:
     return 0
 
 
+def copilot_range(days: int) -> int:
+    """The partition range `make run` backfills: the demo's days when landing/ holds the demo,
+    else the last `days` complete days (GitHub publishes a day's report the next morning)."""
+    import datetime as dt
+    import json
+
+    manifest = settings().landing_dir / "demo_manifest.json"
+    if manifest.exists():
+        arguments = json.loads(manifest.read_text())["arguments"]
+        print(f"{arguments['start']}...{arguments['end']}")
+        return 0
+    end = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)
+    print(f"{end - dt.timedelta(days=days - 1)}...{end}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="analytics-assets")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("summary", help="tables, row counts and paths of the warehouse")
+    span = sub.add_parser("copilot-range", help="START...END of the Copilot partitions `make run` backfills")
+    span.add_argument("--days", type=int, default=28)
     args = parser.parse_args(argv)
     if args.command == "summary":
         return summary()
+    if args.command == "copilot-range":
+        return copilot_range(args.days)
     return 2
 
 

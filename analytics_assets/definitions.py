@@ -2,6 +2,9 @@
 
 import dagster as dg
 
+from .copilot.assets import (copilot_daily_schedule, copilot_job, copilot_seats, copilot_seats_schedule, copilot_usage,
+                             seats_job)
+from .git.assets import git_commits, git_job, git_repositories, git_schedule, git_sensor
 from .identities import developer_identities
 from .otlp.assets import OTLP
 from .resources import WarehouseResource
@@ -12,10 +15,12 @@ from .transform.dbt_assets import dbt_models, dbt_resource
 SOURCES = (OTLP, CLAUDE, CODEX)
 
 defs = dg.Definitions(
-    assets=[*(s["landing"] for s in SOURCES), *(s["asset"] for s in SOURCES), developer_identities, dbt_models],
+    assets=[*(s["landing"] for s in SOURCES), *(s["asset"] for s in SOURCES), developer_identities, copilot_usage, copilot_seats,
+            git_repositories, git_commits,
+            dbt_models],
     asset_checks=[every_model_priced],
-    jobs=[s["job"] for s in SOURCES],
-    sensors=[s["sensor"] for s in SOURCES],
-    schedules=[s["schedule"] for s in SOURCES],
+    jobs=[*(s["job"] for s in SOURCES), copilot_job, seats_job, git_job],
+    sensors=[*(s["sensor"] for s in SOURCES), git_sensor],
+    schedules=[*(s["schedule"] for s in SOURCES), copilot_daily_schedule, copilot_seats_schedule, git_schedule],
     resources={"warehouse": WarehouseResource(), "dbt": dbt_resource()},
 )

@@ -173,11 +173,12 @@ class GitHubClient:
         except gh_errors.TransportError as exc:
             raise GitHubAccessError(f"GitHub is unreachable at {self.api_root} for {what}: {exc}") from exc
 
-    def paginate(self, parts: list[str], what: str, family: str, list_key: str | None = None) -> Iterator[dict]:
+    def paginate(self, parts: list[str], what: str, family: str, list_key: str | None = None,
+                 params: dict | None = None) -> Iterator[dict]:
         """Every item of a paginated endpoint (github3 follows the Link headers, 100 per page)."""
         url = self.gh._build_url(*parts)
         try:
-            yield from self.gh._iter(-1, url, dict, list_key=list_key)
+            yield from self.gh._iter(-1, url, dict, params=dict(params or {}), list_key=list_key)
         except gh_errors.GitHubError as exc:
             raise self._fail(exc, what, family) from exc
         except gh_errors.TransportError as exc:

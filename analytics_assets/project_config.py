@@ -7,6 +7,17 @@ and who is who. A missing file means defaults; a malformed one is a clear error 
       include_home: true         # also read this machine's ~/.claude, ~/.codex (CLAUDE_CONFIG_DIR, CODEX_HOME)
       claude_roots: []           # more folders holding projects/ (or a projects/ folder itself)
       codex_roots: []            # more folders holding sessions/
+    copilot:                     # GitHub Copilot usage reports and seats
+      org: acme                  # and/or enterprise: bigcorp (lists allowed)
+      source: api                # api (github3.py; token from token_env) or folder (report files under landing/copilot)
+      base_url: ""               # GitHub Enterprise Server host, e.g. https://ghe.example.com
+      token_env: GITHUB_TOKEN
+      seat_price_usd: 19         # monthly price of one seat (Business 19, Enterprise 39)
+    git:
+      repos: []                  # local repository paths
+      repos_dir: null            # a folder of clones: every repository directly under it
+      github_repos: []           # owner/name, read through the GitHub API (commits since the last run)
+      session_window_minutes: 120  # a commit this soon after an agent session of its author counts as assisted
     developers:                  # one person across sources: machines, emails, Claude accounts, logins
       - name: Ada Lovelace
         team: platform
@@ -42,12 +53,42 @@ class Developer:
 
 
 @dataclass(frozen=True)
+class CopilotConfig:
+    orgs: tuple[str, ...] = ()
+    enterprises: tuple[str, ...] = ()
+    source: str = "api"
+    base_url: str = ""
+    token_env: str = "GITHUB_TOKEN"
+    seat_price_usd: float = 19.0
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.orgs or self.enterprises)
+
+
+@dataclass(frozen=True)
+class GitConfig:
+    repos: tuple[Path, ...] = ()
+    repos_dir: Path | None = None
+    github_repos: tuple[str, ...] = ()
+    session_window_minutes: int = 120
+
+    def local_repos(self) -> list[Path]:
+        found = list(self.repos)
+        if self.repos_dir and self.repos_dir.is_dir():
+            found += sorted(p for p in self.repos_dir.iterdir() if (p / ".git").exists() or (p / "HEAD").is_file())
+        return list(dict.fromkeys(found))
+
+
+@dataclass(frozen=True)
 class ProjectConfig:
     keep_names: bool = False
     include_home: bool = True
     claude_roots: tuple[Path, ...] = ()
     codex_roots: tuple[Path, ...] = ()
     developers: tuple[Developer, ...] = field(default_factory=tuple)
+    copilot: CopilotConfig = CopilotConfig()
+    git: GitConfig = GitConfig()
 
 
 def _list(section: dict, key: str, where: str) -> tuple[str, ...]:
@@ -55,6 +96,42 @@ def _list(section: dict, key: str, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
         raise ConfigError(f"{where}.{key} must be a list of strings")
     return tuple(str(v) for v in value)
+
+
+def _names(section: dict, key: str, where: str) -> tuple[str, ...]:
+    value = section.get(key)
+    if value is None:
+        return ()
+    return (str(value),) if isinstance(value, (str, int)) else _list(section, key, where)
+
+
+def _copilot(section: dict, where: str) -> CopilotConfig:
+    from .github_api import check_not_legacy  # the legacy metrics API is refused with its replacement
+
+    if section.get("endpoint"):
+        check_not_legacy(str(section["endpoint"]))
+    source = str(section.get("source") or "api")
+    if source not in ("api", "folder"):
+        raise ConfigError(f"{where}.source must be 'api' or 'folder', not {source!r}")
+    try:
+        price = float(section.get("seat_price_usd", 19))
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}.seat_price_usd must be a number") from None
+    return CopilotConfig(orgs=_names(section, "org", where) + _names(section, "orgs", where),
+                         enterprises=_names(section, "enterprise", where) + _names(section, "enterprises", where),
+                         source=source, base_url=str(section.get("base_url") or ""),
+                         token_env=str(section.get("token_env") or "GITHUB_TOKEN"), seat_price_usd=price)
+
+
+def _git(section: dict, base: Path, where: str) -> GitConfig:
+    try:
+        window = int(section.get("session_window_minutes", 120))
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}.session_window_minutes must be a whole number of minutes") from None
+    repos_dir = section.get("repos_dir")
+    return GitConfig(repos=tuple((base / p).expanduser().resolve() for p in _list(section, "repos", where)),
+                     repos_dir=(base / repos_dir).expanduser().resolve() if repos_dir else None,
+                     github_repos=_list(section, "github_repos", where), session_window_minutes=window)
 
 
 def load(path: Path) -> ProjectConfig:
@@ -90,6 +167,8 @@ def load(path: Path) -> ProjectConfig:
         claude_roots=tuple((base / p).expanduser().resolve() for p in _list(transcripts, "claude_roots", f"{path}: transcripts")),
         codex_roots=tuple((base / p).expanduser().resolve() for p in _list(transcripts, "codex_roots", f"{path}: transcripts")),
         developers=tuple(developers),
+        copilot=_copilot(data.get("copilot") or {}, f"{path}: copilot"),
+        git=_git(data.get("git") or {}, base, f"{path}: git"),
     )
 
 
@@ -98,8 +177,8 @@ IDENTITY_SCHEMA = {"developer_key": pl.String, "developer_name": pl.String, "tea
 
 
 def identity_rows(config: ProjectConfig, salt: bytes) -> pl.DataFrame:
-    """One row per (developer, identity). Emails and accounts are hashed with the same key as the
-    ingest, so they join to the hashed columns; machines and logins are names, kept as they are
+    """One row per (developer, identity). Emails, accounts and GitHub logins are hashed with the same
+    key as the ingest, so they join to the hashed columns; machines are names, kept as they are
     stored elsewhere; the developer's own key is a hash of the name unless names are kept."""
     rows = []
     for dev in config.developers:
@@ -107,7 +186,7 @@ def identity_rows(config: ProjectConfig, salt: bytes) -> pl.DataFrame:
         name = dev.name if config.keep_names else None
         hashed = (lambda v: v) if config.keep_names else (lambda v: keyed_hash(v, salt))
         for kind, values, transform in (("machine", dev.machines, str), ("email", dev.emails, hashed),
-                                        ("account", dev.accounts, hashed), ("login", dev.logins, str)):
+                                        ("account", dev.accounts, hashed), ("login", dev.logins, hashed)):
             rows.extend((key, name, dev.team, kind, transform(v)) for v in values)
     frame = pl.DataFrame(rows, schema=IDENTITY_SCHEMA, orient="row")
     duplicated = frame.group_by("identity_kind", "identity").agg(pl.col("developer_key").n_unique().alias("n")).filter(pl.col("n") > 1)

@@ -52,7 +52,7 @@ USAGE_SCHEMA = {
     "cli_prompt_tokens_sum": pl.Int64, "cli_output_tokens_sum": pl.Int64, "attr_errors": pl.String,
 }
 USER_SCHEMA = {
-    **_META, "window_days": pl.Int32, "user_id": pl.String, "user_login": pl.String,
+    **_META, "window_days": pl.Int64, "user_id": pl.String, "user_login": pl.String,
     **{c: pl.Int64 for c in COUNTERS}, **{f: pl.Boolean for f in USER_FLAGS}, "ai_credits_used": pl.Float64,
     "total_active_days": pl.Int64, "features_used": pl.String, "ides_used": pl.String, "models_used": pl.String,
     "cli_prompt_tokens_sum": pl.Int64, "cli_output_tokens_sum": pl.Int64, "attr_errors": pl.String,

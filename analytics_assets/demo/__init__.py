@@ -72,6 +72,9 @@ def demo_config(devs) -> str:
     import yaml
 
     return yaml.safe_dump({
+        # The demo's Copilot reports are files (no GitHub here); a real deployment says source: api.
+        "copilot": {"org": ORG, "source": "folder", "seat_price_usd": 19},
+        "git": {"repos_dir": "git", "session_window_minutes": 120},
         "developers": [
             {"name": d.name, "team": d.team, "machines": [f"{d.login}-{m}" for m in MACHINES],
              "emails": [d.email], "accounts": [d.account_uuid], "logins": [d.login]}

@@ -58,32 +58,49 @@ def _preview(con, table: str, columns: Sequence[str], run_started) -> str:
     return header + "\n".join("| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in frame.iter_rows())
 
 
-def _verdict(con, defn: IngestDefinition, frame: str, stats: IngestStats, run_started, config: IngestConfig) -> dg.AssetCheckResult:
-    loaded = con.execute(f"SELECT * FROM {defn.tables[frame]} WHERE ingested_at >= ?", [run_started]).pl()
+def contract_verdict(asset_key: dg.AssetKey, schema: type[pa.DataFrameModel], loaded: pl.DataFrame, seen: int, bad: int,
+                     max_share: float) -> dg.AssetCheckResult:
+    """The blocking `pandera_contract` check of one raw table: the schema holds on the rows this run
+    stored, and no more than `max_share` of what the run read was quarantined."""
     # DuckDB names the zone "Etc/UTC"; the contracts (and the ingest frames) say "UTC".
     loaded = loaded.with_columns(pl.col(pl.Datetime).dt.convert_time_zone("UTC"))
     failures = None
     try:
-        defn.schemas[frame].validate(loaded, lazy=True)
+        schema.validate(loaded, lazy=True)
     except pa.errors.SchemaErrors as exc:  # report, don't raise: the check fails instead
         failures = str(exc)[:2000]
-    seen = stats.records[frame] + stats.quarantined["undecoded"]
-    bad = stats.quarantined[frame] + stats.quarantined["undecoded"]
     share = bad / seen if seen else 0.0
-    passed = failures is None and share <= config.max_quarantine_share
+    passed = failures is None and share <= max_share
     return dg.AssetCheckResult(
-        asset_key=defn.raw_key(frame),
+        asset_key=asset_key,
         check_name="pandera_contract",
         passed=passed,
         severity=dg.AssetCheckSeverity.ERROR,
-        description=None if passed else (failures or f"quarantined share {share:.1%} exceeds {config.max_quarantine_share:.0%}"),
+        description=None if passed else (failures or f"quarantined share {share:.1%} exceeds {max_share:.0%}"),
         metadata={
             "pandera_verdict": "valid" if failures is None else "invalid",
             "rows_validated": loaded.height,
             "quarantined_share": float(round(share, 4)),
-            "max_quarantine_share": config.max_quarantine_share,
+            "max_quarantine_share": max_share,
         },
     )
+
+
+def contract_spec(key: dg.AssetKey, schema: type[pa.DataFrameModel]) -> dg.AssetCheckSpec:
+    return dg.AssetCheckSpec(
+        "pandera_contract",
+        asset=key,
+        blocking=True,
+        description=f"pandera schema {schema.__name__} holds on the rows this run loaded, and the run "
+        "quarantined no more than max_quarantine_share of what it read (a format break stops the marts).",
+    )
+
+
+def _verdict(con, defn: IngestDefinition, frame: str, stats: IngestStats, run_started, config: IngestConfig) -> dg.AssetCheckResult:
+    loaded = con.execute(f"SELECT * FROM {defn.tables[frame]} WHERE ingested_at >= ?", [run_started]).pl()
+    seen = stats.records[frame] + stats.quarantined["undecoded"]
+    bad = stats.quarantined[frame] + stats.quarantined["undecoded"]
+    return contract_verdict(defn.raw_key(frame), defn.schemas[frame], loaded, seen, bad, config.max_quarantine_share)
 
 
 def _landing_signature(paths) -> str:
@@ -111,16 +128,7 @@ def build_ingest(defn: IngestDefinition) -> dict:
         )
         for frame, table in defn.tables.items()
     ]
-    checks = [
-        dg.AssetCheckSpec(
-            "pandera_contract",
-            asset=defn.raw_key(frame),
-            blocking=True,
-            description=f"pandera schema {defn.schemas[frame].__name__} holds on the rows this run loaded, and the run "
-            "quarantined no more than max_quarantine_share of what it read (a format break stops the marts).",
-        )
-        for frame in defn.tables
-    ]
+    checks = [contract_spec(defn.raw_key(frame), defn.schemas[frame]) for frame in defn.tables]
 
     @dg.multi_asset(name=defn.name, specs=specs, check_specs=checks, pool=WRITER_POOL, description=defn.description)
     def ingest(context: dg.AssetExecutionContext, config: IngestConfig, warehouse: WarehouseResource):

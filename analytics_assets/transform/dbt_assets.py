@@ -7,6 +7,7 @@ write them, so the UI shows one lineage: landing -> raw -> staging -> marts.
 """
 
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,10 @@ from typing import Any, Mapping, Optional
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
-from ..config import DBT_PROJECT_DIR
+from .. import project_config
+from ..config import DBT_PROJECT_DIR, settings
+from ..copilot import load as copilot_load
+from ..git import load as git_load
 from ..resources import WRITER_POOL, WarehouseResource
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -71,7 +75,17 @@ translator = AnalyticsDbtTranslator(settings=DagsterDbtTranslatorSettings(enable
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     """Build (run + test) the selected dbt models on the warehouse file."""
     warehouse.export_env()
-    yield from dbt.cli(["build"], context=context).stream()
+    with warehouse.connect() as con:  # sources not configured here still exist (empty) for the staging models
+        copilot_load.ensure_tables(con)
+        git_load.ensure_tables(con)
+    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars())], context=context).stream()
+
+
+def dbt_vars() -> dict:
+    """The project config's numbers that dbt models use (one place to set them: analytics.yaml)."""
+    config = project_config.load(settings().config_path)
+    return {"copilot_seat_price_usd": config.copilot.seat_price_usd,
+            "session_window_minutes": config.git.session_window_minutes}
 
 
 def _dbt_executable() -> str:

@@ -1,0 +1,116 @@
+"""Dagster wiring for git: the commits asset (local repositories and GitHub repositories), its
+pandera check, a refresh job and a sensor that fires when a branch tip moves."""
+
+import hashlib
+import os
+
+import dagster as dg
+
+from .. import project_config
+from ..config import hash_salt, settings
+from ..github_api import GitHubClient
+from ..ingest.assets import contract_spec, contract_verdict
+from ..resources import WRITER_POOL, WarehouseResource
+from . import log
+from .load import COMMITS, GitStats, ingest_github, ingest_local
+from .schemas import GitCommits
+
+COMMITS_KEY = dg.AssetKey(COMMITS.split("."))
+REPOS_KEY = dg.AssetKey(["landing", "git_repositories"])
+
+git_repositories = dg.AssetSpec(
+    REPOS_KEY, group_name="landing", kinds={"git"},
+    description="The git repositories the project config follows (git.repos, every clone under git.repos_dir) and the "
+    "GitHub repositories it reads through the API (git.github_repos).")
+
+
+class GitRunConfig(dg.Config):
+    max_quarantine_share: float = 0.5
+    keep_names: bool = False
+    max_api_commits: int = 1000  # per GitHub repository per run; the next run continues
+
+
+def _config() -> project_config.ProjectConfig:
+    return project_config.load(settings().config_path)
+
+
+@dg.asset(
+    key=COMMITS_KEY,
+    deps=[REPOS_KEY],
+    group_name="raw",
+    kinds={"git", "github", "polars", "duckdb"},
+    pool=WRITER_POOL,
+    check_specs=[contract_spec(COMMITS_KEY, GitCommits)],
+    description="Commits of the followed repositories: author (email hashed unless privacy.keep_names), author and commit "
+    "times, branch, trailers (Co-Authored-By, Claude-Session, ...), files and lines changed. Incremental by branch tips "
+    "(local) and by `since` (GitHub API); rewritten history is re-read and commits no longer reachable are flagged.",
+)
+def git_commits(context: dg.AssetExecutionContext, config: GitRunConfig, warehouse: WarehouseResource):
+    project = _config()
+    repos = project.git.local_repos()
+    keep = config.keep_names or project.keep_names
+    with warehouse.connect() as con:
+        run_started = con.execute("SELECT now()").fetchone()[0]
+        salt = hash_salt(warehouse.path)
+        local = ingest_local(con, repos, salt, keep)
+        remote = GitStats()
+        if project.git.github_repos:
+            client = GitHubClient(base_url=project.copilot.base_url, token_env=project.copilot.token_env)
+            remote = ingest_github(con, client, list(project.git.github_repos), salt, keep, config.max_api_commits)
+        for note in local.notes + remote.notes:
+            context.log.warning(note)
+        for rewrite in local.rewritten:
+            context.log.warning(f"history rewritten: {rewrite}; re-read in full")
+        loaded = con.execute(f"SELECT * FROM {COMMITS} WHERE ingested_at >= ?", [run_started]).pl()
+        assisted = con.execute(f"SELECT count(*) FILTER (WHERE agent_trailer IS NOT NULL), count(*) FROM {COMMITS}").fetchone()
+        status = ("no repositories configured: set git.repos or git.repos_dir (or git.github_repos) in analytics.yaml"
+                  if not repos and not project.git.github_repos else f"{local.repos + remote.repos} repositories read")
+        yield dg.MaterializeResult(metadata={
+            "status": status,
+            "commits_read": local.records + remote.records,
+            "commits_loaded": local.loaded + remote.loaded,
+            "commits_already_stored": local.duplicates + remote.duplicates,
+            "commits_quarantined": local.quarantined + remote.quarantined,
+            "rewritten_branches": dg.MetadataValue.json(local.rewritten),
+            "commits_flagged_unreachable": local.unreachable_flagged,
+            "new_commits_per_repo": dg.MetadataValue.json(dict(local.per_repo + remote.per_repo)),
+            "commits_with_agent_trailer": assisted[0],
+            "dagster/row_count": assisted[1],
+        })
+        yield contract_verdict(COMMITS_KEY, GitCommits, loaded.drop("commit_key", "is_reachable", "ingested_at"),
+                               local.records + remote.records, local.quarantined + remote.quarantined, config.max_quarantine_share)
+
+
+git_job = dg.define_asset_job("git_refresh", selection=dg.AssetSelection.assets(git_commits).downstream(),
+                              description="Read new commits and rebuild everything downstream of them.")
+
+
+@dg.sensor(
+    name="git_repositories_sensor", job=git_job, minimum_interval_seconds=120,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Launches git_refresh when a branch tip of a followed local repository moves (or a repository appears). "
+    "The run_key is a digest of every tip, so one state of the repositories launches one run.",
+)
+def git_sensor(context: dg.SensorEvaluationContext):
+    repos = _config().git.local_repos()
+    if not repos:
+        return dg.SkipReason("no local repositories configured (git.repos / git.repos_dir)")
+    digest = hashlib.sha256()
+    for path in repos:
+        try:
+            tips = log.heads(path)
+        except log.GitError:
+            continue
+        digest.update(f"{path}\0{sorted(tips.items())}\n".encode())
+    signature = digest.hexdigest()[:32]
+    if signature == context.cursor:
+        return dg.SkipReason("no branch tip moved since the last run request")
+    context.update_cursor(signature)
+    return dg.RunRequest(run_key=f"git-{signature}")
+
+
+git_schedule = dg.ScheduleDefinition(
+    name="git_hourly", job=git_job, cron_schedule="17 * * * *",
+    execution_timezone=os.environ.get("ANALYTICS_TIMEZONE", "UTC"), default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="Hourly fallback for git_repositories_sensor, and the trigger for GitHub API repositories (no local "
+    "tips to watch). Stopped by default.")

@@ -1,0 +1,156 @@
+"""Store commits incrementally: per repository, the branch tips seen last time (`raw.git_refs`)
+bound the next `git log`; a branch whose old tip is no longer in its history (rebase, force
+push) triggers a full re-read, and commits no longer reachable are kept but flagged
+`is_reachable = false` (nothing is deleted). GitHub repositories are read `since` the newest
+commit stored. No Dagster import."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from ..privacy import hash_identities, redact
+from ..validation import split_valid
+from ..warehouse import RAW, ensure_bookkeeping, ensure_table, insert_quarantine, now, registered
+from . import log
+from .schemas import GitCommits
+
+COMMITS = f"{RAW}.git_commits"
+REFS = f"{RAW}.git_refs"
+
+
+@dataclass
+class GitStats:
+    records: int = 0
+    loaded: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    repos: int = 0
+    rewritten: list[str] = field(default_factory=list)
+    unreachable_flagged: int = 0
+    notes: list[str] = field(default_factory=list)
+    per_repo: Counter = field(default_factory=Counter)
+
+
+def repo_name(path: Path) -> str:
+    name = path.resolve().name
+    return name[:-4] if name.endswith(".git") else name
+
+
+def _privacy(frame: pl.DataFrame, salt: bytes, keep_names: bool) -> pl.DataFrame:
+    frame = frame.with_columns(redact(pl.col("subject")).alias("subject"))
+    if keep_names:
+        return frame
+    return hash_identities(frame.with_columns(pl.lit(None, pl.String).alias("author_name")),
+                           ("author_email", "committer_email"), salt)
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW}")
+    shape = {k: v for k, v in log.COMMIT_SCHEMA.items() if k != "attr_errors"}
+    shape |= {"commit_key": pl.String, "is_reachable": pl.Boolean, "ingested_at": pl.Datetime("us", "UTC")}
+    ensure_table(con, COMMITS, pl.DataFrame(schema=shape))
+    con.execute(f"CREATE TABLE IF NOT EXISTS {REFS} (repo VARCHAR, ref VARCHAR, sha VARCHAR, updated_at TIMESTAMPTZ)")
+
+
+def _store(con, frame: pl.DataFrame, quarantine: pl.DataFrame, salt: bytes, keep_names: bool, stats: GitStats) -> None:
+    """Validate, protect identities, insert the commits not stored yet (by repo + sha)."""
+    stats.records += frame.height + quarantine.height
+    good, bad = split_valid(GitCommits, frame)
+    stats.quarantined += bad.height + quarantine.height
+    if bad.height:
+        quarantine = pl.concat([quarantine, bad.select(
+            "source_file", "source_offset", pl.lit("commits").alias("signal"), "reason",
+            pl.struct("repo", "sha", "authored_at", "committed_at").struct.json_encode().alias("raw_text"))])
+    ready = _privacy(good.drop("attr_errors"), salt, keep_names).with_columns(
+        (pl.col("repo") + pl.lit(":") + pl.col("sha")).alias("commit_key"), pl.lit(True).alias("is_reachable"),
+        pl.lit(now()).alias("ingested_at"))
+    with registered(con, "_commits", ready):
+        inserted = con.execute(
+            f"""INSERT INTO {COMMITS} BY NAME SELECT * FROM _commits b
+            WHERE NOT EXISTS (SELECT 1 FROM {COMMITS} t WHERE t.commit_key = b.commit_key)
+            QUALIFY row_number() OVER (PARTITION BY commit_key ORDER BY source_offset) = 1"""
+        ).fetchone()[0]
+        # A commit stored earlier and reachable again (a branch restored) is reachable again.
+        con.execute(f"UPDATE {COMMITS} SET is_reachable = true WHERE NOT is_reachable AND commit_key IN (SELECT commit_key FROM _commits)")
+    stats.loaded += inserted
+    stats.duplicates += ready.height - inserted
+    insert_quarantine(con, "git", quarantine)
+
+
+def ingest_local(con: duckdb.DuckDBPyConnection, repos: list[Path], salt: bytes, keep_names: bool) -> GitStats:
+    ensure_bookkeeping(con)
+    ensure_tables(con)
+    stats = GitStats()
+    for path in repos:
+        name = repo_name(path)
+        try:
+            tips = log.heads(path)
+        except log.GitError as exc:
+            stats.notes.append(f"{path}: not readable as a git repository ({exc}); skipped")
+            continue
+        stats.repos += 1
+        old = dict(con.execute(f"SELECT ref, sha FROM {REFS} WHERE repo = ?", [name]).fetchall())
+        rewritten = [ref for ref, sha in old.items()
+                     if ref in tips and tips[ref] != sha and not (log.exists(path, sha) and log.is_ancestor(path, sha, tips[ref]))]
+        full = not old or bool(rewritten)
+        if rewritten:
+            stats.rewritten.append(f"{name}: {', '.join(rewritten)}")
+        known = [] if full else [sha for sha in set(old.values()) if log.exists(path, sha)]
+        include = sorted(set(tips.values()) - set(old.values())) if not full else sorted(set(tips.values()))
+        text = log.read_log(path, include, known)
+        frame, quarantine = log.parse_log(text, name, str(path))
+        stats.per_repo[name] = frame.height
+        con.execute("BEGIN TRANSACTION")
+        try:
+            _store(con, frame, quarantine, salt, keep_names, stats)
+            if full and old:
+                # Everything reachable now was just read: the rest of this repo's commits were rewritten away.
+                with registered(con, "_reachable", frame.select("sha")):
+                    stats.unreachable_flagged += con.execute(
+                        f"UPDATE {COMMITS} SET is_reachable = false WHERE repo = ? AND origin = 'git' AND is_reachable "
+                        "AND sha NOT IN (SELECT sha FROM _reachable)", [name]).fetchone()[0]
+            con.execute(f"DELETE FROM {REFS} WHERE repo = ?", [name])
+            con.executemany(f"INSERT INTO {REFS} VALUES (?, ?, ?, ?)", [(name, ref, sha, now()) for ref, sha in tips.items()])
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return stats
+
+
+def ingest_github(con: duckdb.DuckDBPyConnection, client, repos: list[str], salt: bytes, keep_names: bool,
+                  max_commits: int = 1000) -> GitStats:
+    """Commits of `owner/name` repositories through the GitHub API, since the newest one stored
+    (an hour of overlap: commit dates are the author's clock; duplicates are dropped by key)."""
+    ensure_bookkeeping(con)
+    ensure_tables(con)
+    stats = GitStats()
+    for full_name in repos:
+        owner, _, name = full_name.partition("/")
+        newest = con.execute(f"SELECT max(committed_at) FROM {COMMITS} WHERE repo = ? AND origin = 'github_api'", [full_name]).fetchone()[0]
+        params = {"since": (newest - dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")} if newest else None
+        parts = ["repos", owner, name, "commits"]
+        rows = []
+        for index, item in enumerate(client.paginate(parts, f"the commits of {full_name}", "commits", params=params)):
+            if index >= max_commits:
+                stats.notes.append(f"{full_name}: stopped at {max_commits} commits this run; the next run continues")
+                break
+            detail = client.get_json([*parts, item.get("sha", "")], f"commit {item.get('sha', '')[:12]} of {full_name}", "commits")
+            rows.append(log.api_commit_row(full_name, item, detail, "/".join(parts), index))
+        frame = pl.DataFrame(rows, schema=log.COMMIT_SCHEMA, orient="row") if rows else pl.DataFrame(schema=log.COMMIT_SCHEMA)
+        stats.repos += 1
+        stats.per_repo[full_name] = frame.height
+        con.execute("BEGIN TRANSACTION")
+        try:
+            _store(con, frame, pl.DataFrame(schema=log.QUARANTINE_SCHEMA), salt, keep_names, stats)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return stats

@@ -1,0 +1,25 @@
+-- One row per commit: who, where, how much, and whether an agent helped (with the evidence).
+select
+    commit_key,
+    repo,
+    sha,
+    developer_key,
+    team,
+    authored_at,
+    committed_at,
+    commit_date,
+    branch,
+    is_merge,
+    files_changed,
+    lines_added,
+    lines_deleted,
+    coalesce(lines_added, 0) + coalesce(lines_deleted, 0)           as lines_changed,
+    is_agent_assisted,
+    agent,
+    evidence,
+    confidence,
+    agent_trailer,
+    session_id,
+    minutes_since_session,
+    origin
+from {{ ref('int_commits_with_agent_context') }}
