@@ -134,7 +134,7 @@ def copilot_seats(context: dg.AssetExecutionContext, config: CopilotRunConfig, w
 
 
 copilot_job = dg.define_asset_job(
-    "copilot_daily", selection=dg.AssetSelection.assets(copilot_usage), partitions_def=copilot_days,
+    "copilot_daily", selection=dg.AssetSelection.assets(copilot_usage),
     description="Fetch one day of Copilot usage reports (GitHub publishes a day's report the next morning, UTC).")
 
 copilot_daily_schedule = dg.build_schedule_from_partitioned_job(
