@@ -55,6 +55,7 @@ def _not_configured(keys) -> list:
 def _metadata(stats: CopilotStats, kind: str, con, extra: dict) -> dict:
     return {
         "records_read": stats.records[kind], "rows_loaded": stats.loaded[kind], "rows_replaced": stats.replaced[kind],
+        "rows_duplicated": stats.duplicates[kind],
         "rows_quarantined": stats.quarantined[kind], "report_files": stats.files,
         "dagster/row_count": con.execute(f"SELECT count(*) FROM {TABLES[kind]}").fetchone()[0], **extra,
     }

@@ -20,6 +20,10 @@ from .schemas import SCHEMAS
 TABLES = {"usage": f"{RAW}.copilot_usage", "users": f"{RAW}.copilot_user_usage", "seats": f"{RAW}.copilot_seats"}
 USERS_REPORT = "users-1-day"
 IDENTITY_COLUMNS = {"users": ("user_login", "user_id"), "seats": ("assignee_login", "assignee_id")}
+# The grain of each table: a report (or two files of one day) naming the same row twice loads it once.
+GRAIN = {"usage": ("report_day", "scope_name", "breakdown", "ide", "feature", "language", "model"),
+         "users": ("report_day", "scope_name", "window_days", "user_id", "user_login"),
+         "seats": ("snapshot_day", "scope_name", "assignee_id", "assignee_login")}
 
 
 @dataclass
@@ -28,6 +32,7 @@ class CopilotStats:
     loaded: Counter = field(default_factory=Counter)
     quarantined: Counter = field(default_factory=Counter)
     replaced: Counter = field(default_factory=Counter)     # rows of earlier runs for the same days
+    duplicates: Counter = field(default_factory=Counter)   # the same row twice in what was fetched
     files: int = 0
     days_without_report: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -97,6 +102,9 @@ def store(con: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame], days:
     ready = {}
     for kind in (k for k in frames if k != "quarantine"):
         good, bad = split_valid(SCHEMAS[kind], frames[kind])
+        unique = good.unique(subset=list(GRAIN[kind]), keep="first", maintain_order=True)
+        stats.duplicates[kind] += good.height - unique.height
+        good = unique
         stats.quarantined[kind] += bad.height
         if bad.height:
             quarantine.append(bad.select(

@@ -60,6 +60,7 @@ USER_SCHEMA = {
 QUARANTINE_SCHEMA = {"source_file": pl.String, "source_offset": pl.Int64, "signal": pl.String,
                      "reason": pl.String, "raw_text": pl.String}
 RAW_TEXT_LIMIT = 2000
+MAX_LINE_BYTES = 64 << 20  # an NDJSON line above this is quarantined, not parsed
 
 
 @dataclass
@@ -109,7 +110,7 @@ def _counters(record: dict, errors: list[str], names=COUNTERS) -> dict:
     return {c: _coerce(record.get(c), int, errors, c) for c in names}
 
 
-def decode(text: str, source: str) -> tuple[list[tuple[int, dict]], list[dict]]:
+def decode(text: str, source: str, max_line_bytes: int = MAX_LINE_BYTES) -> tuple[list[tuple[int, dict]], list[dict]]:
     """(objects with their offset, quarantine rows): a whole JSON document, else NDJSON lines."""
     stripped = text.strip()
     if not stripped:
@@ -128,6 +129,10 @@ def decode(text: str, source: str) -> tuple[list[tuple[int, dict]], list[dict]]:
         here, offset = offset, offset + len(line.encode())
         body = line.strip()
         if not body:
+            continue
+        if len(line) > max_line_bytes:  # characters ≥ bytes / 4: cheap and safe as a first bound
+            bad.append({"source_file": source, "source_offset": here, "signal": "copilot",
+                        "reason": f"oversize line ({len(line.encode())} bytes > {max_line_bytes})", "raw_text": body[:RAW_TEXT_LIMIT]})
             continue
         try:
             value = json.loads(body)
@@ -161,10 +166,10 @@ def _envelope_records(obj: dict) -> tuple[dict, list[dict], int | None]:
     return {}, [obj], None
 
 
-def parse_report(text: str, source: str, scope: str, scope_name: str, kind: str) -> Parsed:
+def parse_report(text: str, source: str, scope: str, scope_name: str, kind: str, max_line_bytes: int = MAX_LINE_BYTES) -> Parsed:
     """`kind`: 'usage' (organization/enterprise reports) or 'users'. Every record becomes a row or
     a quarantine row; a record with no day is quarantined (a report always dates its records)."""
-    objects, undecodable = decode(text, source)
+    objects, undecodable = decode(text, source, max_line_bytes)
     bad = list(undecodable)
     usage, users = [], []
     seen = 0
