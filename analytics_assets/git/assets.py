@@ -75,6 +75,7 @@ def git_commits(context: dg.AssetExecutionContext, config: GitRunConfig, warehou
             "commits_flagged_unreachable": local.unreachable_flagged,
             "new_commits_per_repo": dg.MetadataValue.json(dict(local.per_repo + remote.per_repo)),
             "commits_with_agent_trailer": assisted[0],
+            "pull_requests_updated": remote.pull_requests,
             "dagster/row_count": assisted[1],
         })
         yield contract_verdict(COMMITS_KEY, GitCommits, loaded.drop("commit_key", "is_reachable", "ingested_at"),

@@ -22,6 +22,7 @@ from .schemas import GitCommits
 
 COMMITS = f"{RAW}.git_commits"
 REFS = f"{RAW}.git_refs"
+PULLS = f"{RAW}.github_pull_requests"
 
 
 @dataclass
@@ -35,6 +36,7 @@ class GitStats:
     unreachable_flagged: int = 0
     notes: list[str] = field(default_factory=list)
     per_repo: Counter = field(default_factory=Counter)
+    pull_requests: int = 0
 
 
 def repo_name(path: Path) -> str:
@@ -56,6 +58,7 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     shape |= {"commit_key": pl.String, "is_reachable": pl.Boolean, "ingested_at": pl.Datetime("us", "UTC")}
     ensure_table(con, COMMITS, pl.DataFrame(schema=shape))
     con.execute(f"CREATE TABLE IF NOT EXISTS {REFS} (repo VARCHAR, ref VARCHAR, sha VARCHAR, updated_at TIMESTAMPTZ)")
+    ensure_table(con, PULLS, pl.DataFrame(schema=log.PULL_SCHEMA | {"ingested_at": pl.Datetime("us", "UTC")}))
 
 
 def _store(con, frame: pl.DataFrame, quarantine: pl.DataFrame, salt: bytes, keep_names: bool, stats: GitStats) -> None:
@@ -144,13 +147,37 @@ def ingest_github(con: duckdb.DuckDBPyConnection, client, repos: list[str], salt
             detail = client.get_json([*parts, item.get("sha", "")], f"commit {item.get('sha', '')[:12]} of {full_name}", "commits")
             rows.append(log.api_commit_row(full_name, item, detail, "/".join(parts), index))
         frame = pl.DataFrame(rows, schema=log.COMMIT_SCHEMA, orient="row") if rows else pl.DataFrame(schema=log.COMMIT_SCHEMA)
+        pulls = _pulls(con, client, full_name, max_commits, salt, keep_names)
+        stats.pull_requests += pulls.height
         stats.repos += 1
         stats.per_repo[full_name] = frame.height
         con.execute("BEGIN TRANSACTION")
         try:
             _store(con, frame, pl.DataFrame(schema=log.QUARANTINE_SCHEMA), salt, keep_names, stats)
+            with registered(con, "_pulls", pulls.with_columns(pl.lit(now()).alias("ingested_at"))):
+                # Upsert by (repo, number): a pull request changes state after it was first read.
+                con.execute(f"DELETE FROM {PULLS} WHERE repo = ? AND number IN (SELECT number FROM _pulls)", [full_name])
+                con.execute(f"INSERT INTO {PULLS} BY NAME SELECT * FROM _pulls")
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
     return stats
+
+
+def _pulls(con, client, full_name: str, limit: int, salt: bytes, keep_names: bool) -> pl.DataFrame:
+    """Pull requests updated since the newest stored (newest first; the listing stops at the first
+    one already seen as updated)."""
+    owner, _, name = full_name.partition("/")
+    seen = con.execute(f"SELECT max(updated_at) FROM {PULLS} WHERE repo = ?", [full_name]).fetchone()[0]
+    rows = []
+    params = {"state": "all", "sort": "updated", "direction": "desc"}
+    for index, item in enumerate(client.paginate(["repos", owner, name, "pulls"], f"the pull requests of {full_name}", "commits",
+                                                 params=params)):
+        row = log.api_pull_row(full_name, item)
+        if index >= limit or (seen and row["updated_at"] and row["updated_at"] < seen):
+            break
+        rows.append(row)
+    frame = pl.DataFrame(rows, schema=log.PULL_SCHEMA, orient="row") if rows else pl.DataFrame(schema=log.PULL_SCHEMA)
+    frame = frame.unique(subset=["repo", "number"], keep="first", maintain_order=True)
+    return frame if keep_names else hash_identities(frame, ("author_login",), salt)

@@ -190,3 +190,26 @@ def api_commit_row(repo: str, commit: dict, detail: dict | None, source: str, of
     if not fields["sha"]:
         row["attr_errors"] = "; ".join(filter(None, [row["attr_errors"], "commit without sha"]))
     return row
+
+
+PULL_SCHEMA = {
+    "repo": pl.String, "number": pl.Int64, "state": pl.String, "is_draft": pl.Boolean, "author_login": pl.String,
+    "created_at": pl.Datetime("us", "UTC"), "updated_at": pl.Datetime("us", "UTC"), "closed_at": pl.Datetime("us", "UTC"),
+    "merged_at": pl.Datetime("us", "UTC"), "head_ref": pl.String, "base_ref": pl.String, "merge_commit_sha": pl.String,
+    "author_is_bot": pl.Boolean, "title_length": pl.Int64,
+}
+
+
+def api_pull_row(repo: str, pull: dict) -> dict:
+    """A GitHub REST pull request (list item) → a row. The title is free text: only its length is kept."""
+    errors: list[str] = []
+    user = pull.get("user") or {}
+    stamp = lambda k: _timestamp(pull[k], errors, k) if pull.get(k) else None  # noqa: E731
+    return {
+        "repo": repo, "number": pull.get("number"), "state": pull.get("state"), "is_draft": bool(pull.get("draft")),
+        "author_login": (user.get("login") or "").lower() or None, "created_at": stamp("created_at"),
+        "updated_at": stamp("updated_at"), "closed_at": stamp("closed_at"), "merged_at": stamp("merged_at"),
+        "head_ref": (pull.get("head") or {}).get("ref"), "base_ref": (pull.get("base") or {}).get("ref"),
+        "merge_commit_sha": pull.get("merge_commit_sha"), "author_is_bot": user.get("type") == "Bot",
+        "title_length": len(pull.get("title") or ""),
+    }
