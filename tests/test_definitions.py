@@ -71,3 +71,25 @@ def test_sensor_and_schedule_are_described_with_documented_defaults():
     assert sensor.description and schedule.description
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
+
+
+def test_github_sources_reach_their_marts_with_partitions_and_schedules():
+    g = graph()
+    upstream = lambda k: {p.to_user_string() for p in g.get(key(k)).parent_keys}  # noqa: E731
+    assert "raw/copilot_usage" in upstream("staging/stg_copilot_usage")
+    assert "raw/copilot_user_usage" in upstream("staging/stg_copilot_user_daily")
+    assert "raw/copilot_seats" in upstream("staging/stg_copilot_seats")
+    assert upstream("raw/git_commits") == {"landing/git_repositories"}
+    assert "intermediate/int_commits_with_agent_context" in upstream("marts/fct_git_commits")
+    assert "intermediate/int_agent_requests" in upstream("intermediate/int_commits_with_agent_context")
+    usage = g.get(key("raw/copilot_usage"))
+    assert isinstance(usage.partitions_def, dg.DailyPartitionsDefinition)
+    assert usage.backfill_policy == dg.BackfillPolicy.single_run()
+    assert g.get(key("raw/copilot_seats")).partitions_def is None
+    specs = {(g.get_check_spec(k).asset_key.to_user_string(), g.get_check_spec(k).name): g.get_check_spec(k) for k in g.asset_check_keys}
+    for table in ("raw/copilot_usage", "raw/copilot_user_usage", "raw/copilot_seats", "raw/git_commits"):
+        assert specs[(table, "pandera_contract")].blocking
+    assert defs.get_schedule_def("copilot_reports_daily").default_status == dg.DefaultScheduleStatus.STOPPED
+    assert defs.get_sensor_def("git_repositories_sensor").default_status == dg.DefaultSensorStatus.RUNNING
+    groups = {n.key.to_user_string(): n.group_name for n in g.asset_nodes}
+    assert groups["marts/fct_copilot_usage"] == "marts_github" and groups["marts/fct_git_commits"] == "marts_git"

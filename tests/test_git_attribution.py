@@ -215,3 +215,24 @@ def test_incremental_reads_new_commits_and_flags_rewritten_history(project_env, 
     assert trailers == 1
     [(emails,)] = raw("SELECT count(DISTINCT author_email) FROM raw.git_commits WHERE author_email NOT LIKE '%@%'")
     assert emails == 1  # hashed, never the address
+
+
+def test_git_sensor_fires_once_per_state_of_the_branch_tips(project_env, tmp_path):
+    from analytics_assets.git.assets import git_sensor
+
+    repos_dir = tmp_path / "repos"
+    repo = repos_dir / "alpha"
+    repo.mkdir(parents=True)
+    _git(repo, "init", "-q", "-b", "main")
+    _config(Path(os.environ["ANALYTICS_CONFIG"]), repos_dir)
+    with dg.instance_for_test(temp_dir=str(project_env["dagster_home"])) as instance:
+        empty = git_sensor(dg.build_sensor_context(instance=instance))  # a repository without commits is a state too
+        assert isinstance(empty, dg.RunRequest)
+        _commit(repo, START, "dev0@example.com", "first\n")
+        first = git_sensor(dg.build_sensor_context(instance=instance, cursor=empty.run_key.removeprefix("git-")))
+        assert isinstance(first, dg.RunRequest) and first.run_key.startswith("git-")
+        cursor = first.run_key.removeprefix("git-")
+        assert isinstance(git_sensor(dg.build_sensor_context(instance=instance, cursor=cursor)), dg.SkipReason)
+        _commit(repo, START + dt.timedelta(hours=1), "dev0@example.com", "second\n")
+        moved = git_sensor(dg.build_sensor_context(instance=instance, cursor=cursor))
+        assert isinstance(moved, dg.RunRequest) and moved.run_key != first.run_key

@@ -26,8 +26,10 @@ class CopilotRunConfig(dg.Config):
     keep_names: bool = False  # overrides privacy.keep_names to True for this run only when set
 
 
-def _targets(config: project_config.CopilotConfig) -> list[Target]:
-    return [Target("organization", o) for o in config.orgs] + [Target("enterprise", e) for e in config.enterprises]
+def _configured() -> tuple[project_config.ProjectConfig, list[Target]]:
+    project = project_config.load(settings().config_path)
+    config = project.copilot
+    return project, [Target("organization", o) for o in config.orgs] + [Target("enterprise", e) for e in config.enterprises]
 
 
 def _source(config: project_config.CopilotConfig) -> CopilotSource:
@@ -83,8 +85,7 @@ USAGE_KEY, USERS_KEY, SEATS_KEY = (dg.AssetKey(TABLES[k].split(".")) for k in ("
     "replace those days in the warehouse. A backfill of any range is one run.",
 )
 def copilot_usage(context: dg.AssetExecutionContext, config: CopilotRunConfig, warehouse: WarehouseResource):
-    project = project_config.load(settings().config_path)
-    targets = _targets(project.copilot)
+    project, targets = _configured()
     if not targets:
         yield from _not_configured([USAGE_KEY, USERS_KEY])
         return
@@ -116,8 +117,7 @@ def copilot_usage(context: dg.AssetExecutionContext, config: CopilotRunConfig, w
     "last activity and editor). Snapshots accumulate, so licence utilisation over time works; re-running a day replaces it.",
 )
 def copilot_seats(context: dg.AssetExecutionContext, config: CopilotRunConfig, warehouse: WarehouseResource):
-    project = project_config.load(settings().config_path)
-    targets = _targets(project.copilot)
+    project, targets = _configured()
     if not targets:
         yield from _not_configured([SEATS_KEY])
         return
