@@ -18,6 +18,13 @@ and who is who. A missing file means defaults; a malformed one is a clear error 
       repos_dir: null            # a folder of clones: every repository directly under it
       github_repos: []           # owner/name, read through the GitHub API (commits since the last run)
       session_window_minutes: 120  # a commit this soon after an agent session of its author counts as assisted
+    budgets_file: budgets.yaml   # monthly budgets and thresholds (see analytics_assets/alerts/budgets.py)
+    alerts:
+      spike_z: 3.5               # robust z-score of a day's spend against the trailing 4 weeks
+      spike_min_usd: 5           # ... and at least this many dollars above the usual
+    roi:
+      hours_saved_per_assisted_commit: 0.5
+      hourly_rate_usd: 80
     developers:                  # one person across sources: machines, emails, Claude accounts, logins
       - name: Ada Lovelace
         team: platform
@@ -81,6 +88,15 @@ class GitConfig:
 
 
 @dataclass(frozen=True)
+class AlertConfig:
+    budgets_file: Path | None = None
+    spike_z: float = 3.5
+    spike_min_usd: float = 5.0
+    hours_saved_per_assisted_commit: float = 0.5
+    hourly_rate_usd: float = 80.0
+
+
+@dataclass(frozen=True)
 class ProjectConfig:
     keep_names: bool = False
     include_home: bool = True
@@ -89,6 +105,7 @@ class ProjectConfig:
     developers: tuple[Developer, ...] = field(default_factory=tuple)
     copilot: CopilotConfig = CopilotConfig()
     git: GitConfig = GitConfig()
+    alerts: AlertConfig = AlertConfig()
 
 
 def _list(section: dict, key: str, where: str) -> tuple[str, ...]:
@@ -134,6 +151,25 @@ def _git(section: dict, base: Path, where: str) -> GitConfig:
                      github_repos=_list(section, "github_repos", where), session_window_minutes=window)
 
 
+def _number(section: dict, key: str, default: float, where: str) -> float:
+    try:
+        return float(section.get(key, default))
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}.{key} must be a number") from None
+
+
+def _alerts(data: dict, base: Path, where: str) -> AlertConfig:
+    alerts, roi = data.get("alerts") or {}, data.get("roi") or {}
+    budgets = data.get("budgets_file")
+    return AlertConfig(
+        budgets_file=(base / budgets).expanduser().resolve() if budgets else None,
+        spike_z=_number(alerts, "spike_z", 3.5, f"{where}: alerts"),
+        spike_min_usd=_number(alerts, "spike_min_usd", 5.0, f"{where}: alerts"),
+        hours_saved_per_assisted_commit=_number(roi, "hours_saved_per_assisted_commit", 0.5, f"{where}: roi"),
+        hourly_rate_usd=_number(roi, "hourly_rate_usd", 80.0, f"{where}: roi"),
+    )
+
+
 def load(path: Path) -> ProjectConfig:
     if not path.exists():
         return ProjectConfig()
@@ -169,6 +205,7 @@ def load(path: Path) -> ProjectConfig:
         developers=tuple(developers),
         copilot=_copilot(data.get("copilot") or {}, f"{path}: copilot"),
         git=_git(data.get("git") or {}, base, f"{path}: git"),
+        alerts=_alerts(data, base, str(path)),
     )
 
 

@@ -85,7 +85,9 @@ def dbt_vars() -> dict:
     """The project config's numbers that dbt models use (one place to set them: analytics.yaml)."""
     config = project_config.load(settings().config_path)
     return {"copilot_seat_price_usd": config.copilot.seat_price_usd,
-            "session_window_minutes": config.git.session_window_minutes}
+            "session_window_minutes": config.git.session_window_minutes,
+            "roi_hours_saved_per_assisted_commit": config.alerts.hours_saved_per_assisted_commit,
+            "roi_hourly_rate_usd": config.alerts.hourly_rate_usd}
 
 
 def _dbt_executable() -> str:

@@ -1,0 +1,88 @@
+"""Dagster wiring for the spend forecast: reads the cost mart, fits (model/backtest in model.py),
+writes `forecast.forecast_spend` and the backtest table, and shows the backtest in metadata."""
+
+import datetime as dt
+
+import dagster as dg
+import polars as pl
+
+from ..resources import WRITER_POOL, WarehouseResource
+from ..warehouse import registered
+from .model import BASELINE, HORIZON, forecast_spend
+
+FORECAST_KEY = dg.AssetKey(["forecast", "forecast_spend"])
+REQUESTS = dg.AssetKey(["marts", "fct_agent_requests"])
+
+
+def spend_series(con, end: dt.date | None = None) -> tuple[pl.DataFrame, dt.date | None]:
+    """Daily cost in total, per agent, and per team (when the config names teams), through the
+    last complete day (yesterday, or the last day with data when that is earlier)."""
+    daily = con.execute("""SELECT event_date AS day, agent, team, sum(cost_usd) AS cost_usd
+                           FROM marts.fct_agent_requests WHERE event_date IS NOT NULL AND cost_usd IS NOT NULL
+                           GROUP BY ALL""").pl()
+    if daily.height == 0:
+        return daily, None
+    yesterday = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)
+    end = end or min(daily["day"].max(), yesterday)
+    daily = daily.filter(pl.col("day") <= end)
+    parts = [daily.select(pl.lit("total").alias("series_kind"), pl.lit("all").alias("series_name"), "day", "cost_usd"),
+             daily.select(pl.lit("agent").alias("series_kind"), pl.col("agent").alias("series_name"), "day", "cost_usd")]
+    if daily.filter(pl.col("team") != "unassigned")["team"].n_unique() > 0:
+        parts.append(daily.select(pl.lit("team").alias("series_kind"), pl.col("team").fill_null("unassigned").alias("series_name"),
+                                  "day", "cost_usd"))
+    return pl.concat(parts), end
+
+
+@dg.asset(
+    key=FORECAST_KEY,
+    deps=[REQUESTS],
+    group_name="forecast",
+    kinds={"statsforecast", "duckdb"},
+    pool=WRITER_POOL,
+    description=f"The next {HORIZON} days of spend in total, per agent and per team (when teams are configured), with 80 % and "
+    "95 % prediction intervals. Per series, AutoETS and AutoTheta (weekly season) compete with a seasonal-naive baseline in "
+    "a rolling-origin backtest (MASE); the best is used, and the metadata says whether it beat the baseline. Histories "
+    "under 14 days get a weekday-mean fallback.",
+)
+def forecast_spend_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    with warehouse.connect() as con:
+        series, end = spend_series(con)
+        forecast, reports = forecast_spend(series, end) if end else (None, [])
+        con.execute("CREATE SCHEMA IF NOT EXISTS forecast")
+        if forecast is None:
+            con.execute("CREATE TABLE IF NOT EXISTS forecast.forecast_spend (series_kind VARCHAR, series_name VARCHAR, day DATE, "
+                        "model VARCHAR, yhat DOUBLE, lo_80 DOUBLE, hi_80 DOUBLE, lo_95 DOUBLE, hi_95 DOUBLE, history_days BIGINT, "
+                        "last_history_day DATE)")
+            con.execute("DELETE FROM forecast.forecast_spend")
+            return dg.MaterializeResult(metadata={"status": "no priced spend yet: nothing to forecast", "dagster/row_count": 0})
+        backtest = pl.DataFrame([{"series_kind": r.series_kind, "series_name": r.series_name, "model": r.model,
+                                  "history_days": r.history_days, "mase_chosen": r.mase.get(r.model),
+                                  "mase_baseline": r.mase.get(BASELINE), "beats_baseline": r.beats_baseline, "note": r.note}
+                                 for r in reports])
+        with registered(con, "_forecast", forecast), registered(con, "_backtest", backtest):
+            con.execute("CREATE OR REPLACE TABLE forecast.forecast_spend AS SELECT * FROM _forecast")
+            con.execute("CREATE OR REPLACE TABLE forecast.forecast_backtest AS SELECT *, now() AS fitted_at FROM _backtest")
+    total = next((r for r in reports if r.series_kind == "total"), None)
+    table = "| series | model | history days | MASE chosen | MASE baseline | beats baseline | note |\n|---|---|---|---|---|---|---|\n"
+    table += "\n".join(f"| {r.series_kind}:{r.series_name} | {r.model} | {r.history_days} | "
+                       f"{r.mase.get(r.model, float('nan')):.3f} | {r.mase.get(BASELINE, float('nan')):.3f} | {r.beats_baseline} | {r.note} |"
+                       for r in reports)
+    month_end = forecast.filter((pl.col("series_kind") == "total") & (pl.col("day").dt.month() == end.month))
+    status = ("no total series" if total is None else
+              f"total: {total.model} beats the seasonal-naive baseline (MASE {total.mase[total.model]:.3f} vs {total.mase[BASELINE]:.3f})"
+              if total.beats_baseline else f"total: {total.model} — {total.note or 'does not beat the seasonal-naive baseline'}")
+    if total is None or not total.beats_baseline:
+        context.log.warning(status)
+    return dg.MaterializeResult(metadata={
+        "status": status,
+        "last_history_day": str(end),
+        "series": len(reports),
+        "total_model": total.model if total else None,
+        "total_backtest_mase_chosen": float(total.mase.get(total.model, float("nan"))) if total else None,
+        "total_backtest_mase_baseline": float(total.mase.get(BASELINE, float("nan"))) if total else None,
+        "total_beats_baseline": bool(total.beats_baseline) if total else False,
+        "next_30_days_usd": float(round(forecast.filter(pl.col("series_kind") == "total")["yhat"].sum(), 2)),
+        "rest_of_month_usd": float(round(month_end["yhat"].sum(), 2)),
+        "backtest": dg.MetadataValue.md(table),
+        "dagster/row_count": forecast.height,
+    })
