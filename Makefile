@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
 	$(BIN)/python -m pip install -q -e '.[dev]' 2>&1 | grep -v '^WARNING: Location' || true
-	$(BIN)/python -c "import dagster, dagster_dbt, dbt.version, polars, pandera, duckdb, github3"
+	$(BIN)/python -c "import dagster, dagster_dbt, dbt.version, polars, pandera, duckdb, github3, statsforecast"
 	touch $(STAMP)
 
 # The dbt manifest is prepared here, at install/build time (again whenever the dbt project

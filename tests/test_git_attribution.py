@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pytest
 import yaml
 
 from analytics_assets.copilot.assets import copilot_usage
@@ -128,6 +129,7 @@ def build_world(landing: Path, repos_dir: Path) -> dict[str, bool]:
 def _config(path: Path, repos_dir: Path) -> None:
     path.write_text(yaml.safe_dump({
         "git": {"repos_dir": str(repos_dir), "session_window_minutes": 120},
+        "roi": {"hours_saved_per_assisted_commit": 0.75, "hourly_rate_usd": 100},
         "developers": [{"name": d, "team": "core", "machines": [f"{d}-laptop"], "emails": [f"{d}@example.com"]} for d in DEVS],
     }))
 
@@ -148,6 +150,9 @@ def test_attribution_precision_and_recall_on_ground_truth(project_env, tmp_path)
         rows = con.execute("SELECT sha, is_agent_assisted, evidence, confidence, agent, minutes_since_session, developer_key "
                            "FROM marts.fct_git_commits").fetchall()
         daily = con.execute("SELECT sum(commits), sum(agent_assisted_commits), sum(agent_cost_usd) FROM marts.fct_commits_daily").fetchone()
+        roi = con.execute("SELECT month, tool_cost_usd, commits, assisted_commits, hours_saved_per_assisted_commit, hourly_rate_usd, "
+                          "estimated_hours_saved, roi_usd, cost_per_assisted_commit_usd FROM marts.fct_roi_monthly WHERE agent = 'all'").fetchall()
+        by_agent = dict(con.execute("SELECT agent, sum(assisted_commits) FROM marts.fct_roi_monthly WHERE agent <> 'all' GROUP BY 1").fetchall())
         con.close()
     predicted = {r[0]: r[1] for r in rows}
     assert set(predicted) == set(truth)
@@ -168,6 +173,12 @@ def test_attribution_precision_and_recall_on_ground_truth(project_env, tmp_path)
     non_merge = len(truth) - 1
     assert daily[0] == non_merge and daily[1] == sum(1 for sha, p in predicted.items() if p and sha in by_sha)
     assert daily[2] > 0
+    # ROI: the configured inputs shown next to the result, and the formula holds row by row.
+    assert sum(r[2] for r in roi) == non_merge and sum(r[3] for r in roi) == daily[1]
+    for month, cost, commits, assisted, hours, rate, saved, value, per_assisted in roi:
+        assert (hours, rate) == (0.75, 100.0) and saved == assisted * 0.75
+        assert value == pytest.approx(assisted * 0.75 * 100 - cost) and per_assisted == pytest.approx(cost / assisted)
+    assert by_agent["copilot"] == 6 and by_agent["codex"] == 4  # trailer-only agents get their commits too
 
 
 def test_incremental_reads_new_commits_and_flags_rewritten_history(project_env, tmp_path):

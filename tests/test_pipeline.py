@@ -10,6 +10,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from analytics_assets.alerts.assets import alerts
 from analytics_assets.copilot.assets import copilot_usage
 from analytics_assets.definitions import defs
 from analytics_assets.otlp.assets import OTLP
@@ -17,6 +18,7 @@ from analytics_assets.otlp.assets import OTLP
 otlp_landing_sensor = OTLP["sensor"]
 
 from .conftest import spans_line, span
+from .test_alerts import _Webhook
 
 
 def run_graph(instance) -> dg.ExecuteInProcessResult:
@@ -34,9 +36,11 @@ def landed(project_env, demo_landing):
     return project_env, manifest
 
 
-def test_whole_graph_matches_the_generator(landed):
+def test_whole_graph_matches_the_generator(landed, monkeypatch):
     env, manifest = landed
     zen = manifest["sources"]["zen"]
+    hook = _Webhook([200])
+    monkeypatch.setenv("ANALYTICS_ALERT_WEBHOOK_URL", hook.url)
     with dg.instance_for_test(temp_dir=str(env["dagster_home"])) as instance:
         result = run_graph(instance)
         assert result.success, [e.message for e in result.all_events if e.is_failure]
@@ -44,11 +48,30 @@ def test_whole_graph_matches_the_generator(landed):
         assert checks and all(c.passed for c in checks if c.check_name == "pandera_contract")
         priced = next(c for c in checks if c.check_name == "every_model_priced")
         assert priced.passed and priced.metadata["unpriced_tokens"].value == 0
-        failed_dbt_tests = [c.check_name for c in checks if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR]
+        failed_dbt_tests = [c.check_name for c in checks if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR
+                            and c.asset_key != dg.AssetKey(["alerts", "alerts"])]  # alerts are meant to fire on the demo
         assert failed_dbt_tests == []
         meta = {m.asset_key.to_user_string(): m.metadata for m in result.asset_materializations_for_node("ingest_otlp")}
         assert meta["raw/otlp_spans"]["rows_loaded"].value == zen["spans"]
+        # The forecast shows its backtest against the baseline; the alerts ran every rule as a check.
+        forecast = result.asset_materializations_for_node("forecast__forecast_spend")[0].metadata
+        # 19 days of spend (the demo's first two days are a weekend): too short for a backtest, and it says so.
+        assert "history too short to backtest (19 days)" in forecast["status"].value
+        assert forecast["total_model"].value == "SeasonalNaive" and "| total:all |" in forecast["backtest"].value
+        alert_checks = {c.check_name: c for c in checks if c.asset_key == dg.AssetKey(["alerts", "alerts"])}
+        assert set(alert_checks) == {"budget_month_to_date", "budget_forecast_month_end", "daily_spend_spike", "unpriced_model",
+                                     "inactive_copilot_seats"}
+        assert not alert_checks["budget_month_to_date"].passed  # the demo's small budgets are spent: ERROR past 100 %
+        assert alert_checks["budget_month_to_date"].severity == dg.AssetCheckSeverity.ERROR
+        assert alert_checks["unpriced_model"].passed
+        # New alerts were posted once; evaluating again an hour later posts nothing new (deduplicated).
+        assert len(hook.bodies) == 1 and "budget_month_to_date" in hook.bodies[0]["text"]
+        again = dg.materialize([*defs.assets, *defs.asset_checks], instance=instance, resources=defs.resources,
+                               selection=dg.AssetSelection.assets(alerts), raise_on_error=False)
+        assert again.success and len(hook.bodies) == 1
+        assert again.asset_materializations_for_node("alerts__alerts")[0].metadata["delivery"].value == "nothing new to post"
         assert meta["raw/otlp_spans"]["rows_quarantined"].value == 0
+    hook.close()
 
     con = duckdb.connect(str(env["duckdb"]), read_only=True)
     try:

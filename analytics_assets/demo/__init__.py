@@ -19,6 +19,7 @@ from .world import MACHINES, REPOS, days, developers
 
 MANIFEST = "demo_manifest.json"
 DEMO_CONFIG = "analytics.demo.yaml"  # `make run` uses it when the project has no analytics.yaml
+DEMO_BUDGETS = "budgets.demo.yaml"
 SOURCES = ("zen", "claude_code_otel", "claude_transcripts", "codex", "copilot", "git")
 
 
@@ -64,7 +65,16 @@ def generate(
     }
     (landing / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
     (landing / DEMO_CONFIG).write_text(demo_config(devs))
+    (landing / DEMO_BUDGETS).write_text(DEMO_BUDGET_TEXT)
     return manifest
+
+
+# Small on purpose, so the demo shows budget alerts firing (thresholds are shares of the budget).
+DEMO_BUDGET_TEXT = """budgets:
+  - {scope: organization, name: all, monthly_usd: 30, thresholds: [0.8, 1.0]}
+  - {scope: team, name: platform, monthly_usd: 15, thresholds: [0.8, 1.0]}
+  - {scope: agent, name: codex, monthly_usd: 1, thresholds: [0.5, 1.0]}
+"""
 
 
 def demo_config(devs) -> str:
@@ -75,6 +85,8 @@ def demo_config(devs) -> str:
         # The demo's Copilot reports are files (no GitHub here); a real deployment says source: api.
         "copilot": {"org": ORG, "source": "folder", "seat_price_usd": 19},
         "git": {"repos_dir": "git", "session_window_minutes": 120},
+        "budgets_file": DEMO_BUDGETS,
+        "roi": {"hours_saved_per_assisted_commit": 0.5, "hourly_rate_usd": 80},
         "developers": [
             {"name": d.name, "team": d.team, "machines": [f"{d.login}-{m}" for m in MACHINES],
              "emails": [d.email], "accounts": [d.account_uuid], "logins": [d.login]}

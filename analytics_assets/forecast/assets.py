@@ -58,7 +58,10 @@ def forecast_spend_asset(context: dg.AssetExecutionContext, warehouse: Warehouse
         backtest = pl.DataFrame([{"series_kind": r.series_kind, "series_name": r.series_name, "model": r.model,
                                   "history_days": r.history_days, "mase_chosen": r.mase.get(r.model),
                                   "mase_baseline": r.mase.get(BASELINE), "beats_baseline": r.beats_baseline, "note": r.note}
-                                 for r in reports])
+                                 for r in reports],
+                                schema={"series_kind": pl.String, "series_name": pl.String, "model": pl.String, "history_days": pl.Int64,
+                                        "mase_chosen": pl.Float64, "mase_baseline": pl.Float64, "beats_baseline": pl.Boolean,
+                                        "note": pl.String})
         with registered(con, "_forecast", forecast), registered(con, "_backtest", backtest):
             con.execute("CREATE OR REPLACE TABLE forecast.forecast_spend AS SELECT * FROM _forecast")
             con.execute("CREATE OR REPLACE TABLE forecast.forecast_backtest AS SELECT *, now() AS fitted_at FROM _backtest")

@@ -94,19 +94,20 @@ def _fallback(y: np.ndarray, days: list[dt.date]) -> dict[str, np.ndarray]:
 
 
 def _backtest(sf_frame, names: list[str]) -> dict[str, dict[str, float]]:
-    """Rolling origin: up to 4 windows of 7 days, stepping a week; MASE per series and model."""
+    """Rolling origin: up to 4 windows of 7 days, stepping a week, every fit keeping at least two
+    weeks of history; MASE per series and model. Series too short for one window get no scores."""
     from statsforecast import StatsForecast
 
-    shortest = int(sf_frame.groupby("unique_id").size().min())
-    windows = min(4, (shortest - 3 * SEASON) // SEASON)
-    if windows < 1:
+    sizes = sf_frame.groupby("unique_id").size()
+    eligible = sizes[sizes >= 3 * SEASON]
+    if eligible.empty:
         return {}
-    sf = StatsForecast(models=_models(), freq="D", n_jobs=1)
-    cv = sf.cross_validation(df=sf_frame, h=BACKTEST_H, n_windows=windows, step_size=SEASON)
+    windows = min(4, (int(eligible.min()) - 2 * SEASON) // SEASON)
+    frame = sf_frame[sf_frame["unique_id"].isin(eligible.index)]
+    cv = StatsForecast(models=_models(), freq="D", n_jobs=1).cross_validation(df=frame, h=BACKTEST_H, n_windows=windows, step_size=SEASON)
     scores: dict[str, dict[str, float]] = {}
     for uid, part in cv.groupby("unique_id"):
-        history = sf_frame.loc[sf_frame["unique_id"] == uid, "y"].to_numpy()
-        scale = _scale(history)
+        scale = _scale(frame.loc[frame["unique_id"] == uid, "y"].to_numpy())
         scores[uid] = {m: float(np.mean(np.abs(part["y"].to_numpy() - part[m].to_numpy()))) / scale for m in names}
     return scores
 

@@ -49,19 +49,28 @@ assisted as (
     group by 1, 2
 ),
 
+-- Every (month, agent) that cost something, had users or seats, or helped write a commit.
+months_agents as (
+    select month, agent from usage
+    union select month, agent from copilot_users
+    union select month, agent from seats
+    union select month, agent from assisted
+),
+
 per_agent as (
     select
-        coalesce(u.month, c.month, s.month)                            as month,
-        coalesce(u.agent, c.agent, s.agent)                            as agent,
+        m.month,
+        m.agent,
         coalesce(u.token_cost_usd, 0)                                  as token_cost_usd,
         coalesce(s.seat_cost_usd, 0)                                   as seat_cost_usd,
         coalesce(u.tokens, 0)                                          as tokens,
         coalesce(u.active_users, c.active_users, 0)                    as active_users,
         s.seats,
         s.seats_active_28d
-    from usage u
-    full outer join copilot_users c on c.month = u.month and c.agent = u.agent
-    full outer join seats s on s.month = coalesce(u.month, c.month) and s.agent = coalesce(u.agent, c.agent)
+    from months_agents m
+    left join usage u on u.month = m.month and u.agent = m.agent
+    left join copilot_users c on c.month = m.month and c.agent = m.agent
+    left join seats s on s.month = m.month and s.agent = m.agent
 ),
 
 with_all as (
