@@ -65,6 +65,8 @@ def evaluate(con, config: project_config.ProjectConfig, salt: bytes, asof: dt.da
     deps=[FORECAST_KEY, dg.AssetKey(["marts", "fct_agent_requests"]), dg.AssetKey(["marts", "fct_license_utilisation"])],
     group_name="alerts",
     kinds={"duckdb", "slack"},
+    # Refit / re-evaluate whenever the marts change (after any ingest refresh): declarative, no schedule to keep in sync.
+    automation_condition=dg.AutomationCondition.eager(),
     pool=WRITER_POOL,
     check_specs=[dg.AssetCheckSpec(rule, asset=ALERTS_KEY, description=desc, blocking=False) for rule, (desc, _) in CHECKS.items()],
     description="Budget, forecast, spike, unpriced-model and idle-seat alerts: history in alerts.alerts (first seen, last seen, "

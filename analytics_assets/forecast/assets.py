@@ -38,6 +38,8 @@ def spend_series(con, end: dt.date | None = None) -> tuple[pl.DataFrame, dt.date
     deps=[REQUESTS],
     group_name="forecast",
     kinds={"statsforecast", "duckdb"},
+    # Refit / re-evaluate whenever the marts change (after any ingest refresh): declarative, no schedule to keep in sync.
+    automation_condition=dg.AutomationCondition.eager(),
     pool=WRITER_POOL,
     description=f"The next {HORIZON} days of spend in total, per agent and per team (when teams are configured), with 80 % and "
     "95 % prediction intervals. Per series, AutoETS and AutoTheta (weekly season) compete with a seasonal-naive baseline in "
