@@ -1,5 +1,5 @@
 """`analytics-assets` console script. `summary` prints what the warehouse holds (used by `make run`);
-`copilot-range` the Copilot partition range `make run` backfills."""
+`copilot-range` the Copilot partition range `make run` backfills; `receive` runs the OTLP/HTTP receiver."""
 
 from __future__ import annotations
 
@@ -67,7 +67,19 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("summary", help="tables, row counts and paths of the warehouse")
     span = sub.add_parser("copilot-range", help="START...END of the Copilot partitions `make run` backfills")
     span.add_argument("--days", type=int, default=28)
+    receive = sub.add_parser("receive", help="OTLP/HTTP receiver writing landing/otlp (token: ANALYTICS_RECEIVER_TOKEN)")
+    receive.add_argument("--host", default="127.0.0.1")
+    receive.add_argument("--port", type=int, default=4318, help="0 picks a free port (printed on the first line)")
+    receive.add_argument("--landing", default="", help="folder for the files (default: ANALYTICS_LANDING_DIR/otlp)")
+    receive.add_argument("--max-body-mb", type=float, default=16.0)
+    receive.add_argument("--rotate-mb", type=float, default=64.0)
+    receive.add_argument("--rotate-seconds", type=float, default=300.0)
+    receive.add_argument("--min-free-mb", type=float, default=256.0, help="answer 503 below this much free disk")
     args = parser.parse_args(argv)
+    if args.command == "receive":
+        from .receiver.server import config_from_args, serve
+
+        return serve(config_from_args(args, settings().landing_dir))
     if args.command == "summary":
         return summary()
     if args.command == "copilot-range":
