@@ -10,7 +10,7 @@ import sys
 from . import warehouse
 from .config import settings
 
-SCHEMAS = ("raw", "pricing", "staging", "intermediate", "marts")
+SCHEMAS = ("raw", "pricing", "staging", "intermediate", "marts", "forecast", "alerts")
 
 
 def summary() -> int:
