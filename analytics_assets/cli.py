@@ -1,11 +1,13 @@
 """`analytics-assets` console script. `summary` prints what the warehouse holds (used by `make run`);
-`copilot-range` the Copilot partition range `make run` backfills; `receive` runs the OTLP/HTTP receiver."""
+`copilot-range` the Copilot partition range `make run` backfills; `receive` runs the OTLP/HTTP receiver;
+`init` configures this machine's agents; `doctor` checks the set-up."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from . import warehouse
 from .config import settings
@@ -75,7 +77,23 @@ def main(argv: list[str] | None = None) -> int:
     receive.add_argument("--rotate-mb", type=float, default=64.0)
     receive.add_argument("--rotate-seconds", type=float, default=300.0)
     receive.add_argument("--min-free-mb", type=float, default=256.0, help="answer 503 below this much free disk")
+    init = sub.add_parser("init", help="configure Claude Code, Codex, transcript roots and repositories on this machine")
+    init.add_argument("--dry-run", action="store_true", help="print the changes, write nothing")
+    init.add_argument("--home", default=str(Path.home()), help="the home folder holding .claude/ and .codex/")
+    init.add_argument("--repo", action="append", default=[], help="a git repository to follow (repeatable)")
+    init.add_argument("--receiver", default="http://127.0.0.1:4318")
+    doctor = sub.add_parser("doctor", help="check the set-up and say what is missing")
+    doctor.add_argument("--receiver", default="http://127.0.0.1:4318")
     args = parser.parse_args(argv)
+    if args.command == "init":
+        from .onboarding import init_agents
+
+        return init_agents.run(Path(args.home), dict(os.environ), settings().config_path, [Path(r) for r in args.repo],
+                               args.dry_run, args.receiver)
+    if args.command == "doctor":
+        from .onboarding import doctor as checks
+
+        return checks.run(settings(), args.receiver)[0]
     if args.command == "receive":
         from .receiver.server import config_from_args, serve
 

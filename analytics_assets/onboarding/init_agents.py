@@ -1,0 +1,164 @@
+"""`analytics-assets init`: point this machine's agents at the receiver, idempotently.
+
+- Claude Code: its settings file's `env` block (CLAUDE_CODE_ENABLE_TELEMETRY=1, OTLP logs and
+  metrics over http/protobuf to the receiver). Prompt logging is left off (OTEL_LOG_USER_PROMPTS
+  is never set).
+- Codex: `[otel]` in ~/.codex/config.toml (OTLP/HTTP log exporter to the receiver,
+  log_user_prompt = false), edited with tomlkit so comments and other settings survive.
+- The project config: transcript roots (this machine's folders are read by default) and the git
+  repositories to follow.
+- Copilot: printed instructions (a token is a secret: it is never written by init).
+
+Only the keys above are touched; a file that changes is backed up first (`<name>.bak-<time>`).
+`--dry-run` prints the unified diff of every change and writes nothing; a second run changes
+nothing. No Dagster import.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import tomlkit
+import yaml
+
+RECEIVER = "http://127.0.0.1:4318"
+
+
+@dataclass
+class Change:
+    path: Path
+    before: str
+    after: str
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+    def diff(self) -> str:
+        return "".join(difflib.unified_diff(self.before.splitlines(keepends=True), self.after.splitlines(keepends=True),
+                                            fromfile=f"{self.path} (now)", tofile=f"{self.path} (after init)"))
+
+
+def claude_settings_path(home: Path, env: dict) -> Path:
+    roots = [p for p in (env.get("CLAUDE_CONFIG_DIR") or "").split(",") if p.strip()]
+    return (Path(roots[0]).expanduser() if roots else home / ".claude") / "settings.json"
+
+
+def codex_config_path(home: Path, env: dict) -> Path:
+    return (Path(env["CODEX_HOME"]).expanduser() if env.get("CODEX_HOME") else home / ".codex") / "config.toml"
+
+
+def claude_change(path: Path, receiver: str) -> Change:
+    before = path.read_text() if path.exists() else ""
+    try:
+        settings = json.loads(before) if before.strip() else {}
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path} is not valid JSON ({exc}); fix it by hand, init will not overwrite it") from exc
+    wanted = {
+        "CLAUDE_CODE_ENABLE_TELEMETRY": "1",
+        "OTEL_LOGS_EXPORTER": "otlp",
+        "OTEL_METRICS_EXPORTER": "otlp",
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver,
+    }
+    env = settings.get("env") if isinstance(settings.get("env"), dict) else {}
+    if all(env.get(k) == v for k, v in wanted.items()):
+        return Change(path, before, before)
+    settings["env"] = {**env, **wanted}
+    return Change(path, before, json.dumps(settings, indent=2) + "\n")
+
+
+def codex_change(path: Path, receiver: str) -> Change:
+    before = path.read_text() if path.exists() else ""
+    try:
+        document = tomlkit.parse(before)
+    except Exception as exc:  # tomlkit raises its own parse errors
+        raise ValueError(f"{path} is not valid TOML ({exc}); fix it by hand, init will not overwrite it") from exc
+    original = document.unwrap()
+    if "otel" not in document:
+        document["otel"] = tomlkit.table()
+    otel = document["otel"]
+    if otel.get("log_user_prompt") is not False:
+        otel["log_user_prompt"] = False
+    wanted = {"endpoint": f"{receiver}/v1/logs", "protocol": "binary"}
+    current = otel.get("exporter")
+    if (current.unwrap() if hasattr(current, "unwrap") else current) != {"otlp-http": wanted}:
+        inner = tomlkit.table()
+        inner.update(wanted)
+        exporter = tomlkit.table(is_super_table=True)
+        exporter["otlp-http"] = inner
+        otel["exporter"] = exporter
+    return Change(path, before, tomlkit.dumps(document) if document.unwrap() != original else before)
+
+
+def project_change(path: Path, repos: list[Path]) -> Change:
+    before = path.read_text() if path.exists() else ""
+    data = yaml.safe_load(before) if before.strip() else {}
+    data = data if isinstance(data, dict) else {}
+    transcripts = data.setdefault("transcripts", {})
+    changed = "include_home" not in transcripts
+    transcripts.setdefault("include_home", True)
+    if repos:
+        git = data.setdefault("git", {})
+        known = [str(p) for p in git.get("repos") or []]
+        new = [str(p) for p in repos if str(p) not in known]
+        if new:
+            git["repos"] = known + new
+            changed = True
+    return Change(path, before, yaml.safe_dump(data, sort_keys=False) if changed else before)
+
+
+def plan(home: Path, env: dict, project_config: Path, repos: list[Path], receiver: str = RECEIVER) -> list[Change]:
+    return [claude_change(claude_settings_path(home, env), receiver), codex_change(codex_config_path(home, env), receiver),
+            project_change(project_config, [p.expanduser().resolve() for p in repos])]
+
+
+def apply(changes: list[Change]) -> list[Path]:
+    """Write the changed files, each after a backup of what it held; returns the backups."""
+    backups = []
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    for change in changes:
+        if not change.changed:
+            continue
+        change.path.parent.mkdir(parents=True, exist_ok=True)
+        if change.path.exists():
+            backup = change.path.with_name(f"{change.path.name}.bak-{stamp}")
+            shutil.copy2(change.path, backup)
+            backups.append(backup)
+        temp = change.path.with_name(f".{change.path.name}.tmp")
+        temp.write_text(change.after)
+        os.replace(temp, change.path)  # atomic: an agent never reads half a settings file
+    return backups
+
+
+COPILOT_HELP = """Copilot (GitHub): set copilot.org (or copilot.enterprise) in {config} and export a token:
+  export GITHUB_TOKEN=...   # fine-grained: "Organization Copilot metrics" (read) and "GitHub Copilot Business" (read)
+                            # classic: read:org and manage_billing:copilot (enterprise: read:enterprise)
+  then turn on the copilot_reports_daily and copilot_seats_daily schedules in `make ui`."""
+
+
+def run(home: Path, env: dict, project_config: Path, repos: list[Path], dry_run: bool, receiver: str = RECEIVER) -> int:
+    try:
+        changes = plan(home, env, project_config, repos, receiver)
+    except ValueError as exc:
+        print(f"init: {exc}")
+        return 1
+    pending = [c for c in changes if c.changed]
+    for change in changes:
+        print(f"{'would change' if dry_run else 'changing'}: {change.path}" if change.changed else f"unchanged: {change.path}")
+    if dry_run:
+        for change in pending:
+            print(change.diff())
+    else:
+        for backup in apply(pending):
+            print(f"backup: {backup}")
+    print()
+    print(f"Receiver: run `analytics-assets receive` (listens on {receiver}); Claude Code and Codex send to it after a restart.")
+    print(COPILOT_HELP.format(config=project_config))
+    return 0
