@@ -8,7 +8,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 
 DEMO_ARGS ?= --days 90 --developers 12 --seed 7 --scale 1
 
-.PHONY: install run demo test ui bench bench-otlp bench-transcripts dagster-home summary clean
+.PHONY: install run demo test ui bench bench-otlp bench-transcripts bench-receiver dagster-home summary clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -64,13 +64,16 @@ test: install
 ui: install dagster-home
 	$(BIN)/dagster dev -w workspace.yaml
 
-bench: bench-transcripts bench-otlp
+bench: bench-transcripts bench-otlp bench-receiver
 
 bench-otlp: install
 	$(BIN)/python tests/bench/bench_otlp.py
 
 bench-transcripts: install
 	$(BIN)/python tests/bench/bench_transcripts.py
+
+bench-receiver: install
+	$(BIN)/python tests/bench/bench_receiver.py
 
 clean:
 	rm -rf data landing output .dagster_home dbt/target dbt/logs .tools
