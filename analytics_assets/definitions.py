@@ -5,6 +5,8 @@ import dagster as dg
 from .alerts.assets import alerts
 from .copilot.assets import (copilot_daily_schedule, copilot_job, copilot_seats, copilot_seats_schedule, copilot_usage,
                              seats_job)
+from .dashboard.assets import dashboard
+from .exports.assets import exports
 from .forecast.assets import forecast_spend_asset
 from .git.assets import git_commits, git_job, git_repositories, git_schedule, git_sensor
 from .identities import developer_identities
@@ -19,7 +21,7 @@ SOURCES = (OTLP, CLAUDE, CODEX)
 defs = dg.Definitions(
     assets=[*(s["landing"] for s in SOURCES), *(s["asset"] for s in SOURCES), developer_identities, copilot_usage, copilot_seats,
             git_repositories, git_commits,
-            dbt_models, forecast_spend_asset, alerts],
+            dbt_models, forecast_spend_asset, alerts, dashboard, exports],
     asset_checks=[every_model_priced],
     jobs=[*(s["job"] for s in SOURCES), copilot_job, seats_job, git_job],
     sensors=[*(s["sensor"] for s in SOURCES), git_sensor],

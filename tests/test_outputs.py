@@ -1,0 +1,133 @@
+"""The outputs people open: the dashboard in headless Chromium from a file:// URL (no console
+errors, every view's charts drawn from the demo marts, time to the first chart printed,
+screenshots written) and the exports read back against the marts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+
+import dagster as dg
+import duckdb
+import polars as pl
+import pytest
+
+from analytics_assets.copilot.assets import copilot_usage
+from analytics_assets.dashboard.page import VIEWS
+from analytics_assets.definitions import defs
+
+from .conftest import DEMO_END
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+READERS = {"parquet": pl.read_parquet, "csv": lambda p: pl.read_csv(p, infer_schema_length=None),
+           "jsonl": lambda p: pl.read_ndjson(p, infer_schema_length=None)}
+
+
+def _chromium(*args: str) -> str:
+    result = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", *args],
+                            capture_output=True, text=True, timeout=120)
+    return result.stdout
+
+
+def _status(url: str) -> dict:
+    dom = _chromium("--virtual-time-budget=30000", "--dump-dom", url)
+    match = re.search(r'<div id="status"[^>]*>(.*?)</div>', dom, re.S)
+    assert match and match.group(1), "the page never finished drawing"
+    return json.loads(html.unescape(match.group(1)))
+
+
+def _external_resources(text: str) -> list[str]:
+    """Tags that load something from elsewhere (script src, stylesheet links, images by URL)."""
+    from html.parser import HTMLParser
+
+    found = []
+
+    class Tags(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if (tag == "script" and attrs.get("src")) or (tag == "link" and attrs.get("href")) or (tag == "img" and attrs.get("src")):
+                found.append(f"<{tag} {attrs}>")
+
+    Tags().feed(text)
+    return found
+
+
+@pytest.fixture
+def built(project_env, demo_landing):
+    """The whole graph on the demo landing: Copilot's 21 partitions in one run, then everything else."""
+    landing, manifest = demo_landing
+    for source in ("otlp", "claude", "codex", "copilot"):
+        shutil.copytree(landing / source, project_env["landing"] / source, dirs_exist_ok=True)
+    os.environ["ANALYTICS_CONFIG"] = str(landing / "analytics.demo.yaml")  # restored by project_env's monkeypatch
+    start = dt.date.fromisoformat(manifest["arguments"]["start"])
+    with dg.instance_for_test(temp_dir=str(project_env["dagster_home"])) as instance:
+        copilot = dg.materialize([*defs.assets], instance=instance, resources=defs.resources, selection=dg.AssetSelection.assets(copilot_usage),
+                                 tags={"dagster/asset_partition_range_start": str(start), "dagster/asset_partition_range_end": str(DEMO_END)})
+        assert copilot.success
+        rest = dg.materialize([*defs.assets, *defs.asset_checks], instance=instance, resources=defs.resources,
+                              selection=dg.AssetSelection.all() - dg.AssetSelection.assets(copilot_usage))
+        assert rest.success
+    return project_env
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (make test installs Debian's package)")
+def test_dashboard_renders_every_view_from_the_marts(built):
+    page = built["output"] / "reports" / "dashboard.html"
+    text = page.read_text()
+    assert _external_resources(text) == []  # self-contained: opens offline, or as an attachment
+    url = page.as_uri()
+    # Real time to the first chart: the attribute is set while the first view draws, before the load event.
+    firsts = []
+    for _ in range(3):
+        match = re.search(r'data-first-chart-ms="(\d+)"', _chromium("--dump-dom", url))
+        assert match
+        firsts.append(int(match.group(1)))
+    print(f"\ntime to the first rendered chart (ms, 3 cold loads in headless Chromium): {firsts}")
+    status = _status(url)
+    assert status["errors"] == []
+    charts = {c["id"]: c for c in status["charts"]}
+    assert set(charts) == {i for _, _, ids in VIEWS for i in ids}
+    for view, label, ids in VIEWS:
+        drawn = [i for i in ids if charts[i]["points"] > 0]
+        assert len(drawn) >= len(ids) - 1, (label, [(i, charts[i]["title"]) for i in ids if charts[i]["points"] == 0])
+    assert charts["cost-daily"]["title"] == "Daily spend by agent" and charts["zen-commands"]["title"] == "Top commands"
+    con = duckdb.connect(str(built["duckdb"]), read_only=True)
+    spend = con.execute("SELECT sum(cost_usd) FROM marts.fct_agent_requests WHERE event_date IS NOT NULL").fetchone()[0]
+    commits = con.execute("SELECT count(*) FROM marts.fct_git_commits WHERE NOT is_merge").fetchone()[0]
+    instances = con.execute("SELECT count(*) FROM marts.fact_instance_usage").fetchone()[0]
+    con.close()
+    assert charts["cost-daily"]["total"] == pytest.approx(spend, rel=1e-6)       # a data point check: the chart adds up to the mart
+    assert charts["git-freq"]["total"] == commits
+    assert charts["zen-active"]["total"] == pytest.approx(2 * instances)        # daily line + weekly bars, both summing to instances
+    # Screenshots of each view, for people to look at.
+    shots = built["output"] / "reports" / "screenshots"
+    shots.mkdir(exist_ok=True)
+    for view, _, _ in VIEWS:
+        _chromium("--window-size=1400,1000", "--virtual-time-budget=30000", f"--screenshot={shots / f'{view}.png'}", f"{url}#view={view}")
+        assert (shots / f"{view}.png").stat().st_size > 20_000
+
+
+def test_exports_read_back_equal_the_marts(built):
+    [folder] = list((built["output"] / "exports").iterdir())
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert {f["format"] for f in manifest["files"]} == {"parquet", "csv", "jsonl"}
+    assert not list(folder.glob(".*.tmp"))  # nothing half-written left behind
+    con = duckdb.connect(str(built["duckdb"]), read_only=True)
+    try:
+        for entry in manifest["files"]:
+            path = folder / entry["file"]
+            frame = READERS[entry["format"]](path) if path.stat().st_size else pl.DataFrame()
+            rows = con.execute(f'SELECT count(*) FROM marts."{entry["mart"]}"').fetchone()[0]
+            assert frame.height == rows == entry["rows"], entry
+            assert hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"]
+        spend = con.execute("SELECT sum(cost_usd) FROM marts.fct_agent_costs").fetchone()[0]
+    finally:
+        con.close()
+    for fmt, reader in READERS.items():
+        assert reader(folder / f"fct_agent_costs.{fmt}")["cost_usd"].sum() == pytest.approx(spend, rel=1e-9)
