@@ -63,6 +63,7 @@ def export_marts(con, folder, marts: list[str] | None, formats: list[str]) -> di
     group_name="outputs",
     kinds={"parquet", "csv", "json"},
     pool=WRITER_POOL,  # reads the warehouse file
+    automation_condition=dg.AutomationCondition.eager(),
     description="Every mart as Parquet, CSV and JSON lines under exports/<date>/ (atomic temp file + rename), with "
     "manifest.json: row counts and SHA-256 checksums. `exports: {marts: [...], formats: [parquet, csv, jsonl]}` in "
     "analytics.yaml narrows it.",
