@@ -3,6 +3,7 @@
 import dagster as dg
 
 from .alerts.assets import alerts
+from .community.assets import community_aggregates
 from .copilot.assets import (copilot_daily_schedule, copilot_job, copilot_seats, copilot_seats_schedule, copilot_usage,
                              seats_job)
 from .dashboard.assets import dashboard
@@ -21,7 +22,7 @@ SOURCES = (OTLP, CLAUDE, CODEX)
 defs = dg.Definitions(
     assets=[*(s["landing"] for s in SOURCES), *(s["asset"] for s in SOURCES), developer_identities, copilot_usage, copilot_seats,
             git_repositories, git_commits,
-            dbt_models, forecast_spend_asset, alerts, dashboard, exports],
+            dbt_models, forecast_spend_asset, alerts, dashboard, exports, community_aggregates],
     asset_checks=[every_model_priced],
     jobs=[*(s["job"] for s in SOURCES), copilot_job, seats_job, git_job],
     sensors=[*(s["sensor"] for s in SOURCES), git_sensor],
