@@ -53,6 +53,10 @@ def test_whole_graph_matches_the_generator(landed, monkeypatch):
         assert failed_dbt_tests == []
         meta = {m.asset_key.to_user_string(): m.metadata for m in result.asset_materializations_for_node("ingest_otlp")}
         assert meta["raw/otlp_spans"]["rows_loaded"].value == zen["spans"]
+        # The marts people read most carry their key numbers as markdown (the dashboard's figures).
+        costs = next(e.event_specific_data.materialization.metadata for e in result.get_asset_materialization_events()
+                     if e.asset_key == dg.AssetKey(["marts", "fct_agent_costs"]))
+        assert costs["key_numbers"].value.startswith("**Spend by month and agent**") and "claude_code" in costs["key_numbers"].value
         # The forecast shows its backtest against the baseline; the alerts ran every rule as a check.
         forecast = result.asset_materializations_for_node("forecast__forecast_spend")[0].metadata
         # 19 days of spend (the demo's first two days are a weekend): too short for a backtest, and it says so.

@@ -20,6 +20,7 @@ from .. import project_config
 from ..config import DBT_PROJECT_DIR, settings
 from ..copilot import load as copilot_load
 from ..git import load as git_load
+from .key_numbers import markdown
 from ..resources import WRITER_POOL, WarehouseResource
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -78,7 +79,23 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse
     with warehouse.connect() as con:  # sources not configured here still exist (empty) for the staging models
         copilot_load.ensure_tables(con)
         git_load.ensure_tables(con)
-    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars())], context=context).stream()
+    # dbt holds the file while it runs: its events are collected, then the key numbers of the marts
+    # people read most are attached as markdown (the same figures as the dashboard).
+    events, failure = [], None
+    try:
+        for event in dbt.cli(["build", "--vars", json.dumps(dbt_vars())], context=context).stream():
+            events.append(event)
+    except Exception as exc:  # the models that did build still report; then the run fails as dbt did
+        failure = exc
+    with warehouse.connect(read_only=True) as con:
+        for event in events:
+            if isinstance(event, dg.Output):
+                table = markdown(con, event.output_name.split("__")[-1])
+                if table:
+                    event = event.with_metadata({**event.metadata, "key_numbers": dg.MetadataValue.md(table)})
+            yield event
+    if failure is not None:
+        raise failure
 
 
 def dbt_vars() -> dict:
