@@ -18,9 +18,9 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from .. import project_config
 from ..config import DBT_PROJECT_DIR, settings
-from ..copilot import load as copilot_load
-from ..git import load as git_load
+from ..config import hash_salt
 from .key_numbers import markdown
+from .sources import ensure_sources
 from ..resources import WRITER_POOL, WarehouseResource
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -76,9 +76,8 @@ translator = AnalyticsDbtTranslator(settings=DagsterDbtTranslatorSettings(enable
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     """Build (run + test) the selected dbt models on the warehouse file."""
     warehouse.export_env()
-    with warehouse.connect() as con:  # sources not configured here still exist (empty) for the staging models
-        copilot_load.ensure_tables(con)
-        git_load.ensure_tables(con)
+    with warehouse.connect() as con:  # sources that never ran here exist (empty) for the staging models
+        ensure_sources(con, hash_salt(warehouse.path))
     # dbt holds the file while it runs: its events are collected, then the key numbers of the marts
     # people read most are attached as markdown (the same figures as the dashboard).
     events, failure = [], None

@@ -1,0 +1,29 @@
+"""Every raw table dbt reads exists before dbt runs, empty when its source never ran here (a
+machine without Copilot, a run that selects only some sources), so the staging models build
+everywhere and a missing source reads as no rows, not as an error."""
+
+from __future__ import annotations
+
+import duckdb
+
+from .. import project_config
+from ..config import settings
+from ..copilot import load as copilot_load
+from ..git import load as git_load
+from ..identities import TABLE as IDENTITIES, write_identities
+from ..ingest.runner import ensure_tables
+from ..otlp.load import OtlpSource
+from ..transcripts.load import ClaudeSource, CodexSource
+
+
+def ensure_sources(con: duckdb.DuckDBPyConnection, salt: bytes) -> None:
+    landing = settings().landing_dir
+    for source in (OtlpSource(salt, False), ClaudeSource(landing), CodexSource(landing)):
+        ensure_tables(con, source)
+    copilot_load.ensure_tables(con)
+    git_load.ensure_tables(con)
+    schema, name = IDENTITIES.split(".")
+    if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+                       [schema, name]).fetchone()[0]:
+        write_identities(con, project_config.identity_rows(project_config.ProjectConfig(), salt))
+
