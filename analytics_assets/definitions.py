@@ -3,6 +3,7 @@
 import dagster as dg
 
 from .alerts.assets import alerts
+from .alerts.failures import record_run_failure_job, run_failure_sensor
 from .community.assets import community_aggregates
 from .copilot.assets import (copilot_daily_schedule, copilot_job, copilot_seats, copilot_seats_schedule, copilot_usage,
                              seats_job)
@@ -24,8 +25,8 @@ defs = dg.Definitions(
             git_repositories, git_commits,
             dbt_models, forecast_spend_asset, alerts, dashboard, exports, community_aggregates],
     asset_checks=[every_model_priced],
-    jobs=[*(s["job"] for s in SOURCES), copilot_job, seats_job, git_job],
-    sensors=[*(s["sensor"] for s in SOURCES), git_sensor],
+    jobs=[*(s["job"] for s in SOURCES), copilot_job, seats_job, git_job, record_run_failure_job],
+    sensors=[*(s["sensor"] for s in SOURCES), git_sensor, run_failure_sensor],
     schedules=[*(s["schedule"] for s in SOURCES), copilot_daily_schedule, copilot_seats_schedule, git_schedule],
     resources={"warehouse": WarehouseResource(), "dbt": dbt_resource()},
 )

@@ -159,3 +159,35 @@ def test_webhook_gives_up_with_a_message_that_hides_the_url():
     finally:
         hook.close()
     assert "after 3 attempts" in str(err.value) and "secret" not in str(err.value) and len(hook.bodies) == 3
+
+
+def test_a_failed_run_becomes_one_alert(project_env):
+    import dagster as dg
+
+    from analytics_assets.alerts.assets import alerts as alerts_asset
+    from analytics_assets.alerts.failures import run_failure_sensor
+    from analytics_assets.definitions import defs
+
+    with dg.instance_for_test(temp_dir=str(project_env["dagster_home"])) as instance:
+        failed = dg.materialize([*defs.assets, *defs.asset_checks], instance=instance, resources=defs.resources, raise_on_error=False,
+                                selection=dg.AssetSelection.assets(alerts_asset),
+                                run_config={"ops": {"alerts__alerts": {"config": {"asof": "not-a-date"}}}})
+        assert not failed.success
+        run = instance.get_run_by_id(failed.run_id)
+        failure = next(e for e in failed.all_events if e.event_type == dg.DagsterEventType.RUN_FAILURE)
+        context = dg.build_run_status_sensor_context(sensor_name="run_failure_sensor", dagster_instance=instance, dagster_run=run,
+                                                     dagster_event=failure).for_run_failure()
+        request = run_failure_sensor(context)
+        assert isinstance(request, dg.RunRequest) and request.run_key == failed.run_id
+        recorder = defs.get_job_def("record_run_failure_job")
+        for _ in range(2):  # the same failure recorded twice is one alert
+            assert recorder.execute_in_process(run_config=request.run_config, instance=instance).success
+    con = duckdb.connect(str(project_env["duckdb"]), read_only=True)
+    rows = con.execute("SELECT rule, severity, subject, message FROM alerts.alerts").fetchall()
+    con.close()
+    assert len(rows) == 1 and rows[0][:3] == ("run_failure", "ERROR", f"job {run.job_name}")
+    assert failed.run_id[:8] in rows[0][3]
+    # Condition alerts evaluated later do not resolve the failure (it is an event, not a condition).
+    con = duckdb.connect(str(project_env["duckdb"]))
+    assert store.record(con, [], rules={"daily_spend_spike"})["resolved"] == 0
+    con.close()

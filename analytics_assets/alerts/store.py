@@ -34,8 +34,25 @@ def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
         occurrences BIGINT NOT NULL, notified_at TIMESTAMPTZ)""")
 
 
-def record(con: duckdb.DuckDBPyConnection, alerts: list[Alert], at: dt.datetime | None = None) -> dict[str, int]:
-    """Upsert the current conditions; resolve the open rows whose condition no longer holds."""
+FAILURE_RULE = "run_failure"
+FAILURE_OPEN_DAYS = 7  # a failed run stays an open alert this long (nothing else resolves it)
+
+
+def open_alert(con: duckdb.DuckDBPyConnection, alert: Alert, at: dt.datetime | None = None) -> bool:
+    """Open one alert unless an open row with its key exists (events such as a failed run)."""
+    ensure_table(con)
+    at = at or now()
+    exists = con.execute(f"SELECT count(*) FROM {TABLE} WHERE alert_key = ? AND resolved_at IS NULL", [alert.key]).fetchone()[0]
+    if not exists:
+        con.execute(f"INSERT INTO {TABLE} VALUES (md5(? || '|' || CAST(? AS VARCHAR)), ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 1, NULL)",
+                    [alert.key, at, alert.key, alert.rule, alert.severity, alert.subject, alert.message, alert.value, alert.threshold, at, at])
+    return not exists
+
+
+def record(con: duckdb.DuckDBPyConnection, alerts: list[Alert], at: dt.datetime | None = None,
+           rules: set[str] | None = None) -> dict[str, int]:
+    """Upsert the current conditions; resolve the open rows (of `rules`, when given) whose condition
+    no longer holds. Event alerts (failed runs) are not conditions: they resolve after FAILURE_OPEN_DAYS."""
     ensure_table(con)
     at = at or now()
     current = pl.DataFrame([asdict(a) for a in alerts], schema={
@@ -54,7 +71,11 @@ def record(con: duckdb.DuckDBPyConnection, alerts: list[Alert], at: dt.datetime 
                 WHERE NOT EXISTS (SELECT 1 FROM {TABLE} t WHERE t.alert_key = c.key AND t.resolved_at IS NULL)""",
                                  [at, at, at]).fetchone()[0]
             resolved = con.execute(f"""UPDATE {TABLE} SET resolved_at = ?
-                WHERE resolved_at IS NULL AND alert_key NOT IN (SELECT key FROM _current)""", [at]).fetchone()[0]
+                WHERE resolved_at IS NULL AND alert_key NOT IN (SELECT key FROM _current)
+                  AND (? OR rule IN (SELECT unnest(?::VARCHAR[]))) AND rule <> ?""",
+                                   [at, rules is None, sorted(rules or []), FAILURE_RULE]).fetchone()[0]
+            resolved += con.execute(f"""UPDATE {TABLE} SET resolved_at = ? WHERE resolved_at IS NULL AND rule = ?
+                AND first_seen_at < ? - INTERVAL {FAILURE_OPEN_DAYS} DAY""", [at, FAILURE_RULE, at]).fetchone()[0]
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
