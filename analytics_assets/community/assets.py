@@ -4,13 +4,13 @@ command type and tool (Zen), published once per day when the day is final, as Pa
 `community.members` for audit and is never exported."""
 
 import datetime as dt
-import os
 
 import dagster as dg
 import polars as pl
 import yaml
 
 from ..config import settings
+from ..files import copy_query_atomically, write_text_atomically
 from ..resources import WRITER_POOL, WarehouseResource
 from ..warehouse import registered
 from .anonymize import Family, anonymize
@@ -96,17 +96,14 @@ def write_snapshot(con, folder, k: int, grace_days: int) -> dict:
                              [name]).fetchone()[0]
         if not exists:
             continue
-        target, temp = folder / f"community_{name}.parquet", folder / f".community_{name}.parquet.tmp"
-        con.execute(f"COPY (SELECT * EXCLUDE (published_at) FROM community.{name} ORDER BY ALL) TO '{temp}' (FORMAT parquet)")
-        os.replace(temp, target)
+        target = folder / f"community_{name}.parquet"
+        copy_query_atomically(con, f"SELECT * EXCLUDE (published_at) FROM community.{name} ORDER BY ALL", target, "(FORMAT parquet)")
         rows, days = con.execute(f"SELECT count(*), count(DISTINCT day) FROM community.{name}").fetchone()
         total, suppressed = con.execute("SELECT sum(total_tokens), sum(suppressed_tokens) FROM community.days WHERE family = ?",
                                         [name]).fetchone()
         manifest["families"][name] = {"file": target.name, "rows": rows, "days": days,
                                       "suppressed_token_share": round(suppressed / total, 4) if total else 0.0}
-    temp = folder / ".manifest.json.tmp"
-    temp.write_text(json.dumps(manifest, indent=2))
-    os.replace(temp, folder / "manifest.json")
+    write_text_atomically(folder / "manifest.json", json.dumps(manifest, indent=2))
     return manifest
 
 

@@ -1,13 +1,12 @@
 """The dashboard asset: reads the marts (and the forecast and alerts), writes one self-contained
 HTML file, atomically, to <output>/reports/dashboard.html."""
 
-import os
-
 import dagster as dg
 from .. import project_config
 from ..alerts.assets import ALERTS_KEY
 from ..alerts.rules import load_budgets
 from ..config import PROJECT_ROOT, settings
+from ..files import write_text_atomically
 from ..forecast.assets import FORECAST_KEY
 from ..resources import WRITER_POOL, WarehouseResource
 from .data import collect
@@ -36,10 +35,7 @@ def dashboard(warehouse: WarehouseResource) -> dg.MaterializeResult:
     bundle, bundle_name = plotly_bundle(PROJECT_ROOT)
     html = render(data, bundle, app_script())
     target = settings().output_dir / "reports" / "dashboard.html"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(f".{target.name}.tmp")
-    temp.write_text(html, encoding="utf-8")
-    os.replace(temp, target)
+    write_text_atomically(target, html)
     spend = data["spend"]["rows"]
     total = sum(r[3] or 0 for r in spend)
     return dg.MaterializeResult(metadata={

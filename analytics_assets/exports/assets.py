@@ -6,12 +6,12 @@ in analytics.yaml (default: every mart, every format)."""
 import datetime as dt
 import hashlib
 import json
-import os
 
 import dagster as dg
 
 from .. import project_config
 from ..config import settings
+from ..files import copy_query_atomically, write_text_atomically
 from ..resources import WRITER_POOL, WarehouseResource
 
 FORMATS = {"parquet": "(FORMAT parquet, COMPRESSION zstd)", "csv": "(FORMAT csv, HEADER true)", "jsonl": "(FORMAT json)"}
@@ -40,16 +40,12 @@ def export_marts(con, folder, marts: list[str] | None, formats: list[str]) -> di
         rows = con.execute(f'SELECT count(*) FROM marts."{mart}"').fetchone()[0]
         for fmt in formats:
             target = folder / f"{mart}.{fmt}"
-            temp = folder / f".{mart}.{fmt}.tmp"
-            con.execute(f"COPY (SELECT * FROM marts.\"{mart}\") TO '{temp}' {FORMATS[fmt]}")
-            os.replace(temp, target)
+            copy_query_atomically(con, f'SELECT * FROM marts."{mart}"', target, FORMATS[fmt])
             files.append({"mart": mart, "format": fmt, "file": target.name, "rows": rows, "bytes": target.stat().st_size,
                           "sha256": _sha256(target)})
     manifest = {"generated_at": dt.datetime.now(dt.timezone.utc).isoformat(), "marts": chosen, "formats": formats,
                 "missing_marts": missing, "files": files}
-    temp = folder / ".manifest.json.tmp"
-    temp.write_text(json.dumps(manifest, indent=2))
-    os.replace(temp, folder / "manifest.json")
+    write_text_atomically(folder / "manifest.json", json.dumps(manifest, indent=2))
     return manifest
 
 
