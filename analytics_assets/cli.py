@@ -12,7 +12,7 @@ from pathlib import Path
 from . import warehouse
 from .config import settings
 
-SCHEMAS = ("raw", "pricing", "staging", "intermediate", "marts", "forecast", "alerts")
+SCHEMAS = ("raw", "pricing", "staging", "intermediate", "marts", "forecast", "alerts", "community")
 
 
 def summary() -> int:
@@ -42,6 +42,14 @@ def summary() -> int:
             ).fetchall()
             print()
             print("quarantined: " + (", ".join(f"{src}={n}" for src, n in reasons) or "nothing"))
+        outputs = [(label, path) for label, path in (
+            ("dashboard", s.output_dir / "reports" / "dashboard.html"),
+            ("exports", max((s.output_dir / "exports").glob("*/manifest.json"), default=None)),
+            ("community", s.output_dir / "community" / "manifest.json")) if path and path.exists()]
+        if outputs:
+            print()
+            for label, path in outputs:
+                print(f"{label:<10} {path.parent if path.name == 'manifest.json' else path}")
     finally:
         con.close()
     return 0
