@@ -18,7 +18,7 @@ import duckdb
 import polars as pl
 import requests
 
-from ..warehouse import now, registered
+from ..warehouse import now, registered, transaction
 from .rules import ERROR, Alert
 
 TABLE = "alerts.alerts"
@@ -58,8 +58,7 @@ def record(con: duckdb.DuckDBPyConnection, alerts: list[Alert], at: dt.datetime 
     current = pl.DataFrame([asdict(a) for a in alerts], schema={
         "key": pl.String, "rule": pl.String, "severity": pl.String, "subject": pl.String, "message": pl.String,
         "value": pl.Float64, "threshold": pl.Float64}).unique("key", keep="first")
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         with registered(con, "_current", current):
             updated = con.execute(f"""UPDATE {TABLE} t SET last_seen_at = ?, occurrences = occurrences + 1,
                     severity = c.severity, message = c.message, value = c.value, threshold = c.threshold
@@ -76,10 +75,6 @@ def record(con: duckdb.DuckDBPyConnection, alerts: list[Alert], at: dt.datetime 
                                    [at, rules is None, sorted(rules or []), FAILURE_RULE]).fetchone()[0]
             resolved += con.execute(f"""UPDATE {TABLE} SET resolved_at = ? WHERE resolved_at IS NULL AND rule = ?
                 AND first_seen_at < ? - INTERVAL {FAILURE_OPEN_DAYS} DAY""", [at, FAILURE_RULE, at]).fetchone()[0]
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return {"opened": opened, "still_open": updated, "resolved": resolved}
 
 

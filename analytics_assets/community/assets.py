@@ -12,7 +12,7 @@ import yaml
 from ..config import settings
 from ..files import copy_query_atomically, write_text_atomically
 from ..resources import WRITER_POOL, WarehouseResource
-from ..warehouse import registered
+from ..warehouse import registered, transaction
 from .anonymize import Family, anonymize
 
 FAMILIES = {
@@ -69,11 +69,10 @@ def publish(con, k: int, grace_days: int, asof: dt.date | None = None) -> dict:
                 registered(con, "_members", members), registered(con, "_days", days):
             con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM _rows LIMIT 0")
             con.execute(f"CREATE TABLE IF NOT EXISTS {member_table} AS SELECT * FROM _members LIMIT 0")
-            con.execute("BEGIN TRANSACTION")
-            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _rows")
-            con.execute(f"INSERT INTO {member_table} BY NAME SELECT * FROM _members")
-            con.execute("INSERT INTO community.days BY NAME SELECT * FROM _days")
-            con.execute("COMMIT")
+            with transaction(con):
+                con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _rows")
+                con.execute(f"INSERT INTO {member_table} BY NAME SELECT * FROM _members")
+                con.execute("INSERT INTO community.days BY NAME SELECT * FROM _days")
         # Late data for days already published: counted, never republished.
         current = records.filter(pl.col("day").is_in(list(done))).group_by("day").agg(pl.col("tokens").sum().alias("now_tokens"))
         with registered(con, "_current", current):

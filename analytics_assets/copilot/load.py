@@ -12,7 +12,7 @@ import polars as pl
 
 from ..privacy import hash_identities
 from ..validation import split_valid
-from ..warehouse import RAW, ensure_bookkeeping, ensure_table, insert_quarantine, now, registered
+from ..warehouse import RAW, ensure_bookkeeping, ensure_table, insert_quarantine, now, registered, transaction
 from .fetch import CopilotSource, Target
 from .reports import QUARANTINE_SCHEMA, SEAT_SCHEMA, USAGE_SCHEMA, USER_SCHEMA, parse_report, parse_seats
 from .schemas import SCHEMAS
@@ -111,16 +111,11 @@ def store(con: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame], days:
                 "source_file", "source_offset", pl.lit(kind).alias("signal"), "reason",
                 pl.struct(pl.exclude("reason")).struct.json_encode().str.head(2000).alias("raw_text")))
         ready[kind] = _privacy(good.drop("attr_errors"), kind, salt, keep_names).with_columns(pl.lit(stamp).alias("ingested_at"))
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         for kind, frame in ready.items():
             stats.replaced[kind] += _replace(con, kind, frame, day_column, days, targets)
             stats.loaded[kind] += frame.height
         insert_quarantine(con, "copilot", pl.concat([q.cast(QUARANTINE_SCHEMA) for q in quarantine]))
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def fetch_seats(source: CopilotSource, targets: list[Target], stats: CopilotStats) -> tuple[dict[str, pl.DataFrame], list[dt.date]]:

@@ -16,7 +16,7 @@ import polars as pl
 
 from ..privacy import hash_identities, redact
 from ..validation import split_valid
-from ..warehouse import RAW, ensure_bookkeeping, ensure_table, insert_quarantine, now, registered
+from ..warehouse import RAW, ensure_bookkeeping, ensure_table, insert_quarantine, now, registered, transaction
 from . import log
 from .schemas import GitCommits
 
@@ -109,8 +109,7 @@ def ingest_local(con: duckdb.DuckDBPyConnection, repos: list[Path], salt: bytes,
         text = log.read_log(path, include, known)
         frame, quarantine = log.parse_log(text, name, str(path))
         stats.per_repo[name] = frame.height
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             _store(con, frame, quarantine, salt, keep_names, stats)
             if full and old:
                 # Everything reachable now was just read: the rest of this repo's commits were rewritten away.
@@ -120,10 +119,6 @@ def ingest_local(con: duckdb.DuckDBPyConnection, repos: list[Path], salt: bytes,
                         "AND sha NOT IN (SELECT sha FROM _reachable)", [name]).fetchone()[0]
             con.execute(f"DELETE FROM {REFS} WHERE repo = ?", [name])
             con.executemany(f"INSERT INTO {REFS} VALUES (?, ?, ?, ?)", [(name, ref, sha, now()) for ref, sha in tips.items()])
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
     return stats
 
 
@@ -151,17 +146,12 @@ def ingest_github(con: duckdb.DuckDBPyConnection, client, repos: list[str], salt
         stats.pull_requests += pulls.height
         stats.repos += 1
         stats.per_repo[full_name] = frame.height
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             _store(con, frame, pl.DataFrame(schema=log.QUARANTINE_SCHEMA), salt, keep_names, stats)
             with registered(con, "_pulls", pulls.with_columns(pl.lit(now()).alias("ingested_at"))):
                 # Upsert by (repo, number): a pull request changes state after it was first read.
                 con.execute(f"DELETE FROM {PULLS} WHERE repo = ? AND number IN (SELECT number FROM _pulls)", [full_name])
                 con.execute(f"INSERT INTO {PULLS} BY NAME SELECT * FROM _pulls")
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
     return stats
 
 

@@ -155,18 +155,13 @@ def _write_batch(con: duckdb.DuckDBPyConnection, source: LineSource, batch: _Bat
         if "event_date" in good.columns:
             stats.event_dates.update(d for d in good.get_column("event_date").unique().to_list() if d is not None)
         to_insert[name] = good
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with warehouse.transaction(con):
         for name, good in to_insert.items():
             inserted = _insert(con, source, name, good)
             stats.loaded[name] += inserted
             stats.duplicates[name] += good.height - inserted
         warehouse.insert_quarantine(con, source.name, pl.concat(quarantine, how="vertical_relaxed"))
         warehouse.save_cursors(con, source.name, list(batch.cursors.values()))
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def run_ingest(
