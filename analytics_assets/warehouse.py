@@ -65,6 +65,13 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         raise WarehouseError(f"The warehouse {path} is not a readable DuckDB file ({exc}). {REBUILD_HINT}") from exc
 
 
+def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """`table` as schema.name."""
+    schema, name = table.split(".")
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+                            [schema, name]).fetchone()[0])
+
+
 def ensure_bookkeeping(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW}")
     con.execute(

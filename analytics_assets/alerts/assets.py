@@ -10,8 +10,9 @@ import polars as pl
 
 from .. import project_config
 from ..config import hash_salt, settings
-from ..forecast.assets import FORECAST_KEY
+from ..forecast.assets import FORECAST_KEY, last_complete_day
 from ..resources import WRITER_POOL, WarehouseResource
+from ..warehouse import table_exists
 from . import rules, store
 
 ALERTS_KEY = dg.AssetKey(["alerts", "alerts"])
@@ -33,9 +34,7 @@ class AlertRunConfig(dg.Config):
 def _asof(con, requested: str) -> dt.date | None:
     if requested:
         return dt.date.fromisoformat(requested)
-    last = con.execute("SELECT max(event_date) FROM marts.fct_agent_requests").fetchone()[0]
-    yesterday = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)
-    return min(last, yesterday) if last else None
+    return last_complete_day(con.execute("SELECT max(event_date) FROM marts.fct_agent_requests").fetchone()[0])
 
 
 def evaluate(con, config: project_config.ProjectConfig, salt: bytes, asof: dt.date | None) -> list[rules.Alert]:
@@ -50,9 +49,8 @@ def evaluate(con, config: project_config.ProjectConfig, salt: bytes, asof: dt.da
         return alerts
     spend = con.execute("""SELECT event_date AS day, agent, team, developer_key, sum(cost_usd) AS cost_usd
                            FROM marts.fct_agent_requests WHERE event_date IS NOT NULL AND cost_usd IS NOT NULL GROUP BY ALL""").pl()
-    has_forecast = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'forecast' "
-                               "AND table_name = 'forecast_spend'").fetchone()[0]
-    forecast = (con.execute("SELECT series_kind, series_name, day, yhat FROM forecast.forecast_spend").pl() if has_forecast
+    forecast = (con.execute("SELECT series_kind, series_name, day, yhat FROM forecast.forecast_spend").pl()
+                if table_exists(con, "forecast.forecast_spend")
                 else pl.DataFrame(schema={"series_kind": pl.String, "series_name": pl.String, "day": pl.Date, "yhat": pl.Float64}))
     budgets = rules.load_budgets(config.alerts.budgets_file)
     alerts += rules.budget_alerts(spend, forecast, budgets, asof, salt, config.keep_names)

@@ -12,7 +12,7 @@ import yaml
 from ..config import settings
 from ..files import copy_query_atomically, write_text_atomically
 from ..resources import WRITER_POOL, WarehouseResource
-from ..warehouse import registered, transaction
+from ..warehouse import registered, table_exists, transaction
 from .anonymize import Family, anonymize
 
 FAMILIES = {
@@ -91,9 +91,7 @@ def write_snapshot(con, folder, k: int, grace_days: int) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     manifest = {"k": k, "grace_days": grace_days, "families": {}}
     for name in FAMILIES:
-        exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'community' AND table_name = ?",
-                             [name]).fetchone()[0]
-        if not exists:
+        if not table_exists(con, f"community.{name}"):
             continue
         target = folder / f"community_{name}.parquet"
         copy_query_atomically(con, f"SELECT * EXCLUDE (published_at) FROM community.{name} ORDER BY ALL", target, "(FORMAT parquet)")

@@ -9,6 +9,8 @@ import decimal
 
 import duckdb
 
+from ..warehouse import table_exists
+
 QUERIES = {
     # day × agent × team: spend and tokens (Cost & forecast, Executive, Agent comparison)
     "spend": """SELECT event_date AS day, agent, team, sum(cost_usd) AS cost, count(*) AS requests,
@@ -55,9 +57,9 @@ QUERIES = {
                         FROM marts.fact_instance_usage USING SAMPLE 2000 ROWS""",
 }
 OPTIONAL = {  # tables written by Python assets: present once they ran
-    "forecast": ("forecast", "forecast_spend", "SELECT series_kind, series_name, day, yhat, lo_80, hi_80, lo_95, hi_95 "
+    "forecast": ("forecast.forecast_spend", "SELECT series_kind, series_name, day, yhat, lo_80, hi_80, lo_95, hi_95 "
                  "FROM forecast.forecast_spend ORDER BY day"),
-    "alerts": ("alerts", "alerts", "SELECT rule, severity, subject, message, first_seen_at, last_seen_at, occurrences "
+    "alerts": ("alerts.alerts", "SELECT rule, severity, subject, message, first_seen_at, last_seen_at, occurrences "
                "FROM alerts.alerts WHERE resolved_at IS NULL ORDER BY severity, rule"),
 }
 INACTIVE_SEATS = """SELECT user_key, assigning_team AS team, last_activity_at, last_activity_editor
@@ -82,17 +84,12 @@ def _table(con, sql: str) -> dict:
     return {"columns": columns, "rows": [[_plain(v) for v in row] for row in cursor.fetchall()]}
 
 
-def _exists(con, schema: str, name: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-                            [schema, name]).fetchone()[0])
-
-
 def collect(con: duckdb.DuckDBPyConnection, budgets: list, keep_names: bool, copilot_configured: bool) -> dict:
     data = {name: _table(con, sql) for name, sql in QUERIES.items()}
-    for name, (schema, table, sql) in OPTIONAL.items():
-        data[name] = _table(con, sql) if _exists(con, schema, table) else {"columns": [], "rows": []}
+    for name, (table, sql) in OPTIONAL.items():
+        data[name] = _table(con, sql) if table_exists(con, table) else {"columns": [], "rows": []}
     # Inactive licensed users (a staging view: the seat list itself has no mart of its own).
-    data["inactive_seats"] = _table(con, INACTIVE_SEATS) if _exists(con, "staging", "stg_copilot_seats") else {"columns": [], "rows": []}
+    data["inactive_seats"] = _table(con, INACTIVE_SEATS) if table_exists(con, "staging.stg_copilot_seats") else {"columns": [], "rows": []}
     data["budgets"] = [{"scope": b.scope, "name": b.name, "monthly_usd": b.monthly_usd, "thresholds": list(b.thresholds)}
                        for b in budgets]
     data["meta"] = {"generated_at": dt.datetime.now(dt.timezone.utc).isoformat()[:19] + "Z", "names": keep_names,

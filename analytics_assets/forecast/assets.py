@@ -14,6 +14,13 @@ FORECAST_KEY = dg.AssetKey(["forecast", "forecast_spend"])
 REQUESTS = dg.AssetKey(["marts", "fct_agent_requests"])
 
 
+def last_complete_day(last_with_data: dt.date | None) -> dt.date | None:
+    """The day the forecast and the alerts are as of: yesterday (UTC), or the last day with data when earlier."""
+    if last_with_data is None:
+        return None
+    return min(last_with_data, dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1))
+
+
 def spend_series(con, end: dt.date | None = None) -> tuple[pl.DataFrame, dt.date | None]:
     """Daily cost in total, per agent, and per team (when the config names teams), through the
     last complete day (yesterday, or the last day with data when that is earlier)."""
@@ -22,8 +29,7 @@ def spend_series(con, end: dt.date | None = None) -> tuple[pl.DataFrame, dt.date
                            GROUP BY ALL""").pl()
     if daily.height == 0:
         return daily, None
-    yesterday = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)
-    end = end or min(daily["day"].max(), yesterday)
+    end = end or last_complete_day(daily["day"].max())
     daily = daily.filter(pl.col("day") <= end)
     parts = [daily.select(pl.lit("total").alias("series_kind"), pl.lit("all").alias("series_name"), "day", "cost_usd"),
              daily.select(pl.lit("agent").alias("series_kind"), pl.col("agent").alias("series_name"), "day", "cost_usd")]

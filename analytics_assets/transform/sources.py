@@ -14,6 +14,7 @@ from ..identities import TABLE as IDENTITIES, write_identities
 from ..ingest.runner import ensure_tables
 from ..otlp.load import OtlpSource
 from ..transcripts.load import ClaudeSource, CodexSource
+from ..warehouse import table_exists
 
 
 def ensure_sources(con: duckdb.DuckDBPyConnection, salt: bytes) -> None:
@@ -22,8 +23,6 @@ def ensure_sources(con: duckdb.DuckDBPyConnection, salt: bytes) -> None:
         ensure_tables(con, source)
     copilot_load.ensure_tables(con)
     git_load.ensure_tables(con)
-    schema, name = IDENTITIES.split(".")
-    if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-                       [schema, name]).fetchone()[0]:
+    if not table_exists(con, IDENTITIES):
         write_identities(con, project_config.identity_rows(project_config.ProjectConfig(), salt))
 
