@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 import duckdb
 import polars as pl
 
+from ..ingest.runner import QUARANTINE_SCHEMA, quarantine_rows
 from ..privacy import hash_identities
 from ..validation import split_valid
 from ..warehouse import RAW, ensure_bookkeeping, ensure_table, insert_quarantine, now, registered, transaction
 from .fetch import CopilotSource, Target
-from .reports import QUARANTINE_SCHEMA, SEAT_SCHEMA, USAGE_SCHEMA, USER_SCHEMA, parse_report, parse_seats
+from .reports import RAW_TEXT_LIMIT, SEAT_SCHEMA, USAGE_SCHEMA, USER_SCHEMA, parse_report, parse_seats
 from .schemas import SCHEMAS
 
 TABLES = {"usage": f"{RAW}.copilot_usage", "users": f"{RAW}.copilot_user_usage", "seats": f"{RAW}.copilot_seats"}
@@ -106,10 +107,7 @@ def store(con: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame], days:
         stats.duplicates[kind] += good.height - unique.height
         good = unique
         stats.quarantined[kind] += bad.height
-        if bad.height:
-            quarantine.append(bad.select(
-                "source_file", "source_offset", pl.lit(kind).alias("signal"), "reason",
-                pl.struct(pl.exclude("reason")).struct.json_encode().str.head(2000).alias("raw_text")))
+        quarantine.append(quarantine_rows(bad, kind, [c for c in bad.columns if c != "reason"], RAW_TEXT_LIMIT))
         ready[kind] = _privacy(good.drop("attr_errors"), kind, salt, keep_names).with_columns(pl.lit(stamp).alias("ingested_at"))
     with transaction(con):
         for kind, frame in ready.items():

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from ..ingest.runner import QUARANTINE_SCHEMA
+
 COUNTERS = (
     "user_initiated_interaction_count", "code_generation_activity_count", "code_acceptance_activity_count",
     "loc_suggested_to_add_sum", "loc_suggested_to_delete_sum", "loc_added_sum", "loc_deleted_sum",
@@ -57,8 +59,6 @@ USER_SCHEMA = {
     "total_active_days": pl.Int64, "features_used": pl.String, "ides_used": pl.String, "models_used": pl.String,
     "cli_prompt_tokens_sum": pl.Int64, "cli_output_tokens_sum": pl.Int64, "attr_errors": pl.String,
 }
-QUARANTINE_SCHEMA = {"source_file": pl.String, "source_offset": pl.Int64, "signal": pl.String,
-                     "reason": pl.String, "raw_text": pl.String}
 RAW_TEXT_LIMIT = 2000
 MAX_LINE_BYTES = 64 << 20  # an NDJSON line above this is quarantined, not parsed
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from ..ingest.runner import quarantine_rows
 from ..privacy import hash_identities, redact
 from ..validation import split_valid
 from ..warehouse import RAW, ensure_bookkeeping, ensure_table, insert_quarantine, now, registered, transaction
@@ -67,9 +68,7 @@ def _store(con, frame: pl.DataFrame, quarantine: pl.DataFrame, salt: bytes, keep
     good, bad = split_valid(GitCommits, frame)
     stats.quarantined += bad.height + quarantine.height
     if bad.height:
-        quarantine = pl.concat([quarantine, bad.select(
-            "source_file", "source_offset", pl.lit("commits").alias("signal"), "reason",
-            pl.struct("repo", "sha", "authored_at", "committed_at").struct.json_encode().alias("raw_text"))])
+        quarantine = pl.concat([quarantine, quarantine_rows(bad, "commits", ["repo", "sha", "authored_at", "committed_at"])])
     ready = _privacy(good.drop("attr_errors"), salt, keep_names).with_columns(
         (pl.col("repo") + pl.lit(":") + pl.col("sha")).alias("commit_key"), pl.lit(True).alias("is_reachable"),
         pl.lit(now()).alias("ingested_at"))

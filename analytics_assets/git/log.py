@@ -16,6 +16,8 @@ from pathlib import Path
 
 import polars as pl
 
+from ..ingest.runner import QUARANTINE_SCHEMA
+
 RS, US = "\x1e", "\x1f"
 FIELDS = ("sha", "parents", "author_name", "author_email", "authored_at", "committer_email", "committed_at",
           "branch", "subject", "trailers")
@@ -29,8 +31,6 @@ COMMIT_SCHEMA = {
     "binary_files": pl.Int64, "origin": pl.String, "source_file": pl.String, "source_offset": pl.Int64,
     "attr_errors": pl.String,
 }
-QUARANTINE_SCHEMA = {"source_file": pl.String, "source_offset": pl.Int64, "signal": pl.String,
-                     "reason": pl.String, "raw_text": pl.String}
 
 # Co-author trailers that name an agent; the value's name or address decides which one.
 AGENT_PATTERNS = (

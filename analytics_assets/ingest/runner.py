@@ -88,12 +88,17 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, source: LineSource) -> None:
         warehouse.ensure_table(con, source.tables[name], shape)
 
 
-def _record_quarantine(bad: pl.DataFrame, frame_name: str) -> pl.DataFrame:
+def quarantine_rows(bad: pl.DataFrame, signal: str, shown: list[str], bound: int = RAW_TEXT_BOUND) -> pl.DataFrame:
+    """Rows a contract rejected (split_valid's second frame) as quarantine rows: where they came
+    from, why, and the `shown` columns as bounded JSON."""
     if bad.height == 0:
         return pl.DataFrame(schema=QUARANTINE_SCHEMA)
-    shown = bad.drop("record_key_src", *INTERNAL_COLUMNS, strict=False)
-    raw = pl.struct(shown.columns).struct.json_encode().str.head(RAW_TEXT_BOUND)
-    return bad.select("source_file", "source_offset", pl.lit(frame_name).alias("signal"), "reason", raw.alias("raw_text"))
+    raw = pl.struct(shown).struct.json_encode().str.head(bound)
+    return bad.select("source_file", "source_offset", pl.lit(signal).alias("signal"), "reason", raw.alias("raw_text"))
+
+
+def _record_quarantine(bad: pl.DataFrame, frame_name: str) -> pl.DataFrame:
+    return quarantine_rows(bad, frame_name, bad.drop("record_key_src", *INTERNAL_COLUMNS, strict=False).columns)
 
 
 @dataclass
