@@ -25,6 +25,8 @@ and who is who. A missing file means defaults; a malformed one is a clear error 
     roi:
       hours_saved_per_assisted_commit: 0.5
       hourly_rate_usd: 80
+    exports: {marts: [], formats: [parquet, csv, jsonl]}   # empty marts: every mart
+    community: {k: 5, grace_days: 2}
     developers:                  # one person across sources: machines, emails, Claude accounts, logins
       - name: Ada Lovelace
         team: platform
@@ -97,6 +99,14 @@ class AlertConfig:
 
 
 @dataclass(frozen=True)
+class OutputConfig:
+    export_marts: tuple[str, ...] = ()     # empty: every mart
+    export_formats: tuple[str, ...] = ()   # empty: every format
+    community_k: int = 5
+    community_grace_days: int = 2
+
+
+@dataclass(frozen=True)
 class ProjectConfig:
     keep_names: bool = False
     include_home: bool = True
@@ -106,6 +116,7 @@ class ProjectConfig:
     copilot: CopilotConfig = CopilotConfig()
     git: GitConfig = GitConfig()
     alerts: AlertConfig = AlertConfig()
+    outputs: OutputConfig = OutputConfig()
 
 
 def _list(section: dict, key: str, where: str) -> tuple[str, ...]:
@@ -170,6 +181,16 @@ def _alerts(data: dict, base: Path, where: str) -> AlertConfig:
     )
 
 
+def _outputs(data: dict, where: str) -> OutputConfig:
+    exports, community = data.get("exports") or {}, data.get("community") or {}
+    try:
+        k, grace = int(community.get("k", 5)), int(community.get("grace_days", 2))
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}: community.k and community.grace_days must be whole numbers") from None
+    return OutputConfig(export_marts=_list(exports, "marts", f"{where}: exports"),
+                        export_formats=_list(exports, "formats", f"{where}: exports"), community_k=k, community_grace_days=grace)
+
+
 def load(path: Path) -> ProjectConfig:
     if not path.exists():
         return ProjectConfig()
@@ -206,6 +227,7 @@ def load(path: Path) -> ProjectConfig:
         copilot=_copilot(data.get("copilot") or {}, f"{path}: copilot"),
         git=_git(data.get("git") or {}, base, f"{path}: git"),
         alerts=_alerts(data, base, str(path)),
+        outputs=_outputs(data, str(path)),
     )
 
 

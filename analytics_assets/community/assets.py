@@ -7,8 +7,8 @@ import datetime as dt
 
 import dagster as dg
 import polars as pl
-import yaml
 
+from .. import project_config
 from ..config import settings
 from ..files import copy_query_atomically, write_text_atomically
 from ..resources import WRITER_POOL, WarehouseResource
@@ -27,12 +27,6 @@ FAMILIES = {
                      FROM marts.fact_tool_usage t JOIN marts.fact_instance_usage i USING (instance_id)
                      WHERE t.event_date IS NOT NULL AND i.workspace_hash IS NOT NULL"""),
 }
-
-
-def _settings() -> tuple[int, int]:
-    path = settings().config_path
-    section = ((yaml.safe_load(path.read_text()) or {}).get("community") or {}) if path.exists() else {}
-    return int(section.get("k", 5)), int(section.get("grace_days", 2))
 
 
 def _ensure(con) -> None:
@@ -118,7 +112,8 @@ def write_snapshot(con, folder, k: int, grace_days: int) -> dict:
     "(default 2): late data is counted, never republished (the difference would expose its few contributors).",
 )
 def community_aggregates(warehouse: WarehouseResource) -> dg.MaterializeResult:
-    k, grace = _settings()
+    outputs = project_config.load(settings().config_path).outputs
+    k, grace = outputs.community_k, outputs.community_grace_days
     with warehouse.connect() as con:
         report = publish(con, k, grace)
         files = write_snapshot(con, settings().output_dir / "community", k, grace)

@@ -65,15 +65,11 @@ def export_marts(con, folder, marts: list[str] | None, formats: list[str]) -> di
     "analytics.yaml narrows it.",
 )
 def exports(warehouse: WarehouseResource) -> dg.MaterializeResult:
-    import yaml
-
-    path = settings().config_path
-    section = (yaml.safe_load(path.read_text()) or {}).get("exports") or {} if path.exists() else {}
-    project_config.load(path)  # a malformed config fails here with its own message
-    formats = section.get("formats") or list(FORMATS)
+    outputs = project_config.load(settings().config_path).outputs
+    formats = list(outputs.export_formats) or list(FORMATS)
     folder = settings().output_dir / "exports" / dt.datetime.now(dt.timezone.utc).date().isoformat()
     with warehouse.connect() as con:
-        manifest = export_marts(con, folder, section.get("marts"), formats)
+        manifest = export_marts(con, folder, list(outputs.export_marts), formats)
     table = "| mart | rows |\n|---|---|\n" + "\n".join(
         f"| {f['mart']} | {f['rows']:,} |" for f in manifest["files"] if f["format"] == formats[0])
     return dg.MaterializeResult(metadata={
