@@ -9,6 +9,7 @@ re-requesting links that expired. No Dagster import.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email.utils
 import logging
@@ -164,25 +165,25 @@ class GitHubClient:
             )
         return GitHubAccessError(f"GitHub could not answer {what} ({code}: {detail}) after {self.session.policy.attempts} attempts.")
 
-    def get_json(self, parts: list[str], what: str, family: str, params: dict | None = None):
-        url = self.gh._build_url(*parts)
+    @contextlib.contextmanager
+    def _explained(self, what: str, family: str) -> Iterator[None]:
+        """github3's errors as GitHubAccessError saying what to fix."""
         try:
-            return self.gh._json(self.gh._get(url, params=params), 200, include_cache_info=False)
+            yield
         except gh_errors.GitHubError as exc:
             raise self._fail(exc, what, family) from exc
         except gh_errors.TransportError as exc:
             raise GitHubAccessError(f"GitHub is unreachable at {self.api_root} for {what}: {exc}") from exc
 
+    def get_json(self, parts: list[str], what: str, family: str, params: dict | None = None):
+        with self._explained(what, family):
+            return self.gh._json(self.gh._get(self.gh._build_url(*parts), params=params), 200, include_cache_info=False)
+
     def paginate(self, parts: list[str], what: str, family: str, list_key: str | None = None,
                  params: dict | None = None) -> Iterator[dict]:
         """Every item of a paginated endpoint (github3 follows the Link headers, 100 per page)."""
-        url = self.gh._build_url(*parts)
-        try:
-            yield from self.gh._iter(-1, url, dict, params=dict(params or {}), list_key=list_key)
-        except gh_errors.GitHubError as exc:
-            raise self._fail(exc, what, family) from exc
-        except gh_errors.TransportError as exc:
-            raise GitHubAccessError(f"GitHub is unreachable at {self.api_root} for {what}: {exc}") from exc
+        with self._explained(what, family):
+            yield from self.gh._iter(-1, self.gh._build_url(*parts), dict, params=dict(params or {}), list_key=list_key)
 
     def download(self, url: str) -> requests.Response:
         """GET a signed download link (relative links resolve against the API host)."""

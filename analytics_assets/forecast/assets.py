@@ -8,7 +8,7 @@ import polars as pl
 
 from ..resources import WRITER_POOL, WarehouseResource
 from ..warehouse import registered
-from .model import BASELINE, HORIZON, forecast_spend
+from .model import BASELINE, FORECAST_SCHEMA, HORIZON, forecast_spend
 
 FORECAST_KEY = dg.AssetKey(["forecast", "forecast_spend"])
 REQUESTS = dg.AssetKey(["marts", "fct_agent_requests"])
@@ -58,10 +58,8 @@ def forecast_spend_asset(context: dg.AssetExecutionContext, warehouse: Warehouse
         forecast, reports = forecast_spend(series, end) if end else (None, [])
         con.execute("CREATE SCHEMA IF NOT EXISTS forecast")
         if forecast is None:
-            con.execute("CREATE TABLE IF NOT EXISTS forecast.forecast_spend (series_kind VARCHAR, series_name VARCHAR, day DATE, "
-                        "model VARCHAR, yhat DOUBLE, lo_80 DOUBLE, hi_80 DOUBLE, lo_95 DOUBLE, hi_95 DOUBLE, history_days BIGINT, "
-                        "last_history_day DATE)")
-            con.execute("DELETE FROM forecast.forecast_spend")
+            with registered(con, "_forecast", pl.DataFrame(schema=FORECAST_SCHEMA)):  # the table exists, empty
+                con.execute("CREATE OR REPLACE TABLE forecast.forecast_spend AS SELECT * FROM _forecast")
             return dg.MaterializeResult(metadata={"status": "no priced spend yet: nothing to forecast", "dagster/row_count": 0})
         backtest = pl.DataFrame([{"series_kind": r.series_kind, "series_name": r.series_name, "model": r.model,
                                   "history_days": r.history_days, "mase_chosen": r.mase.get(r.model),
