@@ -59,15 +59,18 @@ demo: install
 # Without a project config of your own, the demo's (who owns which machine, email, login) is used.
 RUN_CONFIG := $(if $(wildcard analytics.yaml),analytics.yaml,landing/analytics.demo.yaml)
 
-# Copilot usage is partitioned by day: its range is one run (single-run backfill policy), then the rest.
+# Copilot reports are partitioned by day (no partition for today: GitHub publishes the next morning): their
+# range is one run; then the rest of the graph with the daily marts' days, one run too (every asset has a
+# single-run backfill policy, which `--partition-range` asks for).
 COPILOT_SELECTION := key:"raw/copilot_usage" or key:"raw/copilot_user_usage"
 
 run: install dagster-home
 	test -f landing/demo_manifest.json || $(BIN)/python -m analytics_assets.demo $(DEMO_ARGS)
 	export ANALYTICS_CONFIG=$${ANALYTICS_CONFIG:-$(RUN_CONFIG)}; \
 	$(BIN)/dagster asset materialize -m analytics_assets.definitions --select '$(COPILOT_SELECTION)' \
-	  --partition-range "$$($(BIN)/analytics-assets copilot-range)" && \
-	$(BIN)/dagster asset materialize -m analytics_assets.definitions --select '* and not ($(COPILOT_SELECTION))'
+	  --partition-range "$$($(BIN)/analytics-assets partition-range copilot)" && \
+	$(BIN)/dagster asset materialize -m analytics_assets.definitions --select '* and not ($(COPILOT_SELECTION))' \
+	  --partition-range "$$($(BIN)/analytics-assets partition-range marts)"
 	$(BIN)/analytics-assets summary
 
 summary: install

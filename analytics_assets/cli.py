@@ -1,5 +1,5 @@
 """`analytics-assets` console script. `summary` prints what the warehouse holds (used by `make run`);
-`copilot-range` the Copilot partition range `make run` backfills; `receive` runs the OTLP/HTTP receiver;
+`partition-range` the Copilot or marts partitions `make run` backfills; `receive` runs the OTLP/HTTP receiver;
 `init` configures this machine's agents; `doctor` checks the set-up."""
 
 from __future__ import annotations
@@ -55,19 +55,28 @@ def summary() -> int:
     return 0
 
 
-def copilot_range(days: int) -> int:
-    """The partition range `make run` backfills: the demo's days when landing/ holds the demo,
-    else the last `days` complete days (GitHub publishes a day's report the next morning)."""
+def partition_range(kind: str, days: int) -> int:
+    """The partition range `make run` backfills, START...END. The demo's days when landing/ holds the
+    demo. Otherwise, Copilot: the last `days` complete days (GitHub publishes a day's report the next
+    morning); marts: every day raw retention keeps, up to today (a partition for today exists)."""
     import datetime as dt
     import json
 
+    from . import partitions, project_config
+
     manifest = settings().landing_dir / "demo_manifest.json"
+    today = partitions.today_utc()
     if manifest.exists():
         arguments = json.loads(manifest.read_text())["arguments"]
-        print(f"{arguments['start']}...{arguments['end']}")
-        return 0
-    end = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)
-    print(f"{end - dt.timedelta(days=days - 1)}...{end}")
+        start, end = arguments["start"], arguments["end"]
+        end = today.isoformat() if kind == "marts" else end
+    elif kind == "copilot":
+        end = today - dt.timedelta(days=1)
+        start, end = (end - dt.timedelta(days=days - 1)).isoformat(), end.isoformat()
+    else:
+        cutoff = project_config.load(settings().config_path).retention.raw_cutoff(today)
+        start, end = max(cutoff.isoformat(), partitions.HISTORY_START), today.isoformat()
+    print(f"{start}...{end}")
     return 0
 
 
@@ -75,8 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="analytics-assets")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("summary", help="tables, row counts and paths of the warehouse")
-    span = sub.add_parser("copilot-range", help="START...END of the Copilot partitions `make run` backfills")
-    span.add_argument("--days", type=int, default=28)
+    span = sub.add_parser("partition-range", help="START...END of the partitions `make run` backfills")
+    span.add_argument("kind", choices=["copilot", "marts"])
+    span.add_argument("--days", type=int, default=28, help="Copilot: how many complete days (outside the demo)")
     receive = sub.add_parser("receive", help="OTLP/HTTP receiver writing landing/otlp (token: ANALYTICS_RECEIVER_TOKEN)")
     receive.add_argument("--host", default="127.0.0.1")
     receive.add_argument("--port", type=int, default=4318, help="0 picks a free port (printed on the first line)")
@@ -108,8 +118,8 @@ def main(argv: list[str] | None = None) -> int:
         return serve(config_from_args(args, settings().landing_dir))
     if args.command == "summary":
         return summary()
-    if args.command == "copilot-range":
-        return copilot_range(args.days)
+    if args.command == "partition-range":
+        return partition_range(args.kind, args.days)
     return 2
 
 

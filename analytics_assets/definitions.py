@@ -3,6 +3,7 @@
 import dagster as dg
 
 from .alerts.assets import alerts
+from .automation import marts_job, marts_schedule
 from .alerts.failures import record_run_failure_job, run_failure_sensor
 from .community.assets import community_aggregates
 from .copilot.assets import (copilot_daily_schedule, copilot_job, copilot_seats, copilot_seats_schedule, copilot_usage,
@@ -14,19 +15,23 @@ from .git.assets import git_commits, git_job, git_repositories, git_schedule, gi
 from .identities import developer_identities
 from .otlp.assets import OTLP
 from .resources import WarehouseResource
+from .retention.assets import purged_rows, retention_job, retention_schedule
 from .transcripts.assets import CLAUDE, CODEX
 from .transform.checks import every_model_priced
-from .transform.dbt_assets import dbt_models, dbt_resource
+from .transform.dbt_assets import dbt_daily_marts, dbt_models, dbt_resource
+from .transform.late_data import late_data_sensor
 
 SOURCES = (OTLP, CLAUDE, CODEX)
 
 defs = dg.Definitions(
     assets=[*(s["landing"] for s in SOURCES), *(s["asset"] for s in SOURCES), developer_identities, copilot_usage, copilot_seats,
             git_repositories, git_commits,
-            dbt_models, forecast_spend_asset, alerts, dashboard, exports, community_aggregates],
+            dbt_models, dbt_daily_marts, forecast_spend_asset, alerts, dashboard, exports, community_aggregates,
+            purged_rows],
     asset_checks=[every_model_priced],
-    jobs=[*(s["job"] for s in SOURCES), copilot_job, seats_job, git_job, record_run_failure_job],
-    sensors=[*(s["sensor"] for s in SOURCES), git_sensor, run_failure_sensor],
-    schedules=[*(s["schedule"] for s in SOURCES), copilot_daily_schedule, copilot_seats_schedule, git_schedule],
+    jobs=[*(s["job"] for s in SOURCES), copilot_job, seats_job, git_job, marts_job, retention_job, record_run_failure_job],
+    sensors=[*(s["sensor"] for s in SOURCES), git_sensor, late_data_sensor, run_failure_sensor],
+    schedules=[*(s["schedule"] for s in SOURCES), copilot_daily_schedule, copilot_seats_schedule, git_schedule, marts_schedule,
+               retention_schedule],
     resources={"warehouse": WarehouseResource(), "dbt": dbt_resource()},
 )

@@ -5,6 +5,7 @@ import dagster as dg
 
 from . import project_config
 from .config import hash_salt, settings
+from .partitions import ONE_RUN
 from .resources import WRITER_POOL, WarehouseResource
 from .warehouse import RAW, registered
 
@@ -23,6 +24,7 @@ def write_identities(con, rows) -> None:
     group_name="raw",
     kinds={"yaml", "duckdb"},
     pool=WRITER_POOL,
+    backfill_policy=ONE_RUN,
     description="One row per (developer, identity) from the `developers` section of the project config "
     "(ANALYTICS_CONFIG): machines and logins as named, emails and Claude accounts hashed with the ingest's key "
     "(so they join to the hashed telemetry), the developer's key hashed unless privacy.keep_names.",

@@ -27,6 +27,10 @@ and who is who. A missing file means defaults; a malformed one is a clear error 
       hourly_rate_usd: 80
     exports: {marts: [], formats: [parquet, csv, jsonl]}   # empty marts: every mart
     community: {k: 5, grace_days: 2}
+    retention:                   # days kept; 0 keeps forever
+      raw_days: 180              # raw rows (telemetry, transcripts, Copilot reports, quarantine)
+      daily_marts_days: 1095     # the daily marts (3 years)
+      tables: {raw.quarantine: 30}        # per-table windows, raw or marts (seats: daily_marts_days)
     developers:                  # one person across sources: machines, emails, Claude accounts, logins
       - name: Ada Lovelace
         team: platform
@@ -38,6 +42,7 @@ and who is who. A missing file means defaults; a malformed one is a clear error 
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -107,6 +112,23 @@ class OutputConfig:
 
 
 @dataclass(frozen=True)
+class RetentionConfig:
+    raw_days: int = 180
+    daily_marts_days: int = 1095
+    tables: tuple[tuple[str, int], ...] = ()  # per-table overrides (table, days; 0 keeps forever)
+
+    def days(self, table: str) -> int:
+        default = self.raw_days if table.startswith("raw.") else self.daily_marts_days
+        # Seat snapshots are the utilisation history (one small row per seat and day): kept like aggregates.
+        default = self.daily_marts_days if table == "raw.copilot_seats" else default
+        return dict(self.tables).get(table, default)
+
+    def raw_cutoff(self, today: dt.date) -> dt.date:
+        """The first day whose raw rows are all still kept: mart partitions before it are never rebuilt."""
+        return today - dt.timedelta(days=self.raw_days) if self.raw_days else dt.date(1, 1, 1)
+
+
+@dataclass(frozen=True)
 class ProjectConfig:
     keep_names: bool = False
     include_home: bool = True
@@ -117,6 +139,7 @@ class ProjectConfig:
     git: GitConfig = GitConfig()
     alerts: AlertConfig = AlertConfig()
     outputs: OutputConfig = OutputConfig()
+    retention: RetentionConfig = RetentionConfig()
 
 
 def _list(section: dict, key: str, where: str) -> tuple[str, ...]:
@@ -191,6 +214,25 @@ def _outputs(data: dict, where: str) -> OutputConfig:
                         export_formats=_list(exports, "formats", f"{where}: exports"), community_k=k, community_grace_days=grace)
 
 
+def _retention(section: dict, where: str) -> RetentionConfig:
+    def days(value, key: str) -> int:
+        if value is None:
+            return 0
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ConfigError(f"{where}.{key} must be a whole number of days (0 keeps forever), not {value!r}")
+        return value
+
+    tables = section.get("tables") or {}
+    if not isinstance(tables, dict):
+        raise ConfigError(f"{where}.tables must map table names (raw.x, marts.y) to days")
+    for name in tables:
+        if not str(name).startswith(("raw.", "marts.")):
+            raise ConfigError(f"{where}.tables: {name!r} is not a raw.* or marts.* table")
+    return RetentionConfig(raw_days=days(section.get("raw_days", 180), "raw_days"),
+                           daily_marts_days=days(section.get("daily_marts_days", 1095), "daily_marts_days"),
+                           tables=tuple((str(k), days(v, f"tables.{k}")) for k, v in tables.items()))
+
+
 def load(path: Path) -> ProjectConfig:
     if not path.exists():
         return ProjectConfig()
@@ -228,6 +270,7 @@ def load(path: Path) -> ProjectConfig:
         git=_git(data.get("git") or {}, base, f"{path}: git"),
         alerts=_alerts(data, base, str(path)),
         outputs=_outputs(data, str(path)),
+        retention=_retention(data.get("retention") or {}, f"{path}: retention"),
     )
 
 

@@ -14,6 +14,8 @@ import polars as pl
 from .ingest.landing import Cursor
 
 RAW = "raw"
+# Days retention purged raw rows of: the daily marts keep their aggregates and never rebuild them.
+PURGED_DAYS = f"{RAW}.purged_days"
 REBUILD_HINT = (
     "Move it aside (or delete it) and run `make run` again: every raw table is re-ingested from "
     "landing/ (and the GitHub API), and dbt rebuilds the rest."
@@ -100,6 +102,7 @@ def ensure_bookkeeping(con: duckdb.DuckDBPyConnection) -> None:
         )"""
     )
     con.execute(f"ALTER TABLE {RAW}.ingest_cursors ADD COLUMN IF NOT EXISTS tail_hash VARCHAR")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {PURGED_DAYS} (day DATE PRIMARY KEY, purged_at TIMESTAMPTZ NOT NULL)")
 
 
 def load_cursors(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, Cursor]:

@@ -17,6 +17,15 @@ SHARED_FIXTURES = PROJECT_ROOT.parent / "shared" / "fixtures"
 DEMO_END = dt.date(2026, 11, 20)
 
 
+def days_tags(start, end=DEMO_END) -> dict[str, str]:
+    """Run tags for one run over the daily partitions [start, end]: the daily marts (and Copilot) take the
+    range, every unpartitioned asset runs once (all carry a single-run backfill policy)."""
+    return {"dagster/asset_partition_range_start": str(start), "dagster/asset_partition_range_end": str(end)}
+
+
+DEMO_DAYS = days_tags(DEMO_END - dt.timedelta(days=20))  # the session demo's 21 days
+
+
 @pytest.fixture
 def shared_fixtures() -> Path:
     if not SHARED_FIXTURES.exists():

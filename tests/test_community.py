@@ -23,6 +23,8 @@ from analytics_assets.definitions import defs
 from analytics_assets.transcripts.assets import CLAUDE
 from analytics_assets.transform.dbt_assets import dbt_models
 
+from .conftest import DEMO_DAYS
+
 K = 3
 IDENTIFYING = {"developer_key", "workspace_hash", "user_key", "developer", "developer_name", "session_id", "machine", "email"}
 
@@ -71,7 +73,7 @@ def test_published_rows_are_k_anonymous_and_late_data_is_never_republished(proje
     snapshot = project_env["output"] / "community"
     with dg.instance_for_test(temp_dir=str(project_env["dagster_home"])) as instance:
         assert dg.materialize([*defs.assets, *defs.asset_checks], instance=instance, resources=defs.resources,
-                              selection=dg.AssetSelection.all() - dg.AssetSelection.assets(copilot_usage)).success
+                              selection=dg.AssetSelection.all() - dg.AssetSelection.assets(copilot_usage), tags=DEMO_DAYS).success
         first = {f: pl.read_parquet(snapshot / f"community_{f}.parquet") for f in ("requests", "zen_tools")}
         con = duckdb.connect(str(project_env["duckdb"]), read_only=True)
         try:

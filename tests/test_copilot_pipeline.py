@@ -19,6 +19,7 @@ from analytics_assets.copilot.assets import USAGE_KEY, USERS_KEY, copilot_usage
 from analytics_assets.demo import generate
 from analytics_assets.definitions import defs
 
+from .conftest import days_tags
 from .github_server import GitHubPlayback, Reply
 
 END = dt.date(2026, 11, 20)
@@ -62,7 +63,7 @@ def test_backfill_30_days_rerun_one_day_and_marts_match_the_reports(project_env)
     # Marts: active users and lines added per day equal the report files' figures.
     with dg.instance_for_test(temp_dir=str(project_env["dagster_home"])) as instance:
         result = dg.materialize([*defs.assets, *defs.asset_checks], instance=instance, resources=defs.resources,
-                                selection=dg.AssetSelection.all() - dg.AssetSelection.assets(copilot_usage))
+                                selection=dg.AssetSelection.all() - dg.AssetSelection.assets(copilot_usage), tags=days_tags(start, END))
         assert result.success
     reports = landing / "copilot" / "reports" / "demo-org"
     expected = {}

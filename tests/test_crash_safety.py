@@ -3,6 +3,7 @@ of an uninterrupted run: rows and cursors commit together, so nothing is lost or
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -21,15 +22,16 @@ from analytics_assets.config import PROJECT_ROOT
 from analytics_assets.demo import generate
 from analytics_assets.otlp.assets import OTLP
 from analytics_assets.definitions import defs
-from analytics_assets.transform.dbt_assets import dbt_models
+from analytics_assets.transform.dbt_assets import dbt_daily_marts, dbt_models
 
-from .conftest import DEMO_END
+from .conftest import DEMO_END, days_tags
 
 MARTS = ("fact_instance_usage", "fact_tool_usage", "fact_cost_daily", "fct_agent_requests", "fct_daily_agent_usage")
 # Small batches: many transactions, so a kill lands between commits and inside one.
 RUN_CONFIG = {"ops": {"ingest_otlp": {"config": {"batch_bytes": 1 << 20}}}}
 # The killed run executes in one process (the writer itself), so SIGKILL hits the process holding the file.
 CLI_CONFIG = {**RUN_CONFIG, "execution": {"config": {"in_process": {}}}}
+DAYS = days_tags(DEMO_END - dt.timedelta(days=13))  # the generated 14 days
 
 
 def _marts(db: Path) -> dict[str, pl.DataFrame]:
@@ -48,7 +50,7 @@ def _assert_same_marts(got: dict, expected: dict) -> None:
 
 def _materialize(instance) -> None:
     result = dg.materialize([*defs.assets, *defs.asset_checks], instance=instance, run_config=RUN_CONFIG, resources=defs.resources,
-                            selection=dg.AssetSelection.assets(OTLP["asset"], dbt_models))
+                            selection=dg.AssetSelection.assets(OTLP["asset"], dbt_models, dbt_daily_marts), tags=DAYS)
     assert result.success
 
 

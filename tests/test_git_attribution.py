@@ -20,6 +20,8 @@ from analytics_assets.copilot.assets import copilot_usage
 from analytics_assets.definitions import defs
 from analytics_assets.git.assets import git_commits
 
+from .conftest import DEMO_DAYS
+
 DEVS = [f"dev{i}" for i in range(4)]
 REPOS = ["alpha", "beta"]
 START = dt.datetime(2026, 11, 2, 8, 0, tzinfo=dt.timezone.utc)
@@ -134,8 +136,9 @@ def _config(path: Path, repos_dir: Path) -> None:
     }))
 
 
-def _materialize(instance, selection) -> dg.ExecuteInProcessResult:
-    result = dg.materialize([*defs.assets, *defs.asset_checks], instance=instance, resources=defs.resources, selection=selection)
+def _materialize(instance, selection, tags=None) -> dg.ExecuteInProcessResult:
+    result = dg.materialize([*defs.assets, *defs.asset_checks], instance=instance, resources=defs.resources, selection=selection,
+                            tags=tags)
     assert result.success
     return result
 
@@ -145,7 +148,7 @@ def test_attribution_precision_and_recall_on_ground_truth(project_env, tmp_path)
     truth = build_world(project_env["landing"], repos_dir)
     _config(Path(os.environ["ANALYTICS_CONFIG"]), repos_dir)
     with dg.instance_for_test(temp_dir=str(project_env["dagster_home"])) as instance:
-        _materialize(instance, dg.AssetSelection.all() - dg.AssetSelection.assets(copilot_usage))
+        _materialize(instance, dg.AssetSelection.all() - dg.AssetSelection.assets(copilot_usage), tags=DEMO_DAYS)
         con = duckdb.connect(str(project_env["duckdb"]), read_only=True)
         rows = con.execute("SELECT sha, is_agent_assisted, evidence, confidence, agent, minutes_since_session, developer_key "
                            "FROM marts.fct_git_commits").fetchall()

@@ -22,7 +22,7 @@ from analytics_assets.copilot.assets import copilot_usage
 from analytics_assets.dashboard.page import VIEWS
 from analytics_assets.definitions import defs
 
-from .conftest import DEMO_END
+from .conftest import days_tags
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 READERS = {"parquet": pl.read_parquet, "csv": lambda p: pl.read_csv(p, infer_schema_length=None),
@@ -68,10 +68,10 @@ def built(project_env, demo_landing):
     start = dt.date.fromisoformat(manifest["arguments"]["start"])
     with dg.instance_for_test(temp_dir=str(project_env["dagster_home"])) as instance:
         copilot = dg.materialize([*defs.assets], instance=instance, resources=defs.resources, selection=dg.AssetSelection.assets(copilot_usage),
-                                 tags={"dagster/asset_partition_range_start": str(start), "dagster/asset_partition_range_end": str(DEMO_END)})
+                                 tags=days_tags(start))
         assert copilot.success
         rest = dg.materialize([*defs.assets, *defs.asset_checks], instance=instance, resources=defs.resources,
-                              selection=dg.AssetSelection.all() - dg.AssetSelection.assets(copilot_usage))
+                              selection=dg.AssetSelection.all() - dg.AssetSelection.assets(copilot_usage), tags=days_tags(start))
         assert rest.success
     return project_env
 

@@ -17,14 +17,14 @@ from analytics_assets.otlp.assets import OTLP
 
 otlp_landing_sensor = OTLP["sensor"]
 
-from .conftest import spans_line, span
+from .conftest import DEMO_DAYS, spans_line, span
 from .test_alerts import _Webhook
 
 
 def run_graph(instance) -> dg.ExecuteInProcessResult:
     """Every unpartitioned asset (Copilot usage is daily-partitioned: see test_copilot_pipeline)."""
     return dg.materialize([*defs.assets, *defs.asset_checks], instance=instance, resources=defs.resources, raise_on_error=False,
-                          selection=dg.AssetSelection.all() - dg.AssetSelection.assets(copilot_usage))
+                          selection=dg.AssetSelection.all() - dg.AssetSelection.assets(copilot_usage), tags=DEMO_DAYS)
 
 
 @pytest.fixture

@@ -151,13 +151,18 @@ def test_streaming_duplicates_collapse_to_the_largest_line_and_codex_deltas(env,
 def test_an_unknown_model_is_unpriced_and_the_check_warns_with_its_tokens(project_env):
     import dagster as dg
 
+    from analytics_assets.copilot.assets import copilot_usage
     from analytics_assets.definitions import defs
+
+    from .conftest import days_tags
 
     projects = project_env["landing"] / "claude" / "ada-laptop" / "projects" / "p"
     projects.mkdir(parents=True)
     (projects / "s.jsonl").write_bytes(line("m1", "r1", model="totally-new-model-9") + b"\n" + line("m2", "r2") + b"\n")
     with dg.instance_for_test(temp_dir=str(project_env["dagster_home"])) as instance:
-        result = dg.materialize([*defs.assets, *defs.asset_checks], instance=instance, resources=defs.resources, raise_on_error=False)
+        result = dg.materialize([*defs.assets, *defs.asset_checks], instance=instance, resources=defs.resources, raise_on_error=False,
+                                selection=dg.AssetSelection.all() - dg.AssetSelection.assets(copilot_usage),
+                                tags=days_tags("2026-11-01", "2026-11-01"))
     assert result.success
     evaluation = next(c for c in result.get_asset_check_evaluations() if c.check_name == "every_model_priced")
     assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN

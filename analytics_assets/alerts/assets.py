@@ -11,6 +11,7 @@ import polars as pl
 from .. import project_config
 from ..config import hash_salt, settings
 from ..forecast.assets import FORECAST_KEY, last_complete_day
+from ..partitions import EAGER_UNPARTITIONED, ONE_RUN
 from ..resources import WRITER_POOL, WarehouseResource
 from ..warehouse import table_exists
 from . import rules, store
@@ -64,7 +65,8 @@ def evaluate(con, config: project_config.ProjectConfig, salt: bytes, asof: dt.da
     group_name="alerts",
     kinds={"duckdb", "slack"},
     # Refit / re-evaluate whenever the marts change (after any ingest refresh): declarative, no schedule to keep in sync.
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=EAGER_UNPARTITIONED,
+    backfill_policy=ONE_RUN,
     pool=WRITER_POOL,
     check_specs=[dg.AssetCheckSpec(rule, asset=ALERTS_KEY, description=desc, blocking=False) for rule, (desc, _) in CHECKS.items()],
     description="Budget, forecast, spike, unpriced-model and idle-seat alerts: history in alerts.alerts (first seen, last seen, "

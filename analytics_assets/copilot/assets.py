@@ -11,13 +11,14 @@ from .. import project_config
 from ..config import hash_salt, settings
 from ..github_api import GitHubClient
 from ..ingest.assets import contract_spec, contract_verdict
+from ..partitions import HISTORY_START, ONE_RUN
 from ..resources import WRITER_POOL, WarehouseResource
 from .fetch import ApiSource, CopilotSource, FolderSource, Target
 from .load import TABLES, CopilotStats, fetch_days, fetch_seats, store
 from .schemas import SCHEMAS
 
 # Reports reach back one year; the first partition is configurable for older deployments' history.
-COPILOT_START = os.environ.get("ANALYTICS_COPILOT_START", "2025-01-01")
+COPILOT_START = os.environ.get("ANALYTICS_COPILOT_START", HISTORY_START)
 copilot_days = dg.DailyPartitionsDefinition(start_date=COPILOT_START, timezone="UTC")
 
 
@@ -79,8 +80,8 @@ USAGE_KEY, USERS_KEY, SEATS_KEY = (dg.AssetKey(TABLES[k].split(".")) for k in ("
     ],
     check_specs=[contract_spec(USAGE_KEY, SCHEMAS["usage"]), contract_spec(USERS_KEY, SCHEMAS["users"])],
     partitions_def=copilot_days,
-    backfill_policy=dg.BackfillPolicy.single_run(),
     pool=WRITER_POOL,
+    backfill_policy=ONE_RUN,
     description="Fetch the Copilot usage reports of the partition days (GitHub API via github3.py, or report files) and "
     "replace those days in the warehouse. A backfill of any range is one run.",
 )
@@ -112,6 +113,7 @@ def copilot_usage(context: dg.AssetExecutionContext, config: CopilotRunConfig, w
     group_name="raw",
     kinds={"github", "polars", "duckdb"},
     pool=WRITER_POOL,
+    backfill_policy=ONE_RUN,
     check_specs=[contract_spec(SEATS_KEY, SCHEMAS["seats"])],
     description="Copilot seats, one snapshot per day (assignee hashed unless privacy.keep_names, plan, assigning team, "
     "last activity and editor). Snapshots accumulate, so licence utilisation over time works; re-running a day replaces it.",

@@ -12,6 +12,7 @@ import dagster as dg
 from .. import project_config
 from ..config import settings
 from ..files import copy_query_atomically, write_text_atomically
+from ..partitions import EAGER_UNPARTITIONED, ONE_RUN
 from ..resources import WRITER_POOL, WarehouseResource
 
 FORMATS = {"parquet": "(FORMAT parquet, COMPRESSION zstd)", "csv": "(FORMAT csv, HEADER true)", "jsonl": "(FORMAT json)"}
@@ -59,7 +60,8 @@ def export_marts(con, folder, marts: list[str] | None, formats: list[str]) -> di
     group_name="outputs",
     kinds={"parquet", "csv", "json"},
     pool=WRITER_POOL,  # reads the warehouse file
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=EAGER_UNPARTITIONED,
+    backfill_policy=ONE_RUN,
     description="Every mart as Parquet, CSV and JSON lines under exports/<date>/ (atomic temp file + rename), with "
     "manifest.json: row counts and SHA-256 checksums. `exports: {marts: [...], formats: [parquet, csv, jsonl]}` in "
     "analytics.yaml narrows it.",

@@ -6,6 +6,7 @@ import datetime as dt
 import dagster as dg
 import polars as pl
 
+from ..partitions import EAGER_UNPARTITIONED, ONE_RUN
 from ..resources import WRITER_POOL, WarehouseResource
 from ..warehouse import registered
 from .model import BASELINE, FORECAST_SCHEMA, HORIZON, forecast_spend
@@ -45,7 +46,8 @@ def spend_series(con, end: dt.date | None = None) -> tuple[pl.DataFrame, dt.date
     group_name="forecast",
     kinds={"statsforecast", "duckdb"},
     # Refit / re-evaluate whenever the marts change (after any ingest refresh): declarative, no schedule to keep in sync.
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=EAGER_UNPARTITIONED,
+    backfill_policy=ONE_RUN,
     pool=WRITER_POOL,
     description=f"The next {HORIZON} days of spend in total, per agent and per team (when teams are configured), with 80 % and "
     "95 % prediction intervals. Per series, AutoETS and AutoTheta (weekly season) compete with a seasonal-naive baseline in "

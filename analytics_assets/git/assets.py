@@ -10,6 +10,8 @@ from .. import project_config
 from ..config import hash_salt, settings
 from ..github_api import GitHubClient
 from ..ingest.assets import contract_spec, contract_verdict
+from ..partitions import ONE_RUN
+from ..transform.dbt_assets import refresh_selection
 from ..resources import WRITER_POOL, WarehouseResource
 from . import log
 from .load import COMMITS, GitStats, ingest_github, ingest_local
@@ -40,6 +42,7 @@ def _config() -> project_config.ProjectConfig:
     group_name="raw",
     kinds={"git", "github", "polars", "duckdb"},
     pool=WRITER_POOL,
+    backfill_policy=ONE_RUN,
     check_specs=[contract_spec(COMMITS_KEY, GitCommits)],
     description="Commits of the followed repositories: author (email hashed unless privacy.keep_names), author and commit "
     "times, branch, trailers (Co-Authored-By, Claude-Session, ...), files and lines changed. Incremental by branch tips "
@@ -82,8 +85,8 @@ def git_commits(context: dg.AssetExecutionContext, config: GitRunConfig, warehou
                                local.records + remote.records, local.quarantined + remote.quarantined, config.max_quarantine_share)
 
 
-git_job = dg.define_asset_job("git_refresh", selection=dg.AssetSelection.assets(git_commits).downstream(),
-                              description="Read new commits and rebuild everything downstream of them.")
+git_job = dg.define_asset_job("git_refresh", selection=refresh_selection(git_commits),
+                              description="Read new commits and rebuild the dbt models over them.")
 
 
 @dg.sensor(

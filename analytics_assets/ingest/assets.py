@@ -14,6 +14,8 @@ import pandera.polars as pa
 import polars as pl
 
 from ..config import Settings, hash_salt, settings
+from ..partitions import ONE_RUN
+from ..transform.dbt_assets import refresh_selection
 from ..resources import WRITER_POOL, WarehouseResource
 from .landing import landing_files
 from .runner import IngestStats, LineSource, run_ingest
@@ -130,7 +132,8 @@ def build_ingest(defn: IngestDefinition) -> dict:
     ]
     checks = [contract_spec(defn.raw_key(frame), defn.schemas[frame]) for frame in defn.tables]
 
-    @dg.multi_asset(name=defn.name, specs=specs, check_specs=checks, pool=WRITER_POOL, description=defn.description)
+    @dg.multi_asset(name=defn.name, specs=specs, check_specs=checks, pool=WRITER_POOL, backfill_policy=ONE_RUN,
+                    description=defn.description)
     def ingest(context: dg.AssetExecutionContext, config: IngestConfig, warehouse: WarehouseResource):
         current = settings()
         roots = defn.roots(current)
@@ -173,8 +176,9 @@ def build_ingest(defn: IngestDefinition) -> dict:
 
     job = dg.define_asset_job(
         f"{defn.landing}_refresh",
-        selection=dg.AssetSelection.assets(ingest).downstream(),
-        description=f"Ingest new {defn.landing} bytes and rebuild everything downstream of them.",
+        selection=refresh_selection(ingest),
+        description=f"Ingest new {defn.landing} bytes and rebuild the dbt models over them (the daily marts and their "
+        "readers follow by automation).",
     )
 
     @dg.sensor(

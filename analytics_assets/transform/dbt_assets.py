@@ -21,6 +21,8 @@ from ..config import DBT_PROJECT_DIR, settings
 from ..config import hash_salt
 from .key_numbers import markdown
 from .sources import ensure_sources
+from ..partitions import EAGER_UNPARTITIONED, ONE_RUN, marts_days
+from ..warehouse import PURGED_DAYS, table_exists
 from ..resources import WRITER_POOL, WarehouseResource
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -59,6 +61,15 @@ class AnalyticsDbtTranslator(DagsterDbtTranslator):
             return f"marts_{fqn[2]}"  # marts_zen, marts_agents, ...
         return LAYER_GROUPS.get(layer, super().get_group_name(dbt_resource_props))
 
+    def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]) -> Optional[dg.AutomationCondition]:
+        # Models rebuild when what they read changes; a daily mart refreshes today's partition (older days:
+        # the late-data sensor). Seeds change with the code, built by `make run` and deploys.
+        if dbt_resource_props["resource_type"] != "model":
+            return None
+        if "daily" in (dbt_resource_props.get("tags") or []):
+            return dg.AutomationCondition.eager()
+        return EAGER_UNPARTITIONED
+
     def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
         return dbt_resource_props.get("description") or f"dbt model {dbt_resource_props['name']}"
 
@@ -66,15 +77,59 @@ class AnalyticsDbtTranslator(DagsterDbtTranslator):
 translator = AnalyticsDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
+DAILY = "tag:daily"  # the marts additive by day (incremental, one partition per UTC day)
+
+
 @dbt_assets(
     manifest=ensure_manifest(),
     project=dbt_project,
     dagster_dbt_translator=translator,
+    exclude=DAILY,
     pool=WRITER_POOL,
+    backfill_policy=ONE_RUN,
     name="dbt_models",
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
-    """Build (run + test) the selected dbt models on the warehouse file."""
+    """Build (run + test) the selected dbt models on the warehouse file (every model but the daily marts)."""
+    yield from _build(context, dbt, warehouse, dbt_vars())
+
+
+@dbt_assets(
+    manifest=ensure_manifest(),
+    project=dbt_project,
+    dagster_dbt_translator=translator,
+    select=DAILY,
+    partitions_def=marts_days,
+    backfill_policy=ONE_RUN,
+    pool=WRITER_POOL,
+    name="dbt_daily_marts",
+)
+def dbt_daily_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    """Rebuild the daily marts for exactly the partition days of this run (a 90-day backfill is one dbt
+    invocation); days outside the window are left as they are."""
+    window = context.partition_time_window
+    variables = {**dbt_vars(), "min_date": window.start.date().isoformat(), "max_date": window.end.date().isoformat()}
+    with warehouse.connect(read_only=True) as con:
+        frozen = [str(d) for (d,) in con.execute(
+            "SELECT day FROM raw.purged_days WHERE day >= ? AND day < ? ORDER BY 1", [window.start.date(), window.end.date()]
+        ).fetchall()] if table_exists(con, PURGED_DAYS) else []
+    if frozen:
+        context.log.warning(f"{len(frozen)} day(s) of this window had raw rows purged by retention: their aggregates are "
+                            f"kept as built, not rebuilt ({', '.join(frozen[:5])}{', ...' if len(frozen) > 5 else ''})")
+    yield from _build(context, dbt, warehouse, variables)
+
+
+def refresh_selection(*assets) -> dg.AssetSelection:
+    """An ingest, every unpartitioned dbt model, and the other readers of the ingest. The whole unpartitioned
+    dbt project, not only the ingest's descendants: a model's tests read models of other sources (relationships)
+    and on a fresh warehouse those exist only once built; the project builds in seconds. The daily marts and
+    their readers follow by declarative automation (today's partition) and the late-data sensor (older days),
+    so the landing sensors' runs need no partition and every asset runs once per change."""
+    daily = dg.AssetSelection.assets(dbt_daily_marts).downstream()
+    return (dg.AssetSelection.assets(*assets, dbt_models) | dg.AssetSelection.assets(*assets).downstream()) - daily
+
+
+def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, variables: dict):
     warehouse.export_env()
     with warehouse.connect() as con:  # sources that never ran here exist (empty) for the staging models
         ensure_sources(con, hash_salt(warehouse.path))
@@ -82,7 +137,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse
     # people read most are attached as markdown (the same figures as the dashboard).
     events, failure = [], None
     try:
-        for event in dbt.cli(["build", "--vars", json.dumps(dbt_vars())], context=context).stream():
+        for event in dbt.cli(["build", "--vars", json.dumps(variables)], context=context).stream():
             events.append(event)
     except Exception as exc:  # the models that did build still report; then the run fails as dbt did
         failure = exc

@@ -1,4 +1,7 @@
 -- Day x developer x agent x model (developers resolved across sources in int_agent_requests).
+-- Daily partitions (tag 'daily'): a run rebuilds only the days Dagster asks for (macros/daily_window.sql).
+{{ config(materialized='incremental', incremental_strategy='append', tags=['daily'],
+          pre_hook="{{ delete_daily_window('event_date') }}") }}
 select
     event_date,
     developer_key,
@@ -17,4 +20,5 @@ select
     sum(case when pricing_status = 'unpriced' then 1 else 0 end)          as unpriced_requests,
     sum(case when pricing_status = 'unpriced' then total_tokens else 0 end) as unpriced_tokens
 from {{ ref('fct_agent_requests') }}
+where {{ in_daily_window('event_date') }}
 group by 1, 2, 3, 4

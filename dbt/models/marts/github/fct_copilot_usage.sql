@@ -2,6 +2,9 @@
 -- Active users come with the 'total' rows (GitHub reports them per day, not per breakdown);
 -- engaged users = users of that day with an interaction or an accepted suggestion, from the users report.
 -- Filter one breakdown before summing: every breakdown splits the same day.
+-- Daily partitions (tag 'daily'): a run rebuilds only the days Dagster asks for (macros/daily_window.sql).
+{{ config(materialized='incremental', incremental_strategy='append', tags=['daily'],
+          pre_hook="{{ delete_daily_window('report_day') }}") }}
 with engaged as (
     select
         report_day,
@@ -11,6 +14,7 @@ with engaged as (
         count(*) filter (where used_chat)                                                              as chat_users,
         count(*) filter (where used_cli)                                                               as cli_users
     from {{ ref('stg_copilot_user_daily') }}
+    where {{ in_daily_window('report_day') }}
     group by 1, 2
 )
 
@@ -44,3 +48,4 @@ select
     u.pr_total_reviewed_by_copilot                                as pull_requests_reviewed_by_copilot
 from {{ ref('stg_copilot_usage') }} u
 left join engaged e on e.report_day = u.report_day and e.scope_name = u.scope_name
+where {{ in_daily_window('u.report_day') }}

@@ -1,5 +1,8 @@
 -- One row per Copilot user and day, linked to a configured developer through their login
 -- (both sides hashed with the same key unless privacy.keep_names).
+-- Daily partitions (tag 'daily'): a run rebuilds only the days Dagster asks for (macros/daily_window.sql).
+{{ config(materialized='incremental', incremental_strategy='append', tags=['daily'],
+          pre_hook="{{ delete_daily_window('report_day') }}") }}
 with logins as (
     select identity as user_key, developer_key, team
     from {{ source('raw_transcripts', 'developer_identities') }}
@@ -31,3 +34,4 @@ select
     d.models_used
 from {{ ref('stg_copilot_user_daily') }} d
 left join logins l on l.user_key = d.user_key
+where {{ in_daily_window('d.report_day') }}

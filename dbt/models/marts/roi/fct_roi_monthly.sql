@@ -21,7 +21,7 @@ with usage as (
 copilot_users as (
     select cast({{ dbt.date_trunc('month', 'report_day') }} as date) as month, 'copilot' as agent,
            count(distinct user_key) as active_users
-    from {{ ref('fct_copilot_user_daily') }}
+    from {{ ref('stg_copilot_user_daily') }}
     group by 1, 2
 ),
 

@@ -1,4 +1,7 @@
 -- Daily Zen usage and cost by command type, command and command hash (UTC event dates).
+-- Daily partitions (tag 'daily'): a run rebuilds only the days Dagster asks for (macros/daily_window.sql).
+{{ config(materialized='incremental', incremental_strategy='append', tags=['daily'],
+          pre_hook="{{ delete_daily_window('event_date') }}") }}
 select
     event_date,
     command_type,
@@ -21,4 +24,5 @@ select
     sum(cost_usd_total)                             as cost_usd_total,
     sum(tool_invocations)                           as tool_invocations
 from {{ ref('fact_instance_usage') }}
+where {{ in_daily_window('event_date') }}
 group by event_date, command_type, command, command_hash

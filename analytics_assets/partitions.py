@@ -1,0 +1,45 @@
+"""The calendar the graph runs on: the daily partitions of the marts that are additive by day, the
+backfill policy every asset shares, and the automation condition of the assets read after them.
+
+Event dates are UTC everywhere; schedules run in ANALYTICS_TIMEZONE (the cron's clock only)."""
+
+import datetime as dt
+import os
+import warnings
+
+import dagster as dg
+
+# The first day any mart partition covers. History older than this is still ingested (raw tables and
+# the unpartitioned marts keep it) but has no daily partition; set it earlier for older history.
+HISTORY_START = os.environ.get("ANALYTICS_HISTORY_START", "2025-01-01")
+SCHEDULE_TIMEZONE = os.environ.get("ANALYTICS_TIMEZONE", "UTC")
+
+# end_offset=1: today is a partition too, so the dashboard shows today's spend while the day runs;
+# the eager condition keeps today's partition fresh, the late-data sensor the older ones.
+marts_days = dg.DailyPartitionsDefinition(start_date=HISTORY_START, end_offset=1, timezone="UTC")
+
+# Every asset carries it, partitioned or not: `dagster asset materialize --partition-range` (and a
+# backfill launched from the UI) then runs a whole selection, 90 days of marts included, as one run.
+ONE_RUN = dg.BackfillPolicy.single_run()
+# The parameter is beta on @asset (not on @multi_asset); the behaviour we rely on is the CLI's and the UI's.
+warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", category=dg.BetaWarning)
+
+# eager() without its "no parent partition missing" clause, for unpartitioned assets with partitioned
+# parents (dbt staging over the Copilot reports; forecast, alerts, dashboard, exports over the daily
+# marts): they would otherwise wait for every day since HISTORY_START to be materialized, which never
+# happens on a deployment younger than that.
+EAGER_UNPARTITIONED = dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing())
+
+
+def today_utc() -> dt.date:
+    return dt.datetime.now(dt.timezone.utc).date()
+
+
+def day_keys(days) -> list[str]:
+    """Partition keys of the dates that have a mart partition (inside HISTORY_START..today)."""
+    first, last = dt.date.fromisoformat(HISTORY_START), today_utc()
+    return sorted({d.isoformat() for d in map(_as_date, days) if first <= d <= last})
+
+
+def _as_date(value) -> dt.date:
+    return value if isinstance(value, dt.date) and not isinstance(value, dt.datetime) else dt.date.fromisoformat(str(value)[:10])

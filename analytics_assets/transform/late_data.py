@@ -1,0 +1,97 @@
+"""Late data: the days an ingest touched whose daily-mart partitions were built before it.
+
+Every ingest records the event dates it touched (`event_dates_touched` in its materialization
+metadata; a Copilot report run touches its partition days). A day is stale when such an event is
+newer than the latest build of that day's mart partition. The late-data sensor turns the stale days
+older than today (today's partition is the eager condition's) into one backfill; retention holds
+back the raw rows of stale days so no partition is left unable to rebuild.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import dagster as dg
+from dagster._core.definitions.assets.graph.asset_graph_subset import AssetGraphSubset
+from dagster._core.events import DagsterEventType
+
+from ..copilot.assets import copilot_usage
+from ..otlp.assets import OTLP
+from ..partitions import day_keys, marts_days, today_utc
+from ..transcripts.assets import CLAUDE, CODEX
+from .dbt_assets import dbt_daily_marts, dbt_models
+
+# The raw tables whose rows feed the daily marts: the file ingests and the Copilot reports.
+WATCHED = [key for asset in (*(s["asset"] for s in (OTLP, CLAUDE, CODEX)), copilot_usage) for key in sorted(asset.keys)]
+PAGE = 500
+
+
+def touched_days(instance: dg.DagsterInstance, keys: Iterable[dg.AssetKey], after: int = 0) -> tuple[dict[str, int], int]:
+    """{day: storage id of the newest materialization that touched it} over the events after `after`,
+    and the newest storage id seen (the next cursor)."""
+    touched: dict[str, int] = {}
+    newest = after
+    for key in keys:
+        cursor = None
+        while True:
+            page = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=key, after_storage_id=after or None),
+                                                   limit=PAGE, cursor=cursor, ascending=True)
+            for record in page.records:
+                newest = max(newest, record.storage_id)
+                event = record.asset_materialization
+                days = list(_metadata_days(event.metadata)) if event else []
+                if record.partition_key:  # a partitioned report run: its days are its partitions
+                    days.append(record.partition_key)
+                for day in day_keys(days):
+                    touched[day] = max(touched.get(day, 0), record.storage_id)
+            if not page.has_more:
+                break
+            cursor = page.cursor
+    return touched, newest
+
+
+def stale_days(instance: dg.DagsterInstance, touched: dict[str, int]) -> list[str]:
+    """The touched days whose daily-mart partition was last built before the newest touch (or never)."""
+    if not touched:
+        return []
+    built = instance.get_latest_storage_id_by_partition(MART_KEY, DagsterEventType.ASSET_MATERIALIZATION, set(touched))
+    return sorted(day for day, touch in touched.items() if built.get(day, 0) < touch)
+
+
+def _metadata_days(metadata) -> Iterable[str]:
+    value = metadata.get("event_dates_touched")
+    data = getattr(value, "data", value)
+    return [str(d) for d in data] if isinstance(data, list) else []
+
+
+# One key stands for the daily-marts asset: its models are built together, one partition at a time.
+MART_KEY = sorted(dbt_daily_marts.keys, key=lambda k: k.to_user_string())[0]
+
+
+@dg.sensor(
+    name="late_data_sensor",
+    minimum_interval_seconds=120,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    asset_selection=dg.AssetSelection.assets(dbt_daily_marts),
+    description="When an ingest (transcripts, OTLP, Copilot reports) touches event dates before today whose daily-mart "
+    "partitions were built before it, requests ONE backfill of exactly those partitions (with the dbt models they read, "
+    "rebuilt first). Today's partition is refreshed by the eager automation condition instead.",
+)
+def late_data_sensor(context: dg.SensorEvaluationContext):
+    after = int(context.cursor or 0)
+    touched, newest = touched_days(context.instance, WATCHED, after)
+    today = today_utc().isoformat()
+    late = [day for day in stale_days(context.instance, touched) if day < today]
+    if not late:
+        return dg.SensorResult(skip_reason=dg.SkipReason(f"no late days in events after {after}"), cursor=str(newest))
+    return dg.SensorResult(run_requests=[backfill_request(context.repository_def.asset_graph, late)], cursor=str(newest))
+
+
+def backfill_request(asset_graph, days: list[str]) -> dg.RunRequest:
+    """One backfill: the dbt models the daily marts read (unpartitioned, rebuilt first so the late rows are in
+    them), then the daily marts for exactly `days` (contiguous days run as one range: ONE_RUN)."""
+    upstream = (dg.AssetSelection.assets(dbt_daily_marts).upstream() & dg.AssetSelection.assets(dbt_models)).resolve(asset_graph)
+    subset = marts_days.subset_with_partition_keys(days)
+    graph_subset = AssetGraphSubset(partitions_subsets_by_asset_key={key: subset for key in dbt_daily_marts.keys},
+                                    non_partitioned_asset_keys=set(upstream))
+    return dg.RunRequest.for_asset_graph_subset(graph_subset, tags={"late_days": ",".join(days)[:200]})

@@ -1,0 +1,123 @@
+"""Late data: transcripts for three past days arrive after their daily-mart partitions were built.
+The late-data sensor (evaluated against a real instance) requests one backfill of exactly those three
+partitions, with the dbt models they read; once run, the marts of those days change and no others."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import dagster as dg
+import duckdb
+import pytest
+
+from analytics_assets.definitions import defs
+from analytics_assets.transcripts.assets import CLAUDE
+from analytics_assets.transform.dbt_assets import dbt_daily_marts, dbt_models
+from analytics_assets.transform.late_data import late_data_sensor
+
+from .conftest import days_tags
+
+FIRST = dt.date(2026, 11, 1)
+DAYS = [FIRST + dt.timedelta(days=i) for i in range(10)]
+LATE = [dt.date(2026, 11, 2), dt.date(2026, 11, 5), dt.date(2026, 11, 8)]  # not contiguous on purpose
+
+
+def _request(n: int, day: dt.date, session: str) -> bytes:
+    record = {"timestamp": f"{day}T10:{n % 60:02d}:00.000Z", "sessionId": session, "cwd": "/home/ada/src/api", "version": "2.0.14",
+              "type": "assistant", "requestId": f"req_{session}_{n}",
+              "message": {"id": f"msg_{session}_{n}", "model": "claude-sonnet-4-5-20250929", "content": [],
+                          "usage": {"input_tokens": 100 + n, "output_tokens": 10, "cache_creation_input_tokens": 0,
+                                    "cache_read_input_tokens": 1000}}}
+    return json.dumps(record, separators=(",", ":")).encode() + b"\n"
+
+
+def _write(path, day: dt.date, count: int, session: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("ab") as f:
+        for n in range(count):
+            f.write(_request(n, day, session))
+
+
+def _run(instance, selection, **kwargs) -> None:
+    result = dg.materialize([*defs.assets, *defs.asset_checks], instance=instance, resources=defs.resources,
+                            selection=selection, **kwargs)
+    assert result.success
+
+
+def _daily(path) -> dict[str, tuple]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return {str(day): (requests, round(cost, 9)) for day, requests, cost in con.execute(
+            "SELECT event_date, sum(requests), sum(cost_usd) FROM marts.fct_daily_agent_usage GROUP BY 1").fetchall()}
+
+
+def test_late_days_are_backfilled_exactly(project_env):
+    projects = project_env["landing"] / "claude" / "ada-laptop" / "projects" / "-home-ada-src-api"
+    for i, day in enumerate(DAYS):
+        _write(projects / f"s{i}.jsonl", day, 3, f"s{i}")
+    with dg.instance_for_test(temp_dir=str(project_env["dagster_home"])) as instance:
+        _run(instance, dg.AssetSelection.assets(CLAUDE["asset"], dbt_models, dbt_daily_marts),
+             tags=days_tags(DAYS[0], DAYS[-1]))
+        before = _daily(project_env["duckdb"])
+        assert sorted(before) == [str(d) for d in DAYS] and all(v[0] == 3 for v in before.values())
+
+        # Everything ingested so far was built after it: nothing is late.
+        first = late_data_sensor(dg.build_sensor_context(instance=instance, definitions=defs))
+        assert not first.run_requests and first.cursor
+        cursor = first.cursor
+
+        # Late rows for three past days arrive (a laptop synced its history) and the landing sensor's refresh
+        # job runs: the ingest and the dbt models over it, no partition.
+        for day in LATE:
+            _write(projects / f"late-{day}.jsonl", day, 2, f"late-{day}")
+        defs.get_job_def("claude_refresh").execute_in_process(instance=instance, resources=defs.resources)
+
+        result = late_data_sensor(dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs))
+        assert len(result.run_requests) == 1  # one backfill, not a run per day
+        subset = result.run_requests[0].asset_graph_subset
+        assert subset is not None
+        requested = {key: set(parts.get_partition_keys()) for key, parts in subset.partitions_subsets_by_asset_key.items()}
+        assert set(requested) == set(dbt_daily_marts.keys)
+        assert all(keys == {str(d) for d in LATE} for keys in requested.values())
+        # The dbt models the daily marts read come first in the same backfill (fct_agent_requests holds the late rows).
+        assert dg.AssetKey(["marts", "fct_agent_requests"]) in subset.non_partitioned_asset_keys
+        assert subset.non_partitioned_asset_keys <= set(dbt_models.keys)
+
+        # Run what the backfill runs: the unpartitioned models, then the three partitions.
+        _run(instance, dg.AssetSelection.assets(*subset.non_partitioned_asset_keys))
+        for day in LATE:
+            _run(instance, dg.AssetSelection.assets(dbt_daily_marts), partition_key=str(day))
+        after = _daily(project_env["duckdb"])
+        changed = {day for day in after if after[day] != before.get(day)}
+        assert changed == {str(d) for d in LATE}
+        assert all(after[str(d)][0] == 5 for d in LATE)
+
+        # Built: the next evaluation finds nothing late.
+        again = late_data_sensor(dg.build_sensor_context(instance=instance, cursor=result.cursor, definitions=defs))
+        assert not again.run_requests
+        again = late_data_sensor(dg.build_sensor_context(instance=instance, definitions=defs))  # even from scratch
+        assert not again.run_requests
+
+
+def test_todays_rows_are_left_to_the_eager_condition(project_env):
+    today = dt.datetime.now(dt.timezone.utc).date()
+    projects = project_env["landing"] / "claude" / "ada-laptop" / "projects" / "-home-ada-src-api"
+    _write(projects / "today.jsonl", today, 2, "today")
+    with dg.instance_for_test(temp_dir=str(project_env["dagster_home"])) as instance:
+        initial = dg.evaluate_automation_conditions(defs=defs, instance=instance)  # the daemon's first tick
+        defs.get_job_def("claude_refresh").execute_in_process(instance=instance, resources=defs.resources)
+        result = late_data_sensor(dg.build_sensor_context(instance=instance, definitions=defs))
+        assert not result.run_requests
+        # Declarative automation requests today's partition of the daily marts, once the models they read updated.
+        evaluation = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=initial.cursor)
+        requested = {key: set(evaluation.get_requested_partitions(key)) for key in dbt_daily_marts.keys}
+        assert requested[dg.AssetKey(["marts", "fct_daily_agent_usage"])] == {str(today)}
+        assert all(parts <= {str(today)} for parts in requested.values()), requested  # never an older day
+
+
+@pytest.mark.parametrize("days, expected", [([], []), (["2026-11-02", "2026-11-02T23:59:00"], ["2026-11-02"]),
+                                            (["1999-01-01", "2026-11-03"], ["2026-11-03"])])
+def test_day_keys_keep_days_with_a_partition(days, expected):
+    from analytics_assets.partitions import day_keys
+
+    assert day_keys(days) == expected
