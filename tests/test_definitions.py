@@ -93,3 +93,42 @@ def test_github_sources_reach_their_marts_with_partitions_and_schedules():
     assert defs.get_sensor_def("git_repositories_sensor").default_status == dg.DefaultSensorStatus.RUNNING
     groups = {n.key.to_user_string(): n.group_name for n in g.asset_nodes}
     assert groups["marts/fct_copilot_usage"] == "marts_github" and groups["marts/fct_git_commits"] == "marts_git"
+
+
+def test_automation_wiring_partitions_selections_and_defaults():
+    g = graph()
+    daily = {"marts/fct_daily_agent_usage", "marts/fact_cost_daily", "marts/fct_copilot_usage", "marts/fct_copilot_user_daily"}
+    for name in daily:
+        node = g.get(key(name))
+        assert isinstance(node.partitions_def, dg.DailyPartitionsDefinition) and node.partitions_def.end_offset == 1
+        assert node.automation_condition is not None
+    unpartitioned = {n.key.to_user_string() for n in g.asset_nodes if n.is_materializable and n.partitions_def is None}
+    assert "marts/fct_agent_requests" in unpartitioned and not daily & unpartitioned
+    # Every asset runs a partition range as one run: `make run` is one `--partition-range` materialization.
+    assert all(n.backfill_policy == dg.BackfillPolicy.single_run() for n in g.asset_nodes if n.is_materializable)
+    # The landing sensors' jobs need no partition: the ingest and the dbt models, not the daily marts or their readers.
+    repo = defs.get_repository_def()
+    refresh = {k.to_user_string() for k in repo.get_job("claude_refresh").asset_layer.executable_asset_keys}
+    assert {"raw/claude_requests", "marts/fct_agent_requests", "staging/stg_zen_spans"} <= refresh
+    assert not refresh & (daily | {"reports/dashboard", "exports/marts"})
+    statuses = {"late_data_sensor": dg.DefaultSensorStatus.RUNNING, "claude_landing_sensor": dg.DefaultSensorStatus.RUNNING,
+                "run_failure_sensor": dg.DefaultSensorStatus.RUNNING}
+    for name, status in statuses.items():
+        sensor = defs.get_sensor_def(name)
+        assert sensor.default_status == status and sensor.description
+    for name in ("marts_and_forecast_daily", "retention_weekly"):
+        schedule = defs.get_schedule_def(name)
+        assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING and schedule.description
+    assert defs.get_schedule_def("retention_weekly").cron_schedule == "30 3 * * 0"
+
+
+def test_the_instance_fails_dead_runs_and_frees_their_writer_slots(tmp_path):
+    import shutil
+
+    from analytics_assets.config import PROJECT_ROOT
+
+    shutil.copy(PROJECT_ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:  # the project's own instance settings
+        assert instance.run_monitoring_enabled and instance.run_monitoring_max_runtime_seconds == 7200
+        assert instance.run_monitoring_settings["free_slots_after_run_end_seconds"] == 60
+        assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
