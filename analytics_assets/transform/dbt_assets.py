@@ -80,30 +80,18 @@ translator = AnalyticsDbtTranslator(settings=DagsterDbtTranslatorSettings(enable
 DAILY = "tag:daily"  # the marts additive by day (incremental, one partition per UTC day)
 
 
-@dbt_assets(
-    manifest=ensure_manifest(),
-    project=dbt_project,
-    dagster_dbt_translator=translator,
-    exclude=DAILY,
-    pool=WRITER_POOL,
-    backfill_policy=ONE_RUN,
-    name="dbt_models",
-)
+# What both dbt assets share: one manifest and translator, the writer pool, single-run backfills.
+SHARED = dict(manifest=ensure_manifest(), project=dbt_project, dagster_dbt_translator=translator, pool=WRITER_POOL,
+              backfill_policy=ONE_RUN)
+
+
+@dbt_assets(**SHARED, exclude=DAILY, name="dbt_models")
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     """Build (run + test) the selected dbt models on the warehouse file (every model but the daily marts)."""
     yield from _build(context, dbt, warehouse, dbt_vars())
 
 
-@dbt_assets(
-    manifest=ensure_manifest(),
-    project=dbt_project,
-    dagster_dbt_translator=translator,
-    select=DAILY,
-    partitions_def=marts_days,
-    backfill_policy=ONE_RUN,
-    pool=WRITER_POOL,
-    name="dbt_daily_marts",
-)
+@dbt_assets(**SHARED, select=DAILY, partitions_def=marts_days, name="dbt_daily_marts")
 def dbt_daily_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     """Rebuild the daily marts for exactly the partition days of this run (a 90-day backfill is one dbt
     invocation); days outside the window are left as they are."""
