@@ -77,7 +77,7 @@ summary: install
 	$(BIN)/analytics-assets summary
 
 test: install chromium
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=10
 
 ui: install dagster-home
 	$(BIN)/dagster dev -w workspace.yaml
