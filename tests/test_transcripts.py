@@ -169,3 +169,17 @@ def test_an_unknown_model_is_unpriced_and_the_check_warns_with_its_tokens(projec
     assert evaluation.metadata["unpriced_tokens"].value == 100 + 10 + 20 + 1000
     assert "totally-new-model-9" in evaluation.metadata["unpriced"].value
 
+
+
+def test_lines_without_usage_are_skipped_in_place_and_torn_ones_still_quarantined():
+    from analytics_assets.transcripts.claude import parse_lines
+
+    user = USER
+    lines = [line("m1", "r1"), user, b"   ", user[:-10], b"\xff\xfe" + user, line("m2", "r2")[:-1], b'{"message":{"usage":' + b"\xff" + b"}}"]
+    rows, quarantine, skipped = parse_lines(["f"] * len(lines), list(range(len(lines))), lines)
+    assert rows.height == 1 and rows["message_id"].to_list() == ["m1"]
+    # user line and the user line with stray bytes (never decoded, so never checked for UTF-8): skipped; blank: ignored
+    assert skipped == 2
+    reasons = dict(zip(quarantine["source_offset"].to_list(), quarantine["reason"].to_list()))
+    assert reasons[3].startswith("truncated line") and reasons[5].startswith("truncated line") and reasons[6] == "not UTF-8"
+    assert len(lines) == rows.height + len(reasons) + skipped + 1  # + the blank line

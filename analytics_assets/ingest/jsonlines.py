@@ -101,14 +101,40 @@ def quarantine_row(source: str, offset: int, reason: str, raw: str, bound: int) 
 
 
 def decode_wanted(
-    sources: list[str], offsets: list[int], lines: list[bytes], wanted: pl.Expr, dtype: pl.DataType, what: str, raw_bound: int
+    sources: list[str], offsets: list[int], lines: list[bytes], markers: tuple[bytes, ...], dtype: pl.DataType, what: str,
+    raw_bound: int
 ) -> tuple[pl.DataFrame, list[dict], int]:
-    """For line-per-record sources: decode the lines `wanted` selects (a cheap substring test), skip
-    the rest undecoded. Returns (source_file, source_offset, request, line), quarantine rows, and
-    how many lines were skipped."""
-    frame, quarantine = text_lines(sources, offsets, lines, raw_bound)
-    kept = frame.filter(wanted)
-    decoded, bad = decode_with_fallback(kept, dtype, what)
+    """For line-per-record sources: decode the lines holding one of `markers` (byte substrings, e.g.
+    b'"usage"'), skip the rest undecoded. Returns (source_file, source_offset, request, line),
+    quarantine rows, and how many lines were skipped.
+
+    The skipped lines (in transcripts most bytes: tool results, prompts) are looked at in place, as
+    bytes: a substring search, then their last non-blank byte so a torn write is still quarantined.
+    They are never copied into a frame, UTF-8 checked or stripped, which is what made them costly."""
+    keep_sources, keep_offsets, keep_lines, quarantine, skipped = [], [], [], [], 0
+    for source, offset, raw in zip(sources, offsets, lines):
+        if any(marker in raw for marker in markers):
+            keep_sources.append(source)
+            keep_offsets.append(offset)
+            keep_lines.append(raw)
+            continue
+        end = len(raw)
+        while end and raw[end - 1] in _BLANK:
+            end -= 1
+        if end == 0:
+            continue  # a blank line
+        if raw[end - 1] != _CLOSE:
+            text = raw[:raw_bound * 4].decode("utf-8", "replace")
+            quarantine.append(quarantine_row(source, offset, "truncated line (does not end with '}')", text, raw_bound))
+        else:
+            skipped += 1
+    frame, bad_text = text_lines(keep_sources, keep_offsets, keep_lines, raw_bound)
+    quarantine += bad_text
+    decoded, bad = decode_with_fallback(frame, dtype, what)
     quarantine += [quarantine_row(src, off, reason, text, raw_bound) for src, off, text, reason in bad]
-    decoded = decoded.join(kept, on=["source_file", "source_offset"], how="left")
-    return decoded, quarantine, frame.height - kept.height
+    decoded = decoded.join(frame, on=["source_file", "source_offset"], how="left")
+    return decoded, quarantine, skipped
+
+
+_BLANK = frozenset(b" \t\r\n")
+_CLOSE = ord("}")

@@ -68,7 +68,7 @@ def timestamp_error(text: pl.Expr, parsed: pl.Expr) -> pl.Expr:
 
 def parse_lines(sources: list[str], offsets: list[int], lines: list[bytes], raw_bound: int = 4096) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     """(request rows, quarantine rows, lines skipped as not requests)."""
-    decoded, quarantine, skipped = decode_wanted(sources, offsets, lines, pl.col("line").str.contains('"usage"', literal=True), LINE, "a Claude Code transcript line", raw_bound)
+    decoded, quarantine, skipped = decode_wanted(sources, offsets, lines, (b'"usage"',), LINE, "a Claude Code transcript line", raw_bound)
     rows = _rows(decoded)
     return rows, pl.DataFrame(quarantine, schema=QUARANTINE_SCHEMA), skipped
 

@@ -32,12 +32,12 @@ LINE = pl.Struct(
         ),
     }
 )
-KINDS = ('"turn_context"', '"token_count"', '"session_meta"')
+KINDS = (b'"turn_context"', b'"token_count"', b'"session_meta"')
 
 
 def parse_lines(sources: list[str], offsets: list[int], lines: list[bytes], raw_bound: int = 4096) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     """(event rows, quarantine rows, lines skipped as irrelevant)."""
-    decoded, quarantine, skipped = decode_wanted(sources, offsets, lines, pl.any_horizontal([pl.col("line").str.contains(k, literal=True) for k in KINDS]), LINE, "a Codex session line", raw_bound)
+    decoded, quarantine, skipped = decode_wanted(sources, offsets, lines, KINDS, LINE, "a Codex session line", raw_bound)
     rows = _rows(decoded)
     return rows, pl.DataFrame(quarantine, schema=QUARANTINE_SCHEMA), skipped
 
