@@ -1,7 +1,9 @@
-"""The time-driven refresh of the marts: once a day the unpartitioned dbt models and the forecast run
-even when nothing new arrived, because "the last complete day" moved (month-to-date budgets, the
-forecast's horizon). Everything else is driven by sensors and declarative automation (README:
-"How the graph keeps itself fresh")."""
+"""The time-driven refresh of the marts, and the sensor that evaluates the declarative automation.
+
+Once a day the unpartitioned dbt models and the forecast run even when nothing new arrived, because
+"the last complete day" moved (month-to-date budgets, the forecast's horizon). The assets' eager
+conditions are evaluated by `automation_sensor`, on by default: Dagster's own default automation
+sensor starts stopped, and then no condition would ever fire in `make ui`."""
 
 import dagster as dg
 
@@ -19,4 +21,12 @@ marts_schedule = dg.ScheduleDefinition(
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="05:00 daily: the dbt marts and the forecast move to the new complete day even without new data. "
     "On by default.",
+)
+
+
+automation_sensor = dg.AutomationConditionSensorDefinition(
+    "automation_sensor", target=dg.AssetSelection.all(), default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=30,
+    description="Evaluates every asset's automation condition (eager on the dbt models, today's daily-mart partition, "
+    "forecast, alerts, dashboard, exports, community) every 30 s. On by default.",
 )

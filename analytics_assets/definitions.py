@@ -3,7 +3,7 @@
 import dagster as dg
 
 from .alerts.assets import alerts
-from .automation import marts_job, marts_schedule
+from .automation import automation_sensor, marts_job, marts_schedule
 from .alerts.failures import record_run_failure_job, run_failure_sensor
 from .community.assets import community_aggregates
 from .copilot.assets import (copilot_daily_schedule, copilot_job, copilot_seats, copilot_seats_schedule, copilot_usage,
@@ -30,7 +30,7 @@ defs = dg.Definitions(
             purged_rows],
     asset_checks=[every_model_priced],
     jobs=[*(s["job"] for s in SOURCES), copilot_job, seats_job, git_job, marts_job, retention_job, record_run_failure_job],
-    sensors=[*(s["sensor"] for s in SOURCES), git_sensor, late_data_sensor, run_failure_sensor],
+    sensors=[*(s["sensor"] for s in SOURCES), git_sensor, late_data_sensor, run_failure_sensor, automation_sensor],
     schedules=[*(s["schedule"] for s in SOURCES), copilot_daily_schedule, copilot_seats_schedule, git_schedule, marts_schedule,
                retention_schedule],
     resources={"warehouse": WarehouseResource(), "dbt": dbt_resource()},

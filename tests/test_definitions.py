@@ -112,7 +112,7 @@ def test_automation_wiring_partitions_selections_and_defaults():
     assert {"raw/claude_requests", "marts/fct_agent_requests", "staging/stg_zen_spans"} <= refresh
     assert not refresh & (daily | {"reports/dashboard", "exports/marts"})
     statuses = {"late_data_sensor": dg.DefaultSensorStatus.RUNNING, "claude_landing_sensor": dg.DefaultSensorStatus.RUNNING,
-                "run_failure_sensor": dg.DefaultSensorStatus.RUNNING}
+                "run_failure_sensor": dg.DefaultSensorStatus.RUNNING, "automation_sensor": dg.DefaultSensorStatus.RUNNING}
     for name, status in statuses.items():
         sensor = defs.get_sensor_def(name)
         assert sensor.default_status == status and sensor.description
