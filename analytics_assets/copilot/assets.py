@@ -11,7 +11,7 @@ from .. import project_config
 from ..config import hash_salt, settings
 from ..github_api import GitHubClient
 from ..ingest.assets import contract_spec, contract_verdict
-from ..partitions import HISTORY_START, ONE_RUN
+from ..partitions import HISTORY_START, ONE_RUN, SCHEDULE_TIMEZONE
 from ..resources import WRITER_POOL, WarehouseResource
 from .fetch import ApiSource, CopilotSource, FolderSource, Target
 from .load import TABLES, CopilotStats, fetch_days, fetch_seats, store
@@ -151,5 +151,5 @@ seats_job = dg.define_asset_job("copilot_seats_snapshot", selection=dg.AssetSele
                                 description="Take today's Copilot seats snapshot.")
 copilot_seats_schedule = dg.ScheduleDefinition(
     name="copilot_seats_daily", job=seats_job, cron_schedule="30 6 * * *",
-    execution_timezone=os.environ.get("ANALYTICS_TIMEZONE", "UTC"), default_status=dg.DefaultScheduleStatus.STOPPED,
+    execution_timezone=SCHEDULE_TIMEZONE, default_status=dg.DefaultScheduleStatus.STOPPED,
     description="Snapshots Copilot seats daily (history for utilisation over time). Stopped by default, like the reports.")

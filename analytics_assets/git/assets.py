@@ -2,7 +2,6 @@
 pandera check, a refresh job and a sensor that fires when a branch tip moves."""
 
 import hashlib
-import os
 
 import dagster as dg
 
@@ -10,7 +9,7 @@ from .. import project_config
 from ..config import hash_salt, settings
 from ..github_api import GitHubClient
 from ..ingest.assets import contract_spec, contract_verdict
-from ..partitions import ONE_RUN
+from ..partitions import ONE_RUN, SCHEDULE_TIMEZONE
 from ..transform.dbt_assets import refresh_selection
 from ..resources import WRITER_POOL, WarehouseResource
 from . import log
@@ -115,6 +114,6 @@ def git_sensor(context: dg.SensorEvaluationContext):
 
 git_schedule = dg.ScheduleDefinition(
     name="git_hourly", job=git_job, cron_schedule="17 * * * *",
-    execution_timezone=os.environ.get("ANALYTICS_TIMEZONE", "UTC"), default_status=dg.DefaultScheduleStatus.STOPPED,
+    execution_timezone=SCHEDULE_TIMEZONE, default_status=dg.DefaultScheduleStatus.STOPPED,
     description="Hourly fallback for git_repositories_sensor, and the trigger for GitHub API repositories (no local "
     "tips to watch). Stopped by default.")

@@ -3,7 +3,6 @@ one blocking pandera check per raw table, a refresh job, the landing sensor and 
 fallback schedule. Each source declares an `IngestDefinition`; the logic lives in its source."""
 
 import hashlib
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +13,7 @@ import pandera.polars as pa
 import polars as pl
 
 from ..config import Settings, hash_salt, settings
-from ..partitions import ONE_RUN
+from ..partitions import ONE_RUN, SCHEDULE_TIMEZONE
 from ..transform.dbt_assets import refresh_selection
 from ..resources import WRITER_POOL, WarehouseResource
 from .landing import landing_files
@@ -204,7 +203,7 @@ def build_ingest(defn: IngestDefinition) -> dict:
         name=f"{defn.landing}_hourly",
         job=job,
         cron_schedule="7 * * * *",
-        execution_timezone=os.environ.get("ANALYTICS_TIMEZONE", "UTC"),
+        execution_timezone=SCHEDULE_TIMEZONE,
         default_status=dg.DefaultScheduleStatus.STOPPED,
         description=f"Hourly fallback for {defn.landing}_landing_sensor (e.g. when the sensor daemon was down). Stopped by "
         "default: the sensor is the primary trigger; ingestion is idempotent, so running both is harmless.",
