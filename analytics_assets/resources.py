@@ -12,8 +12,14 @@ import duckdb
 
 from . import warehouse
 from .config import settings
+from .partitions import EAGER_UNPARTITIONED, ONE_RUN
 
 WRITER_POOL = "duckdb_writer"  # every asset that writes DuckDB; limit 1 in dagster.yaml
+
+# What every reader of the marts (forecast, alerts, dashboard, exports, community) shares: the writer pool
+# (each opens the warehouse file, so it never meets a writer's lock), a refresh whenever the marts it reads
+# change (declarative: no schedule to keep in step), one run per backfill.
+MART_READER = dict(pool=WRITER_POOL, automation_condition=EAGER_UNPARTITIONED, backfill_policy=ONE_RUN)
 
 
 class WarehouseResource(dg.ConfigurableResource):

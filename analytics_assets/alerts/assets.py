@@ -11,8 +11,7 @@ import polars as pl
 from .. import project_config
 from ..config import hash_salt, settings
 from ..forecast.assets import FORECAST_KEY, last_complete_day
-from ..partitions import EAGER_UNPARTITIONED, ONE_RUN
-from ..resources import WRITER_POOL, WarehouseResource
+from ..resources import MART_READER, WarehouseResource
 from ..warehouse import table_exists
 from . import rules, store
 
@@ -62,12 +61,9 @@ def evaluate(con, config: project_config.ProjectConfig, salt: bytes, asof: dt.da
 @dg.asset(
     key=ALERTS_KEY,
     deps=[FORECAST_KEY, dg.AssetKey(["marts", "fct_agent_requests"]), dg.AssetKey(["marts", "fct_license_utilisation"])],
+    **MART_READER,
     group_name="alerts",
     kinds={"duckdb", "slack"},
-    # Refit / re-evaluate whenever the marts change (after any ingest refresh): declarative, no schedule to keep in sync.
-    automation_condition=EAGER_UNPARTITIONED,
-    backfill_policy=ONE_RUN,
-    pool=WRITER_POOL,
     check_specs=[dg.AssetCheckSpec(rule, asset=ALERTS_KEY, description=desc, blocking=False) for rule, (desc, _) in CHECKS.items()],
     description="Budget, forecast, spike, unpriced-model and idle-seat alerts: history in alerts.alerts (first seen, last seen, "
     f"resolved; one open row per condition), new ones posted to the webhook in {store.WEBHOOK_ENV} (Slack-compatible) when it "

@@ -11,8 +11,7 @@ import polars as pl
 from .. import project_config
 from ..config import settings
 from ..files import copy_query_atomically, write_text_atomically
-from ..partitions import EAGER_UNPARTITIONED, ONE_RUN
-from ..resources import WRITER_POOL, WarehouseResource
+from ..resources import MART_READER, WarehouseResource
 from ..warehouse import registered, table_exists, transaction
 from .anonymize import Family, anonymize
 
@@ -103,11 +102,9 @@ def write_snapshot(con, folder, k: int, grace_days: int) -> dict:
     key=["community", "community_aggregates"],
     deps=[dg.AssetKey(["marts", "fct_agent_requests"]), dg.AssetKey(["marts", "fact_tool_usage"]),
           dg.AssetKey(["marts", "fact_instance_usage"])],
+    **MART_READER,
     group_name="outputs",
     kinds={"polars", "parquet"},
-    pool=WRITER_POOL,
-    automation_condition=EAGER_UNPARTITIONED,
-    backfill_policy=ONE_RUN,
     description="k-anonymous daily aggregates (agent × model requests, tokens, cost; Zen command type × tool) with no "
     "identifiers: a cell is published only with at least k distinct contributors (community.k, default 5), smaller cells "
     "fold into 'other', the rest is suppressed and its share reported. A day is published once, after community.grace_days "

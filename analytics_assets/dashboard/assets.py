@@ -8,8 +8,7 @@ from ..alerts.rules import load_budgets
 from ..config import PROJECT_ROOT, settings
 from ..files import write_text_atomically
 from ..forecast.assets import FORECAST_KEY
-from ..partitions import EAGER_UNPARTITIONED, ONE_RUN
-from ..resources import WRITER_POOL, WarehouseResource
+from ..resources import MART_READER, WarehouseResource
 from .data import collect
 from .page import VIEWS, app_script, plotly_bundle, render
 
@@ -20,12 +19,9 @@ MARTS = ["fct_agent_requests", "fct_agent_sessions", "dim_developers", "fct_git_
 @dg.asset(
     key=["reports", "dashboard"],
     deps=[dg.AssetKey(["marts", m]) for m in MARTS] + [FORECAST_KEY, ALERTS_KEY],
+    **MART_READER,
     group_name="outputs",
     kinds={"plotly", "html"},
-    # Reads the warehouse file: in the writer pool so it never meets a writer's lock.
-    pool=WRITER_POOL,
-    automation_condition=EAGER_UNPARTITIONED,
-    backfill_policy=ONE_RUN,
     description="reports/dashboard.html: one self-contained file (plotly.js, data and script inline; opens offline or as an "
     "attachment) with six views — Executive ROI, Agent comparison, Team activity, Git integration, Cost & forecast, "
     "Usage & tokens — and filters for dates, agent and team. Reads the marts only.",

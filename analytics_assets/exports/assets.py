@@ -12,8 +12,7 @@ import dagster as dg
 from .. import project_config
 from ..config import settings
 from ..files import copy_query_atomically, write_text_atomically
-from ..partitions import EAGER_UNPARTITIONED, ONE_RUN
-from ..resources import WRITER_POOL, WarehouseResource
+from ..resources import MART_READER, WarehouseResource
 
 FORMATS = {"parquet": "(FORMAT parquet, COMPRESSION zstd)", "csv": "(FORMAT csv, HEADER true)", "jsonl": "(FORMAT json)"}
 
@@ -57,11 +56,9 @@ def export_marts(con, folder, marts: list[str] | None, formats: list[str]) -> di
                                               "fct_copilot_user_daily", "fct_license_utilisation", "fact_instance_usage",
                                               "fact_tool_usage", "fact_cost_daily", "dim_agents", "dim_developers", "dim_command",
                                               "dim_tool")],
+    **MART_READER,
     group_name="outputs",
     kinds={"parquet", "csv", "json"},
-    pool=WRITER_POOL,  # reads the warehouse file
-    automation_condition=EAGER_UNPARTITIONED,
-    backfill_policy=ONE_RUN,
     description="Every mart as Parquet, CSV and JSON lines under exports/<date>/ (atomic temp file + rename), with "
     "manifest.json: row counts and SHA-256 checksums. `exports: {marts: [...], formats: [parquet, csv, jsonl]}` in "
     "analytics.yaml narrows it.",

@@ -6,8 +6,7 @@ import datetime as dt
 import dagster as dg
 import polars as pl
 
-from ..partitions import EAGER_UNPARTITIONED, ONE_RUN
-from ..resources import WRITER_POOL, WarehouseResource
+from ..resources import MART_READER, WarehouseResource
 from ..warehouse import registered
 from .model import BASELINE, FORECAST_SCHEMA, HORIZON, forecast_spend
 
@@ -43,12 +42,9 @@ def spend_series(con, end: dt.date | None = None) -> tuple[pl.DataFrame, dt.date
 @dg.asset(
     key=FORECAST_KEY,
     deps=[REQUESTS],
+    **MART_READER,
     group_name="forecast",
     kinds={"statsforecast", "duckdb"},
-    # Refit / re-evaluate whenever the marts change (after any ingest refresh): declarative, no schedule to keep in sync.
-    automation_condition=EAGER_UNPARTITIONED,
-    backfill_policy=ONE_RUN,
-    pool=WRITER_POOL,
     description=f"The next {HORIZON} days of spend in total, per agent and per team (when teams are configured), with 80 % and "
     "95 % prediction intervals. Per series, AutoETS and AutoTheta (weekly season) compete with a seasonal-naive baseline in "
     "a rolling-origin backtest (MASE); the best is used, and the metadata says whether it beat the baseline. Histories "
