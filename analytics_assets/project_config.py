@@ -124,7 +124,7 @@ class RetentionConfig:
         return dict(self.tables).get(table, default)
 
     def raw_cutoff(self, today: dt.date) -> dt.date:
-        """The first day whose raw rows are all still kept: mart partitions before it are never rebuilt."""
+        """The first day whose raw rows are all still kept (older days' are purged, except days held back)."""
         return today - dt.timedelta(days=self.raw_days) if self.raw_days else dt.date(1, 1, 1)
 
 

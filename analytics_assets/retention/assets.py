@@ -23,8 +23,9 @@ from .rules import DAILY_MARTS, RAW_DATES, plan, purge
     backfill_policy=ONE_RUN,
     description="Purges raw rows older than retention.raw_days (default 180) and daily-mart days older than "
     "retention.daily_marts_days (default 3 years), per-table overrides in retention.tables. Days whose daily-mart "
-    "partition has not been rebuilt since their newest raw rows arrived are held back; the daily marts never rebuild "
-    "days before the raw cutoff, so their aggregates outlive the raw rows. Purged counts per table in metadata.",
+    "partition has not been rebuilt since their newest raw rows arrived are held back; days that lost raw rows are "
+    "listed in raw.purged_days and the daily marts never rebuild them, so their aggregates outlive the raw rows. Purged "
+    "counts per table in metadata.",
 )
 def purged_rows(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     config = project_config.load(settings().config_path).retention

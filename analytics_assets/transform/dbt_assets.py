@@ -99,7 +99,7 @@ def dbt_daily_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource, ware
     variables = {**dbt_vars(), "min_date": window.start.date().isoformat(), "max_date": window.end.date().isoformat()}
     with warehouse.connect(read_only=True) as con:
         frozen = [str(d) for (d,) in con.execute(
-            "SELECT day FROM raw.purged_days WHERE day >= ? AND day < ? ORDER BY 1", [window.start.date(), window.end.date()]
+            f"SELECT day FROM {PURGED_DAYS} WHERE day >= ? AND day < ? ORDER BY 1", [window.start.date(), window.end.date()]
         ).fetchall()] if table_exists(con, PURGED_DAYS) else []
     if frozen:
         context.log.warning(f"{len(frozen)} day(s) of this window had raw rows purged by retention: their aggregates are "
