@@ -48,6 +48,20 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     con.execute("COMMIT")
 
 
+@contextlib.contextmanager
+def one_checkpoint(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Commits in the block only append to the WAL; the tables are checkpointed once, at the end.
+    By default every commit past 16 MB of WAL checkpoints, and each checkpoint compresses again the
+    row groups the previous one wrote: a load in several transactions paid for that many times."""
+    before = con.execute("SELECT current_setting('checkpoint_threshold')").fetchone()[0]
+    con.execute("SET checkpoint_threshold = '1TB'")
+    try:
+        yield
+    finally:
+        con.execute(f"SET checkpoint_threshold = '{before}'")
+    con.execute("CHECKPOINT")
+
+
 def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     path = Path(path)
     if read_only and not path.exists():
@@ -102,12 +116,14 @@ def ensure_bookkeeping(con: duckdb.DuckDBPyConnection) -> None:
         )"""
     )
     con.execute(f"ALTER TABLE {RAW}.ingest_cursors ADD COLUMN IF NOT EXISTS tail_hash VARCHAR")
+    con.execute(f"ALTER TABLE {RAW}.ingest_cursors ADD COLUMN IF NOT EXISTS mtime_ns BIGINT")
     con.execute(f"CREATE TABLE IF NOT EXISTS {PURGED_DAYS} (day DATE PRIMARY KEY, purged_at TIMESTAMPTZ NOT NULL)")
 
 
 def load_cursors(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, Cursor]:
     rows = con.execute(
-        f'SELECT path, inode, head_hash, head_len, "offset", mode, coalesce(tail_hash, \'\') FROM {RAW}.ingest_cursors WHERE source = ?',
+        f'SELECT path, inode, head_hash, head_len, "offset", mode, coalesce(tail_hash, \'\'), coalesce(mtime_ns, 0) '
+        f"FROM {RAW}.ingest_cursors WHERE source = ?",
         [source],
     ).fetchall()
     return {r[0]: Cursor(*r) for r in rows}
@@ -118,8 +134,8 @@ def save_cursors(con: duckdb.DuckDBPyConnection, source: str, cursors: list[Curs
     if not cursors:
         return
     frame = pl.DataFrame(
-        [(source, c.path, c.inode, c.head_hash, c.head_len, c.offset, c.mode, now(), c.tail_hash) for c in cursors],
-        schema=["source", "path", "inode", "head_hash", "head_len", "offset", "mode", "updated_at", "tail_hash"],
+        [(source, c.path, c.inode, c.head_hash, c.head_len, c.offset, c.mode, now(), c.tail_hash, c.mtime_ns) for c in cursors],
+        schema=["source", "path", "inode", "head_hash", "head_len", "offset", "mode", "updated_at", "tail_hash", "mtime_ns"],
         orient="row",
     )
     with registered(con, "_cursors", frame):
@@ -152,29 +168,36 @@ def insert_quarantine(con: duckdb.DuckDBPyConnection, source: str, rows: pl.Data
         ).fetchone()[0]
 
 
-def insert_new(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, key: str = "record_key") -> int:
+def insert_new(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, key: str = "record_key", hash_key: bool = False) -> int:
     """Insert rows whose key is not in the table yet (first of each key within the batch).
+    With `hash_key`, the frame's key column holds the key's source text and the stored key is its
+    md5 (by DuckDB: polars' hash is not stable across versions, and keys live in the warehouse).
     Returns the number inserted; the rest were duplicates."""
     if frame.height == 0:
         return 0
+    batch = f"(SELECT * REPLACE (md5({key}) AS {key}) FROM _insert_batch)" if hash_key else "_insert_batch"
+    # Ranking the batch's rows by key costs more than the rest of the insert: only when keys repeat.
+    first = f"QUALIFY row_number() OVER (PARTITION BY b.{key} ORDER BY b.source_offset) = 1" if frame.get_column(key).is_duplicated().any() else ""
     with registered(con, "_insert_batch", frame):
         return con.execute(
             f"""INSERT INTO {table} BY NAME
-            SELECT * FROM _insert_batch b
+            SELECT * FROM {batch} b
             WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = b.{key})
-            QUALIFY row_number() OVER (PARTITION BY b.{key} ORDER BY b.source_offset) = 1"""
+            {first}"""
         ).fetchone()[0]
 
 
 def ensure_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
     """Create `table` shaped like `frame`; on an existing table add the columns a newer version
     of the flattening produces, so INSERT BY NAME keeps working across upgrades."""
+    schema, name = table.split(".")
+    existing = {r[0] for r in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = ? AND table_name = ?", [schema, name]
+    ).fetchall()}
+    if existing and existing.issuperset(frame.columns):
+        return  # the common case, every run after the first: one catalog query
     with registered(con, "_shape", frame.head(0)):
         con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM _shape")
-        schema, name = table.split(".")
-        existing = {r[0] for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?", [schema, name]
-        ).fetchall()}
         for column, dtype, *_ in con.execute("DESCRIBE SELECT * FROM _shape").fetchall():
-            if column not in existing:
+            if column not in existing and existing:
                 con.execute(f'ALTER TABLE {table} ADD COLUMN "{column}" {dtype}')

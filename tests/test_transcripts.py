@@ -183,3 +183,64 @@ def test_lines_without_usage_are_skipped_in_place_and_torn_ones_still_quarantine
     reasons = dict(zip(quarantine["source_offset"].to_list(), quarantine["reason"].to_list()))
     assert reasons[3].startswith("truncated line") and reasons[5].startswith("truncated line") and reasons[6] == "not UTF-8"
     assert len(lines) == rows.height + len(reasons) + skipped + 1  # + the blank line
+
+
+def _tricky_history(projects: Path) -> None:
+    """Every kind of line the fast path must treat exactly like the general one, over a few files."""
+    sidechain = json.loads(line("m9", "r9"))
+    sidechain |= {"isSidechain": True, "costUSD": "0.25", "uuid": "u9", "gitBranch": "main"}
+    tool_usage = b'{"type":"user","toolUseResult":{"usage":{"input_tokens":5}},"message":{"role":"user","content":"x"}}'
+    (projects / "a.jsonl").write_bytes(b"\n".join([
+        USER, line("m1", "r1"), line("m1", "r1", output=50), b"", b"   ", line("m2", "r2")[:60],
+        line("m3", "r3", output="25"), line("m4", "r4", output=25.0), line("m5", "r5", input_tokens="lots"),
+        line("m6", "r6", input_tokens=True), line(None, "r7"), line(None, "r7"), json.dumps(sidechain).encode(),
+        line("m8", "r8", ts="yesterday"), tool_usage, line("m10", "r10", output=-1),
+    ]) + b"\n" + line("m11", "r11")[:30])  # a torn last line waits for the next run
+    (projects / "b.jsonl").write_bytes(b"\n".join(line(f"b{i}", f"rb{i}", output=i) for i in range(300)) + b"\n")
+    (projects / "c.jsonl").write_bytes(line("c1", "rc1") + b"\n" + b'{"pad":"' + b"x" * 5000 + b'"}\n' + line("c2", "rc2") + b"\n")
+    (projects / "empty.jsonl").write_bytes(b"")
+
+
+def test_the_fast_path_and_forked_scanners_load_exactly_what_the_general_path_loads(tmp_path, monkeypatch):
+    """ClaudeSource reads blocks with msgspec (in process, or in forked scanners for big reads);
+    the general path decodes every line holding "usage" with polars. Same rows, keys,
+    quarantine and counts, line for line."""
+    from analytics_assets.ingest import forked
+    from analytics_assets.transcripts import claude
+    from analytics_assets.transcripts.load import _TranscriptSource
+
+    class GeneralPath(_TranscriptSource):
+        name, frame = "claude", "claude_requests"
+        parse = staticmethod(claude.parse_lines)
+
+    landing = tmp_path / "landing"
+    projects = landing / "claude" / "ada-laptop" / "projects" / "-home-ada-src-api"
+    projects.mkdir(parents=True)
+    _tricky_history(projects)
+    results = {}
+    for name, source, min_bytes in (("general", GeneralPath(landing), None), ("fast", ClaudeSource(landing), None),
+                                    ("forked", ClaudeSource(landing), 0)):
+        if min_bytes is not None:
+            monkeypatch.setattr(forked, "MIN_BYTES", min_bytes)
+        con = duckdb.connect(str(tmp_path / f"{name}.duckdb"))
+        stats = run_ingest(con, source, [landing / "claude" / "ada-laptop" / "projects"], max_line_bytes=4096)
+        rows = con.execute("SELECT * EXCLUDE (ingested_at) FROM raw.claude_requests ORDER BY source_file, source_offset").fetchall()
+        quarantine = con.execute("SELECT source_file, source_offset, reason FROM raw.quarantine ORDER BY ALL").fetchall()
+        cursors = con.execute('SELECT path, "offset" FROM raw.ingest_cursors ORDER BY ALL').fetchall()
+        con.close()
+        counts = (stats.lines, stats.lines_skipped, dict(stats.records), dict(stats.loaded), dict(stats.duplicates), dict(stats.quarantined))
+        results[name] = (rows, quarantine, cursors, counts)
+    assert results["fast"] == results["general"]
+    assert results["forked"] == results["general"]
+    rows, quarantine, cursors, (lines, skipped, records, loaded, duplicates, quarantined) = results["general"]
+    assert len(rows) == 300 + 2 + 7  # b.jsonl, c.jsonl, and a.jsonl's m1 ×2, m3, m4, m9, the two id-less lines; m11 waits
+    assert {r[2] for r in rows} >= {"m1", "m3", "m4", "m9"} and len([r for r in rows if r[2] is None]) == 2
+    reasons = [r[2] for r in quarantine]
+    # m2 torn, m5 "lots", m6 true, m8 "yesterday", m10 negative, c.jsonl's 5 kB line over the 4096-byte limit
+    assert len(reasons) == 6 and sum("truncated" in r for r in reasons) == 1 and sum("exceeds the 4096-byte limit" in r for r in reasons) == 1
+    # USER and the tool result with a usage of its own: skipped; the two blank lines: read, nothing else
+    assert skipped == 2 and lines == 16 + 300 + 3
+    assert lines == 2 + skipped + records["claude_requests"] + quarantined["undecoded"]
+    assert records["claude_requests"] == loaded["claude_requests"] + duplicates["claude_requests"] + quarantined["claude_requests"]
+    a_cursor = dict(cursors)[str(projects / "a.jsonl")]
+    assert a_cursor == (projects / "a.jsonl").stat().st_size - 30  # the torn last line is not read yet

@@ -17,8 +17,10 @@ transaction as the rows, so a crash never separates the two).
 from __future__ import annotations
 
 import hashlib
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Empty, Full, Queue
 from typing import Iterator
 
 HEAD_BYTES = 256
@@ -33,6 +35,7 @@ class Cursor:
     offset: int
     mode: str = "lines"  # or "document"
     tail_hash: str = ""  # sha256 of the HEAD_BYTES before offset: a rewrite of the same size shows here
+    mtime_ns: int = 0  # the file's mtime when it was read to its end (0: not at its end, or unknown)
 
 
 @dataclass
@@ -51,6 +54,7 @@ class Plan:
     inode: int
     size: int
     mode: str
+    mtime_ns: int = 0
 
 
 def _head(path: Path, length: int) -> tuple[str, int]:
@@ -74,25 +78,42 @@ def _looks_like_document(path: Path) -> bool:
 
 def plan_file(path: Path, cursor: Cursor | None, documents: bool = True) -> Plan:
     stat = path.stat()
+    if cursor is not None and cursor.mtime_ns and (stat.st_ino, stat.st_size, stat.st_mtime_ns) == (cursor.inode, cursor.offset, cursor.mtime_ns):
+        # Read to its end and not written since: nothing to open (most files of a history, every run).
+        return Plan(path, cursor.offset, "unchanged", stat.st_ino, stat.st_size, cursor.mode, stat.st_mtime_ns)
     mode = "document" if documents and stat.st_size and _looks_like_document(path) else "lines"
+    plan = lambda start, reason: Plan(path, start, reason, stat.st_ino, stat.st_size, mode, stat.st_mtime_ns)  # noqa: E731
     if cursor is None:
-        return Plan(path, 0, "new", stat.st_ino, stat.st_size, mode)
+        return plan(0, "new")
     if stat.st_ino == cursor.inode and stat.st_size < cursor.offset:
-        return Plan(path, 0, "truncated", stat.st_ino, stat.st_size, mode)
+        return plan(0, "truncated")
     if stat.st_ino != cursor.inode or (cursor.head_len and _head(path, cursor.head_len)[0] != cursor.head_hash):
-        return Plan(path, 0, "rotated", stat.st_ino, stat.st_size, mode)
+        return plan(0, "rotated")
     if cursor.tail_hash and _tail(path, cursor.offset) != cursor.tail_hash:
-        return Plan(path, 0, "rewritten", stat.st_ino, stat.st_size, mode)
+        return plan(0, "rewritten")
     if stat.st_size == cursor.offset:
-        return Plan(path, cursor.offset, "unchanged", stat.st_ino, stat.st_size, mode)
+        return plan(cursor.offset, "unchanged")
     if cursor.mode == "document" or mode == "document":
-        return Plan(path, 0, "document", stat.st_ino, stat.st_size, mode)  # a document is re-read whole
-    return Plan(path, cursor.offset, "append", stat.st_ino, stat.st_size, mode)
+        return plan(0, "document")  # a document is re-read whole
+    return plan(cursor.offset, "append")
 
 
-def cursor_after(plan: Plan, offset: int) -> Cursor:
-    head_hash, head_len = _head(plan.path, min(HEAD_BYTES, offset))
-    return Cursor(str(plan.path), plan.inode, head_hash, head_len, offset, plan.mode, _tail(plan.path, offset))
+def cursor_after(plan: Plan, offset: int, data: bytes = b"", data_offset: int = 0) -> Cursor:
+    """The cursor at `offset`. Its head and tail hashes come from `data` (bytes just read, from
+    file offset `data_offset`) where it holds them, else from the file."""
+    head_len = min(HEAD_BYTES, offset)
+    if data_offset == 0 and len(data) >= head_len:
+        head_hash = hashlib.sha256(data[:head_len]).hexdigest()
+    else:
+        head_hash, head_len = _head(plan.path, head_len)
+    start = max(0, offset - HEAD_BYTES)
+    if data_offset <= start and offset <= data_offset + len(data):
+        tail_hash = hashlib.sha256(data[start - data_offset : offset - data_offset]).hexdigest()
+    else:
+        tail_hash = _tail(plan.path, offset)
+    # The mtime vouches for the bytes only when the cursor is at the end of what was planned.
+    mtime_ns = plan.mtime_ns if offset == plan.size else 0
+    return Cursor(str(plan.path), plan.inode, head_hash, head_len, offset, plan.mode, tail_hash, mtime_ns)
 
 
 def read_document(plan: Plan, max_document_bytes: int) -> Chunk:
@@ -104,17 +125,46 @@ def read_document(plan: Plan, max_document_bytes: int) -> Chunk:
     return Chunk(offsets=[0], lines=[data], end_offset=plan.size)
 
 
-def read_lines(plan: Plan, chunk_bytes: int = 64 << 20, max_line_bytes: int = 32 << 20) -> Iterator[Chunk]:
-    """Chunks of complete lines from `plan.start`; the last chunk's end_offset is the new cursor."""
-    with plan.path.open("rb") as f:
+@dataclass
+class Block:
+    """Complete lines as read: `data` ends with a newline (or is empty) and starts at file offset
+    `offset`. Lines too long to hold in memory were skipped while streaming (`oversize`); a line
+    longer than `max_line_bytes` may still sit inside `data` when the read was larger than that."""
+
+    data: bytes = b""
+    offset: int = 0
+    oversize: list[tuple[int, int, bytes]] = field(default_factory=list)  # (offset, length, head)
+    end_offset: int = 0  # cursor position after this block
+
+    def split(self, max_line_bytes: int) -> Chunk:
+        """The block as a list of lines (without newline or trailing CR), oversize ones set aside."""
+        chunk = Chunk(oversize=list(self.oversize), end_offset=self.end_offset)
+        offset = self.offset
+        for line in self.data.split(b"\n")[:-1]:
+            if len(line) > max_line_bytes:
+                chunk.oversize.append((offset, len(line) + 1, line[:4096]))
+            else:
+                chunk.offsets.append(offset)
+                chunk.lines.append(line.rstrip(b"\r"))
+            offset += len(line) + 1
+        return chunk
+
+
+def read_blocks(plan: Plan, chunk_bytes: int = 64 << 20, max_line_bytes: int = 32 << 20) -> Iterator[Block]:
+    """Blocks of complete lines from `plan.start` up to the size planned (bytes appended since
+    wait for the next run); the last block's end_offset is the new cursor. A file that fits in
+    `chunk_bytes` is one read of exactly its size and one block, with no copy of its bytes."""
+    with plan.path.open("rb", buffering=0) as f:
         f.seek(plan.start)
         position = plan.start  # file offset of buf[0]
+        remaining = plan.size - plan.start
         buf = b""
         skipping: tuple[int, bytes] | None = None  # (line start, head) of an oversize line
-        while True:
-            data = f.read(chunk_bytes)
+        while remaining > 0:
+            data = f.read(min(chunk_bytes, remaining))
             if not data:
                 break
+            remaining -= len(data)
             if skipping is not None:
                 newline = data.find(b"\n")
                 if newline < 0:
@@ -122,11 +172,11 @@ def read_lines(plan: Plan, chunk_bytes: int = 64 << 20, max_line_bytes: int = 32
                     continue
                 start, head = skipping
                 end = position + newline + 1
-                yield Chunk(oversize=[(start, end - start, head)], end_offset=end)
+                yield Block(offset=end, oversize=[(start, end - start, head)], end_offset=end)
                 skipping = None
                 position = end
                 data = data[newline + 1 :]
-            buf += data
+            buf = buf + data if buf else data
             last = buf.rfind(b"\n")
             if last < 0:
                 if len(buf) > max_line_bytes:
@@ -134,31 +184,29 @@ def read_lines(plan: Plan, chunk_bytes: int = 64 << 20, max_line_bytes: int = 32
                     position += len(buf)
                     buf = b""
                 continue
+            # A whole-buffer slice of bytes is the same object: no copy for files read in one go.
             complete, buf = buf[: last + 1], buf[last + 1 :]
-            chunk = Chunk(end_offset=position + last + 1)
-            offset = position
-            for line in complete.split(b"\n")[:-1]:
-                if len(line) > max_line_bytes:
-                    chunk.oversize.append((offset, len(line) + 1, line[:4096]))
-                else:
-                    chunk.offsets.append(offset)
-                    chunk.lines.append(line.rstrip(b"\r"))
-                offset += len(line) + 1
-            position = chunk.end_offset
-            yield chunk
+            yield Block(complete, position, end_offset=position + last + 1)
+            position += last + 1
             if len(buf) > max_line_bytes:
                 skipping = (position, buf[:4096])
                 position += len(buf)
                 buf = b""
 
 
+def read_lines(plan: Plan, chunk_bytes: int = 64 << 20, max_line_bytes: int = 32 << 20) -> Iterator[Chunk]:
+    """Chunks of complete lines from `plan.start`; the last chunk's end_offset is the new cursor."""
+    for block in read_blocks(plan, chunk_bytes, max_line_bytes):
+        yield block.split(max_line_bytes)
+
+
 def landing_files(directory: Path, patterns: tuple[str, ...] = ("*.jsonl", "*.json", "*.ndjson")) -> list[Path]:
     if not directory.exists():
         return []
-    found: set[Path] = set()
+    found: set[str] = set()
     for pattern in patterns:
-        found.update(p for p in directory.rglob(pattern) if p.is_file() and not p.name.startswith("."))
-    return sorted(found)
+        found.update(str(p) for p in directory.rglob(pattern) if not p.name.startswith(".") and p.is_file())
+    return [Path(p) for p in sorted(found)]
 
 
 def readable(path: Path) -> str | None:
@@ -167,5 +215,52 @@ def readable(path: Path) -> str | None:
         with path.open("rb"):
             return None
     except OSError as exc:
-        return f"{type(exc).__name__}: {exc.strerror or exc}"
+        return unreadable(exc)
 
+
+def unreadable(exc: OSError) -> str:
+    return f"{type(exc).__name__}: {exc.strerror or exc}"
+
+
+
+def prefetch(items: Iterator, depth: int = 2) -> Iterator:
+    """`items`, produced by a background thread up to `depth` ahead. Reading a file releases the
+    GIL, so the next file comes off the disk (and into memory) while this one is decoded: on two
+    cores the reads cost almost nothing. An error in the thread is raised here, in order; when the
+    consumer stops early the thread stops at its next item."""
+    queue: Queue = Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        queue.put((item, None), timeout=0.1)
+                        break
+                    except Full:
+                        continue
+                if stop.is_set():
+                    return
+            queue.put((done, None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            queue.put((done, exc))
+
+    thread = threading.Thread(target=produce, name="landing-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = queue.get()
+            if item is done:
+                if error is not None:
+                    raise error
+                return
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                queue.get_nowait()
+            except Empty:
+                thread.join(0.05)

@@ -12,18 +12,26 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import sys
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Protocol, Sequence
+from queue import Queue
+from typing import Iterator, Mapping, Protocol, Sequence
 
 import duckdb
 import polars as pl
 
 from .. import warehouse
-from .landing import Chunk, Cursor, cursor_after, landing_files, plan_file, read_document, read_lines, readable
+from . import forked
+from .landing import Block, Chunk, Cursor, Plan, cursor_after, landing_files, plan_file, prefetch, read_blocks, read_document, read_lines, readable, unreadable
 
 RAW_TEXT_BOUND = 4096
+# A block source's transaction covers up to this many times batch_bytes of reading: its rows are a
+# few percent of the bytes read, and every commit costs an fsync; a few batches still let the
+# writer thread commit one while the next is read.
+SCAN_BATCH_FACTOR = 16
 QUARANTINE_SCHEMA = {"source_file": pl.String, "source_offset": pl.Int64, "signal": pl.String, "reason": pl.String, "raw_text": pl.String}
 # Columns a source's frames carry that are not stored: the key's source text is replaced by the key.
 INTERNAL_COLUMNS = ("attr_errors", "reason")
@@ -49,6 +57,27 @@ class LineSource(Protocol):
 
     def scrub(self, frame_name: str, frame: pl.DataFrame) -> pl.DataFrame:
         """Privacy: hash identities, redact free text."""
+
+
+class BlockSource(LineSource, Protocol):
+    """A source with a fast path that reads blocks of lines as they come off the disk, keeping
+    only what it needs (rows, not bytes): a batch then spans many reads and one transaction."""
+
+    def new_scan(self, python_only: bool = False) -> object:
+        """An empty scan; `python_only` in a forked scanner, which must not use polars."""
+
+    def export_scan(self, scan: object) -> object:
+        """A forked scanner's scan, ready to pickle to the parent."""
+
+    def merge_scan(self, into: object, part: object) -> None:
+        """Add an exported scan to the parent's."""
+
+    def scan_block(self, scan: object, source: str, data: bytes, offset: int, max_line_bytes: int) -> None:
+        """Add the complete lines in `data` (file `source`, from byte `offset`) to `scan`."""
+
+    def decode_scan(self, scan: object) -> tuple[dict[str, pl.DataFrame], pl.DataFrame, int, int, list]:
+        """Like `decode`, plus the lines scanned (oversize ones excluded) and the oversize lines
+        found in blocks as (source, offset, length, head)."""
 
 
 @dataclass
@@ -101,9 +130,20 @@ def _record_quarantine(bad: pl.DataFrame, frame_name: str) -> pl.DataFrame:
     return quarantine_rows(bad, frame_name, bad.drop("record_key_src", *INTERNAL_COLUMNS, strict=False).columns)
 
 
+def _oversize_row(source: str, offset: int, length: int, head: bytes, max_line_bytes: int) -> dict:
+    return {
+        "source_file": source,
+        "source_offset": offset,
+        "signal": None,
+        "reason": f"line of {length} bytes exceeds the {max_line_bytes}-byte limit",
+        "raw_text": head[:RAW_TEXT_BOUND].decode("utf-8", "replace") + "…",
+    }
+
+
 @dataclass
 class _Batch:
-    """Complete lines from one or more files, written in one transaction with their cursors."""
+    """Complete lines from one or more files, written in one transaction with their cursors.
+    A block source's batch holds its scan (rows) instead of the lines."""
 
     sources: list = field(default_factory=list)
     offsets: list = field(default_factory=list)
@@ -111,6 +151,7 @@ class _Batch:
     oversize: list = field(default_factory=list)
     cursors: dict = field(default_factory=dict)
     size: int = 0
+    scan: object | None = None
 
     def add(self, path: Path, chunk: Chunk, cursor: Cursor, max_line_bytes: int) -> None:
         name = str(path)
@@ -118,31 +159,38 @@ class _Batch:
         self.offsets.extend(chunk.offsets)
         self.lines.extend(chunk.lines)
         self.size += sum(len(line) + 1 for line in chunk.lines)
-        self.oversize.extend(
-            {
-                "source_file": name,
-                "source_offset": offset,
-                "signal": None,
-                "reason": f"line of {length} bytes exceeds the {max_line_bytes}-byte limit",
-                "raw_text": head[:RAW_TEXT_BOUND].decode("utf-8", "replace") + "…",
-            }
-            for offset, length, head in chunk.oversize
-        )
+        self.oversize.extend(_oversize_row(name, *line, max_line_bytes) for line in chunk.oversize)
+        self.cursors[name] = cursor
+
+    def add_scanned(self, source: BlockSource, path: Path, part: object, cursor: Cursor, size: int, oversize: list, max_line_bytes: int) -> None:
+        """A whole file scanned by a forked scanner (see forked.py)."""
+        name = str(path)
+        source.merge_scan(self.scan, part)
+        self.size += size
+        self.oversize.extend(_oversize_row(name, *line, max_line_bytes) for line in oversize)
+        self.cursors[name] = cursor
+
+    def add_block(self, source: BlockSource, path: Path, block: Block, cursor: Cursor, max_line_bytes: int) -> None:
+        name = str(path)
+        source.scan_block(self.scan, name, block.data, block.offset, max_line_bytes)
+        self.size += len(block.data)
+        self.oversize.extend(_oversize_row(name, *line, max_line_bytes) for line in block.oversize)
         self.cursors[name] = cursor
 
 
 def _insert(con: duckdb.DuckDBPyConnection, source: LineSource, frame_name: str, frame: pl.DataFrame) -> int:
     frame = frame.rename({"record_key_src": "record_key"})
-    if frame_name in source.content_keyed:
-        # md5 by DuckDB: polars' hash is not stable across versions, and keys live in the warehouse.
-        with warehouse.registered(con, "_keyed", frame):
-            frame = con.execute("SELECT * REPLACE (md5(record_key) AS record_key) FROM _keyed").pl()
-    return warehouse.insert_new(con, source.tables[frame_name], frame)
+    return warehouse.insert_new(con, source.tables[frame_name], frame, hash_key=frame_name in source.content_keyed)
 
 
-def _write_batch(con: duckdb.DuckDBPyConnection, source: LineSource, batch: _Batch, stats: IngestStats) -> None:
-    frames, decode_quarantine, skipped = source.decode(batch.sources, batch.offsets, batch.lines)
-    stats.lines += len(batch.lines) + len(batch.oversize)
+def _write_batch(con: duckdb.DuckDBPyConnection, source: LineSource, batch: _Batch, stats: IngestStats, max_line_bytes: int) -> None:
+    if batch.scan is None:
+        frames, decode_quarantine, skipped = source.decode(batch.sources, batch.offsets, batch.lines)
+        stats.lines += len(batch.lines) + len(batch.oversize)
+    else:
+        frames, decode_quarantine, skipped, lines, oversize = source.decode_scan(batch.scan)
+        batch.oversize.extend(_oversize_row(*line, max_line_bytes) for line in oversize)
+        stats.lines += lines + len(batch.oversize)
     stats.lines_skipped += skipped
     stats.bytes_read += batch.size
     oversize = pl.DataFrame(batch.oversize, schema=QUARANTINE_SCHEMA)
@@ -176,32 +224,149 @@ def run_ingest(
     batch_bytes: int = 64 << 20,
     max_line_bytes: int = 32 << 20,
 ) -> IngestStats:
-    """Read every landing file's new complete lines under `roots`; write them in batches of ~batch_bytes."""
+    """Read every landing file's new complete lines under `roots`; write them in batches of ~batch_bytes
+    (a block source: in a few batches, the last one small; see `_flush_points`)."""
     ensure_tables(con, source)
     stats = IngestStats()
     cursors = warehouse.load_cursors(con, source.name)
-    batch = _Batch()
     paths = sorted({p for root in roots for p in landing_files(Path(root), source.patterns)})
+    plans = _plans(paths, cursors, source, stats)
+    blocks = hasattr(source, "scan_block")
+    new_batch = (lambda: _Batch(scan=source.new_scan())) if blocks else _Batch  # noqa: E731
+    total = sum(plan.size - plan.start for plan in plans)
+    flush_at = _flush_points(total, batch_bytes, batch_bytes * SCAN_BATCH_FACTOR) if blocks else iter(())
+    next_flush, read = next(flush_at, None), 0
+    batch = new_batch()
+    switch = sys.getswitchinterval()
+    # The reader and writer threads need the GIL only for moments between long GIL-free calls (a
+    # read, a DuckDB statement); at the default 5 ms they wait that long behind the decoding each time.
+    sys.setswitchinterval(min(switch, 0.0002))
+    try:
+        with warehouse.one_checkpoint(con), _Writer(con, source, stats, max_line_bytes) as writer:
+            if blocks and total >= forked.MIN_BYTES and forked.available():
+                for path, part, cursor, size, oversize in forked.scanned(source, plans, batch_bytes, max_line_bytes):
+                    batch.add_scanned(source, path, part, cursor, size, oversize, max_line_bytes)
+                    read += size
+                    if next_flush is not None and read >= next_flush:
+                        writer.submit(batch)
+                        batch = new_batch()
+                        while next_flush is not None and read >= next_flush:
+                            next_flush = next(flush_at, None)
+            else:
+                for path, piece, cursor in prefetch(_reads(plans, batch_bytes, max_line_bytes, blocks)):
+                    if isinstance(piece, Block):
+                        batch.add_block(source, path, piece, cursor, max_line_bytes)
+                        read += len(piece.data)
+                    else:
+                        batch.add(path, piece, cursor, max_line_bytes)
+                    if batch.size >= batch_bytes if not blocks else (next_flush is not None and read >= next_flush):
+                        writer.submit(batch)
+                        batch = new_batch()
+                        while next_flush is not None and read >= next_flush:
+                            next_flush = next(flush_at, None)
+            if batch.cursors:
+                writer.submit(batch)
+    finally:
+        sys.setswitchinterval(switch)
+    return stats
+
+
+def _flush_points(total: int, smallest: int, largest: int) -> Iterator[int]:
+    """Bytes read after which a block source's batch is handed to the writer. The writer commits a
+    batch while the next is read, so only the last one is waited for: batches shrink towards the
+    end (about 40 %, 30 %, 18 %, 8 %, 4 % of the bytes) and the wait is for a small one. Every
+    batch has a fixed cost (validation, a commit), so none reads less than `smallest` bytes (a
+    small ingest is one batch) or more than `largest`."""
+    point = 0
+    for share in (0.4, 0.7, 0.88, 0.96):
+        target = int(total * share)
+        if target - point < smallest or total - target < smallest:
+            continue
+        while target - point > largest:
+            point += largest
+            yield point
+        point = target
+        yield point
+
+
+def _plans(paths: list[Path], cursors: dict, source: LineSource, stats: IngestStats) -> list[Plan]:
+    """What to read of each file: most files of a history are unchanged, which a stat tells."""
+    plans = []
     for path in paths:
         stats.files_seen += 1
-        problem = readable(path)
+        try:
+            plan = plan_file(path, cursors.get(str(path)), documents=source.documents)
+            problem = None if plan.reason == "unchanged" else readable(path)
+        except OSError as exc:  # vanished, or no permission to read its head
+            problem = unreadable(exc)
         if problem:
             stats.notes.append(f"{path}: skipped, unreadable ({problem}); other files continue")
             log.warning("skipping unreadable landing file %s: %s", path, problem)
             continue
-        plan = plan_file(path, cursors.get(str(path)), documents=source.documents)
         if plan.reason == "unchanged":
             continue
         if plan.reason in ("rotated", "truncated", "rewritten"):
             stats.notes.append(f"{path}: {plan.reason}; re-read from byte 0 (already loaded records are skipped by key)")
             log.warning("landing file %s was %s; re-reading it from the start", path, plan.reason)
         stats.files_read += 1
-        chunks = [read_document(plan, max_line_bytes)] if plan.mode == "document" else read_lines(plan, batch_bytes, max_line_bytes)
-        for chunk in chunks:
-            batch.add(path, chunk, cursor_after(plan, chunk.end_offset), max_line_bytes)
-            if batch.size >= batch_bytes:
-                _write_batch(con, source, batch, stats)
-                batch = _Batch()
-    if batch.cursors:
-        _write_batch(con, source, batch, stats)
-    return stats
+        plans.append(plan)
+    return plans
+
+
+def _reads(plans: list[Plan], batch_bytes: int, max_line_bytes: int, blocks: bool) -> Iterator[tuple[Path, Block | Chunk, Cursor]]:
+    """Every planned file's new complete lines, as (path, block or chunk, the file's cursor after it)."""
+    for plan in plans:
+        if plan.mode == "document":
+            yield plan.path, read_document(plan, max_line_bytes), cursor_after(plan, plan.size)
+        elif blocks:
+            for block in read_blocks(plan, batch_bytes, max_line_bytes):
+                yield plan.path, block, cursor_after(plan, block.end_offset, block.data, block.offset)
+        else:
+            for chunk in read_lines(plan, batch_bytes, max_line_bytes):
+                yield plan.path, chunk, cursor_after(plan, chunk.end_offset)
+
+
+class _Writer:
+    """Writes batches in order on one background thread, so batch N is decoded, validated and
+    committed while batch N+1 is read (DuckDB and polars release the GIL). At most one batch
+    waits, which bounds memory. The connection is used by this thread alone until it ends; an
+    error there is raised in the caller at its next submit or at the end, and no later batch is
+    written (each batch is its own transaction: the warehouse stays consistent)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, source: LineSource, stats: IngestStats, max_line_bytes: int):
+        self.args = (con, source)
+        self.stats, self.max_line_bytes = stats, max_line_bytes
+        self.queue: Queue = Queue(maxsize=1)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="ingest-writer", daemon=True)
+
+    def _run(self) -> None:
+        while True:
+            batch = self.queue.get()
+            if batch is None:
+                return
+            if self.error is None:
+                try:
+                    _write_batch(*self.args, batch, self.stats, self.max_line_bytes)
+                except BaseException as exc:  # noqa: BLE001 - raised in the caller
+                    self.error = exc
+
+    def submit(self, batch: _Batch) -> None:
+        self._raise()
+        self.queue.put(batch)
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def __enter__(self) -> "_Writer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if exc_info[0] is not None and self.error is None:
+            self.error = exc_info[1]  # stop: write nothing more
+        self.queue.put(None)
+        self.thread.join()
+        if exc_info[0] is None:
+            self._raise()

@@ -10,6 +10,12 @@ carries a larger version of a response already loaded still wins.
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from dataclasses import dataclass, field
+from operator import attrgetter
+from typing import Union
+
+import msgspec
 import polars as pl
 
 from ..ingest.jsonlines import decode_wanted
@@ -41,6 +47,11 @@ LINE = pl.Struct(
         "message": pl.Struct({"id": S, "model": S, "usage": USAGE}),
     }
 )
+TOP_FIELDS = ("uuid", "timestamp", "sessionId", "cwd", "gitBranch", "version", "isSidechain", "requestId", "costUSD")
+USAGE_FIELDS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens", "speed")
+SPLIT_FIELDS = ("ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens")
+# The flat columns both decoding paths produce, in the order the fast path's tuples hold them.
+FLAT_COLUMNS = (*TOP_FIELDS, "message_id", "model", *USAGE_FIELDS, *SPLIT_FIELDS, "source_file", "source_offset", "line")
 TOKEN_FIELDS = {
     "input_tokens": "input_tokens",
     "output_tokens": "output_tokens",
@@ -67,59 +78,313 @@ def timestamp_error(text: pl.Expr, parsed: pl.Expr) -> pl.Expr:
 
 
 def parse_lines(sources: list[str], offsets: list[int], lines: list[bytes], raw_bound: int = 4096) -> tuple[pl.DataFrame, pl.DataFrame, int]:
-    """(request rows, quarantine rows, lines skipped as not requests)."""
+    """(request rows, quarantine rows, lines skipped as not requests): the general path, which
+    decodes every line holding `"usage"` with polars and isolates bad lines one by one."""
     decoded, quarantine, skipped = decode_wanted(sources, offsets, lines, (b'"usage"',), LINE, "a Claude Code transcript line", raw_bound)
-    rows = _rows(decoded)
-    return rows, pl.DataFrame(quarantine, schema=QUARANTINE_SCHEMA), skipped
+    flat = _flat(decoded)
+    # A line that decoded but holds no request (a "usage" key elsewhere, e.g. in a tool result) is skipped too.
+    return _rows(flat), pl.DataFrame(quarantine, schema=QUARANTINE_SCHEMA), skipped + decoded.height - flat.height
 
 
-def _rows(decoded: pl.DataFrame) -> pl.DataFrame:
+def _flat(decoded: pl.DataFrame) -> pl.DataFrame:
+    """The decoded struct as the flat columns `_rows` shapes (requests only: lines with usage)."""
     line = pl.col("request")
     message, usage = line.struct.field("message"), line.struct.field("message").struct.field("usage")
-    tokens, errors = [], []
-    for column, field in TOKEN_FIELDS.items():
-        value, error = _int(usage.struct.field(field), field)
-        tokens.append(value.alias(column))
-        errors.append(error)
     split = usage.struct.field("cache_creation")
-    for column, field in (("cache_creation_5m_tokens", "ephemeral_5m_input_tokens"), ("cache_creation_1h_tokens", "ephemeral_1h_input_tokens")):
-        value, error = _int(split.struct.field(field), field)
+    fields = {name: line.struct.field(name) for name in TOP_FIELDS}
+    fields |= {"message_id": message.struct.field("id"), "model": message.struct.field("model")}
+    fields |= {name: usage.struct.field(name) for name in USAGE_FIELDS}
+    fields |= {name: split.struct.field(name) for name in SPLIT_FIELDS}
+    return decoded.filter(usage.is_not_null()).select(
+        *(expr.alias(name) for name, expr in fields.items()), "source_file", "source_offset", "line"
+    )
+
+
+def _rows(flat: pl.DataFrame) -> pl.DataFrame:
+    """Flat String columns (FLAT_COLUMNS) to request rows: typed, checked, keyed."""
+    col = pl.col
+    tokens, errors = [], []
+    for column, name in TOKEN_FIELDS.items():
+        value, error = _int(col(name), name)
         tokens.append(value.alias(column))
         errors.append(error)
-    cost = line.struct.field("costUSD")
+    for column, name in (("cache_creation_5m_tokens", "ephemeral_5m_input_tokens"), ("cache_creation_1h_tokens", "ephemeral_1h_input_tokens")):
+        value, error = _int(col(name), name)
+        tokens.append(value.alias(column))
+        errors.append(error)
+    cost = col("costUSD")
     cost_value = cost.cast(pl.Float64, strict=False)
     errors.append(pl.when(cost.is_not_null() & cost_value.is_null()).then(pl.lit("costUSD=") + cost.str.head(40) + pl.lit(" is not a number")))
-    timestamp = parse_timestamp(line.struct.field("timestamp"))
-    errors.append(timestamp_error(line.struct.field("timestamp"), timestamp))
-    cwd = line.struct.field("cwd")
-    out = decoded.filter(usage.is_not_null()).select(
+    timestamp = parse_timestamp(col("timestamp"))
+    errors.append(timestamp_error(col("timestamp"), timestamp))
+    cwd = col("cwd")
+    out = flat.select(
         pl.lit("claude_code").alias("agent"),
-        line.struct.field("sessionId").alias("session_id"),
-        message.struct.field("id").alias("message_id"),
-        line.struct.field("requestId").alias("request_id"),
-        message.struct.field("model").alias("model"),
-        usage.struct.field("speed").alias("speed"),
+        col("sessionId").alias("session_id"),
+        col("message_id"),
+        col("requestId").alias("request_id"),
+        col("model"),
+        col("speed"),
         timestamp.alias("event_at"),
         timestamp.dt.date().alias("event_date"),
         *tokens,
         cost_value.alias("reported_cost_usd"),
-        line.struct.field("version").alias("agent_version"),
-        (line.struct.field("isSidechain").str.to_lowercase() == "true").fill_null(False).alias("is_sidechain"),
-        line.struct.field("gitBranch").alias("git_branch"),
+        col("version").alias("agent_version"),
+        (col("isSidechain").str.to_lowercase() == "true").fill_null(False).alias("is_sidechain"),
+        col("gitBranch").alias("git_branch"),
         cwd.alias("cwd"),
         # The project as people name it: the last folder of cwd, else the transcript's folder name.
-        pl.coalesce(cwd.str.extract(r"([^/\\]+)[/\\]*$"), pl.col("source_file").str.extract(r"projects/([^/]+)/")).alias("project"),
-        pl.col("source_file"),
-        pl.col("source_offset"),
+        pl.coalesce(cwd.str.extract(r"([^/\\]+)[/\\]*$"), col("source_file").str.extract(r"projects/([^/]+)/")).alias("project"),
+        col("source_file"),
+        col("source_offset"),
         pl.concat_str(errors, separator="; ", ignore_nulls=True).alias("attr_errors"),
         # Idempotence: the same line read twice (a copy, a rotated file) has the same key: the
         # line's own uuid within its session (each streaming write has its own), else its text. A line without ids is a
         # request of its own even when another line has the same bytes, so its place is in its key.
-        pl.when(message.struct.field("id").is_not_null() & line.struct.field("requestId").is_not_null())
-        .then(pl.coalesce(pl.concat_str(pl.lit("uuid"), line.struct.field("sessionId"), line.struct.field("uuid"), separator=":"), pl.col("line")))
-        .otherwise(pl.concat_str(pl.col("source_file"), pl.col("source_offset").cast(S), pl.col("line"), separator="\x1e"))
+        pl.when(col("message_id").is_not_null() & col("requestId").is_not_null())
+        .then(pl.coalesce(pl.concat_str(pl.lit("uuid"), col("sessionId"), col("uuid"), separator=":"), col("line")))
+        .otherwise(pl.concat_str(col("source_file"), col("source_offset").cast(S), col("line"), separator="\x1e"))
         .alias("record_key_src"),
     )
     return out.with_columns(
         pl.when(pl.col("attr_errors") != "").then(pl.col("attr_errors")).alias("attr_errors"),
     )
+
+
+# The fast path. msgspec decodes a whole line against these typed shapes, skipping every other
+# field (message text, tool results: most of the bytes) without building Python objects for it.
+# A line they do not fit — broken JSON, a token count that is an object or a bool, a torn write —
+# goes to the general path above, which says exactly what is wrong with it.
+_Num = Union[int, float, str, None]
+
+
+class _Split(msgspec.Struct, gc=False):
+    ephemeral_5m_input_tokens: _Num = None
+    ephemeral_1h_input_tokens: _Num = None
+
+
+class _Usage(msgspec.Struct, gc=False):
+    input_tokens: _Num = None
+    output_tokens: _Num = None
+    cache_creation_input_tokens: _Num = None
+    cache_read_input_tokens: _Num = None
+    cache_creation: Union[_Split, None] = None
+    speed: Union[str, None] = None
+
+
+class _Message(msgspec.Struct, gc=False):
+    id: Union[str, None] = None
+    model: Union[str, None] = None
+    usage: Union[_Usage, None] = None
+
+
+class _Line(msgspec.Struct, gc=False):
+    uuid: Union[str, None] = None
+    timestamp: Union[str, None] = None
+    sessionId: Union[str, None] = None
+    cwd: Union[str, None] = None
+    gitBranch: Union[str, None] = None
+    version: Union[str, None] = None
+    isSidechain: Union[bool, str, None] = None
+    requestId: Union[str, None] = None
+    costUSD: _Num = None
+    message: Union[_Message, None] = None
+
+
+_DECODER = msgspec.json.Decoder(_Line)
+_DECODE, _DECODE_LINES = _DECODER.decode, _DECODER.decode_lines
+_FALLBACK_ERRORS = (msgspec.DecodeError, msgspec.ValidationError)
+# Columns whose values are numbers in the JSON (any of int, float, string there).
+_NUMBERS = frozenset({"costUSD", *USAGE_FIELDS[:4], *SPLIT_FIELDS})
+
+
+@dataclass
+class Scan:
+    """What one pass over blocks of lines found: request lines (decoded, with where they came
+    from), lines for the general path, oversize lines (source, offset, length, head) and counts."""
+
+    found: list = field(default_factory=list)  # decoded _Line objects holding a request
+    found_sources: list = field(default_factory=list)
+    found_offsets: list = field(default_factory=list)
+    found_texts: list = field(default_factory=list)  # the line's text where it is its key, else None
+    # Requests already turned into columns: frames, or in a forked scanner (which must not use
+    # polars) dicts of Python lists, made frames by `merge` in the parent.
+    parts: list = field(default_factory=list)
+    python_only: bool = False
+    other_sources: list = field(default_factory=list)
+    other_offsets: list = field(default_factory=list)
+    other_lines: list = field(default_factory=list)
+    oversize: list = field(default_factory=list)
+    lines: int = 0
+    skipped: int = 0
+
+
+def scan_block(scan: Scan, source: str, data: bytes, offset: int, max_line_bytes: int) -> None:
+    """Add the complete lines of `data` (file `source`, starting at byte `offset`) to `scan`.
+    Good lines are decoded a slice (~1 MB) per call; a slice with a line that does not fit, and a
+    block that may hold an oversize line, line by line."""
+    starts, find, start, end = [], data.find, 0, len(data)
+    while start < end:
+        starts.append(start)
+        stop = find(b"\n", start)
+        start = end if stop < 0 else stop + 1
+    if end > max_line_bytes:
+        _scan_lines(scan, source, data, offset, max_line_bytes)
+    else:
+        starts.append(end + 1)
+        # A slice, not the whole block, per call: a C call holds the GIL, and the reader and writer
+        # threads should not wait for a whole file.
+        first = 0
+        while first < len(starts) - 1:
+            last = bisect_left(starts, starts[first] + SLICE_BYTES, first + 1, len(starts) - 1)
+            _scan_slice(scan, source, data, offset, starts, first, last, max_line_bytes)
+            first = last
+    if len(scan.found) >= ROWS_PER_FRAME:
+        _seal(scan)
+
+
+def _seal(scan: Scan) -> None:
+    """The requests found so far as one part (far smaller than the decoded objects)."""
+    columns = _flat_columns(scan)
+    scan.parts.append(columns if scan.python_only else _frame(columns))
+    scan.found, scan.found_sources, scan.found_offsets, scan.found_texts = [], [], [], []
+
+
+def export(scan: Scan) -> Scan:
+    """A forked scanner's result, ready to pickle to the parent: requests as column lists."""
+    if scan.found:
+        _seal(scan)
+    return scan
+
+
+def merge(into: Scan, part: Scan) -> None:
+    """Add a forked scanner's exported scan to the parent's."""
+    into.parts.extend(p if isinstance(p, pl.DataFrame) else _frame(p) for p in part.parts)
+    into.other_sources.extend(part.other_sources)
+    into.other_offsets.extend(part.other_offsets)
+    into.other_lines.extend(part.other_lines)
+    into.oversize.extend(part.oversize)
+    into.lines += part.lines
+    into.skipped += part.skipped
+
+
+SLICE_BYTES = 1 << 20
+
+
+def _scan_slice(scan: Scan, source: str, data: bytes, offset: int, starts: list[int], first: int, last: int, max_line_bytes: int) -> None:
+    """Lines first..last-1 of `data` (starts[i]: where line i starts; starts[-1]: one past the end)."""
+    lo, hi = starts[first], starts[last] - 1
+    try:
+        decoded = _DECODE_LINES(memoryview(data)[lo:hi])
+    except _FALLBACK_ERRORS:
+        decoded = None
+    if decoded is None or len(decoded) != last - first:  # a bad line, or a blank one
+        _scan_lines(scan, source, data[lo:hi], offset + lo, max_line_bytes)
+        return
+    before = len(scan.found)
+    found, sources, offsets, texts = scan.found.append, scan.found_sources.append, scan.found_offsets.append, scan.found_texts.append
+    for index, line in enumerate(decoded, first):
+        message = line.message
+        if message is not None and message.usage is not None:
+            found(line)
+            sources(source)
+            offsets(offset + starts[index])
+            texts(_key_text(line, message, data, starts[index], starts[index + 1] - 1))
+    scan.lines += len(decoded)
+    scan.skipped += len(decoded) - (len(scan.found) - before)
+
+
+def _key_text(line: _Line, message: _Message, data: bytes, start: int, stop: int) -> str | None:
+    """The line's text where it is its own key (a line without its ids, see record_key_src)."""
+    if line.uuid is not None and line.sessionId is not None and message.id is not None and line.requestId is not None:
+        return None
+    return data[start:stop].rstrip(b"\r").decode("utf-8", "replace")
+
+
+def _scan_lines(scan: Scan, source: str, data: bytes, offset: int, max_line_bytes: int) -> None:
+    """`scan_block` one line at a time: bad lines go to the general path, oversize ones aside."""
+    find, view, decode = data.find, memoryview(data), _DECODE
+    start, end = 0, len(data)
+    while start < end:
+        stop = find(b"\n", start)
+        if stop < 0:
+            stop = end
+        if stop - start > max_line_bytes:
+            scan.oversize.append((source, offset + start, stop - start + 1, data[start : start + 4096]))
+            start = stop + 1
+            continue
+        scan.lines += 1
+        try:
+            line = decode(view[start:stop])
+        except _FALLBACK_ERRORS:
+            scan.other_sources.append(source)
+            scan.other_offsets.append(offset + start)
+            scan.other_lines.append(data[start:stop].rstrip(b"\r"))
+            start = stop + 1
+            continue
+        message = line.message
+        if message is None or message.usage is None:
+            scan.skipped += 1
+        else:
+            scan.found.append(line)
+            scan.found_sources.append(source)
+            scan.found_offsets.append(offset + start)
+            scan.found_texts.append(_key_text(line, message, data, start, stop))
+        start = stop + 1
+
+
+ROWS_PER_FRAME = 20_000  # requests held as Python objects before they become a (far smaller) frame
+
+
+def _strings(name: str, values: list) -> pl.Series:
+    """One flat column as polars String, the way the general path's JSON decoding renders it."""
+    if name == "isSidechain":
+        try:
+            return pl.Series(name, values, dtype=pl.Boolean, strict=True).cast(S)
+        except (TypeError, pl.exceptions.PolarsError):
+            values = [v if v is None or isinstance(v, str) else ("true" if v else "false") for v in values]
+    elif name in _NUMBERS:
+        try:
+            return pl.Series(name, values, dtype=pl.Int64, strict=True).cast(S)
+        except (TypeError, OverflowError, pl.exceptions.PolarsError):
+            values = [v if v is None or isinstance(v, str) else str(v) for v in values]
+    return pl.Series(name, values, dtype=S)
+
+
+def _flat_columns(scan: Scan) -> dict[str, list]:
+    """The requests found, as FLAT_COLUMNS of Python values (no polars: a forked scanner runs this)."""
+    lines = scan.found
+    messages = list(map(attrgetter("message"), lines))
+    usages = list(map(attrgetter("usage"), messages))
+    splits = [usage.cache_creation or _NO_SPLIT for usage in usages]
+    columns = {name: list(map(attrgetter(name), lines)) for name in TOP_FIELDS}
+    columns |= {"message_id": list(map(attrgetter("id"), messages)), "model": list(map(attrgetter("model"), messages))}
+    columns |= {name: list(map(attrgetter(name), usages)) for name in USAGE_FIELDS}
+    columns |= {name: list(map(attrgetter(name), splits)) for name in SPLIT_FIELDS}
+    return columns | {"source_file": scan.found_sources, "source_offset": scan.found_offsets, "line": scan.found_texts}
+
+
+def _frame(columns: dict[str, list]) -> pl.DataFrame:
+    special = {"source_file": S, "source_offset": pl.Int64, "line": S}
+    return pl.DataFrame([
+        pl.Series(name, values, dtype=special[name]) if name in special else _strings(name, values) for name, values in columns.items()
+    ])
+
+
+def _flat_frame(scan: Scan) -> pl.DataFrame:
+    return _frame(_flat_columns(scan))
+
+
+_NO_SPLIT = _Split()
+
+
+def finish(scan: Scan, raw_bound: int = 4096) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """(request rows, quarantine rows, lines skipped) of a scan: the fast rows and the general
+    path's, shaped by the same `_rows`."""
+    flat = pl.concat([*(p if isinstance(p, pl.DataFrame) else _frame(p) for p in scan.parts), _flat_frame(scan)], how="vertical_relaxed")
+    rows, skipped = _rows(flat), scan.skipped
+    quarantine = pl.DataFrame(schema=QUARANTINE_SCHEMA)
+    if scan.other_lines:
+        other, quarantine, other_skipped = parse_lines(scan.other_sources, scan.other_offsets, scan.other_lines, raw_bound)
+        rows, skipped = pl.concat([rows, other]), skipped + other_skipped
+    return rows, quarantine, skipped

@@ -87,8 +87,18 @@ class _TranscriptSource:
 
 
 class ClaudeSource(_TranscriptSource):
+    """Claude Code transcripts, read by blocks (the fast path: see claude.scan_block)."""
+
     name, frame = "claude", "claude_requests"
     parse = staticmethod(claude.parse_lines)
+    new_scan = staticmethod(claude.Scan)
+    scan_block = staticmethod(claude.scan_block)
+    export_scan = staticmethod(claude.export)
+    merge_scan = staticmethod(claude.merge)
+
+    def decode_scan(self, scan: claude.Scan):
+        rows, quarantine, skipped = claude.finish(scan, RAW_TEXT_BOUND)
+        return {self.frame: rows}, quarantine, skipped, scan.lines, scan.oversize
 
 
 class CodexSource(_TranscriptSource):

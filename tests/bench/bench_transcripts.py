@@ -3,10 +3,11 @@
 The corpus (generated once, cached in .bench/transcripts/) is shaped like real histories: file
 sizes from a few hundred bytes to tens of MB (log-normal), most bytes message text (tool results
 in user turns, text in assistant turns), ~15 % of assistant lines streaming duplicates with
-growing output tokens. Measured in one run, each in its own process (peak RSS per process):
+growing output tokens. Measured in one run, each in its own process (peak RSS per process; ours
+forks two scanner processes for a big read, whose peak RSS is added):
   - ccusage `daily --offline --json` full scan;
-  - ours, full: ingest (read by cursor, parse, validate, load DuckDB) + dedupe (the dbt staging
-    model materialized);
+  - ours, full: ingest (read by cursor, parse, validate, load DuckDB, close the database) + dedupe
+    (the dbt staging view, computed over every request: what its first reader pays);
   - ours, incremental: after appending ~1 % new lines, ingest again + dedupe.
 """
 
@@ -134,15 +135,19 @@ db, corpus, landing = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
 t0 = time.perf_counter()
 con = duckdb.connect(db)
 stats = run_ingest(con, ClaudeSource(landing), [corpus / "projects"])
+con.close()  # what is left to write to the database file is written: part of the load
 t1 = time.perf_counter()
-# Dedupe: the staging model's query, materialized (what dbt runs for stg_claude_requests).
+con = duckdb.connect(db)
+# Dedupe: the staging model as dbt builds it (a view: stg_claude_requests), then computed whole,
+# as its first reader (int_agent_requests) computes it.
 sql = Path(sys.argv[4]).read_text().replace('"memory".', "")  # compiled against an in-memory catalog
-con.execute("CREATE OR REPLACE TABLE main.deduped AS " + sql)
+con.execute("CREATE OR REPLACE VIEW main.deduped AS " + sql)
 requests = con.execute("SELECT count(*), sum(output_tokens) FROM main.deduped").fetchone()
 t2 = time.perf_counter()
 print(json.dumps({"ingest_s": t1 - t0, "dedupe_s": t2 - t1, "lines": stats.lines, "loaded": stats.loaded["claude_requests"],
                   "skipped": stats.lines_skipped, "quarantined": stats.quarantined_total, "requests": requests[0],
-                  "output_tokens": requests[1], "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "output_tokens": requests[1], "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "scanner_rss_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
 """
 
 
@@ -182,11 +187,13 @@ def main() -> int:
     incr_s = incr["ingest_s"] + incr["dedupe_s"]
     print(f"ccusage daily --offline (full scan)      {cc_s:8.2f} s   peak RSS {cc_rss:7.0f} MiB   output tokens {cc_tokens:,}")
     print(f"ours, full (ingest {full['ingest_s']:.2f} s + dedupe {full['dedupe_s']:.2f} s) {full_s:8.2f} s   "
-          f"peak RSS {full['peak_rss_mib']:7.0f} MiB   output tokens {full['output_tokens']:,}")
+          f"peak RSS {full['peak_rss_mib']:7.0f} MiB + forked scanners {full['scanner_rss_mib']:.0f} MiB each   "
+          f"output tokens {full['output_tokens']:,}")
     print(f"ours, incremental after +{added / 2**20:.0f} MiB (ingest {incr['ingest_s']:.2f} s + dedupe {incr['dedupe_s']:.2f} s) "
           f"{incr_s:8.2f} s   peak RSS {incr['peak_rss_mib']:7.0f} MiB")
     print(f"ratios: full / ccusage = {full_s / cc_s:.2f} (target <= 1.5); incremental / ccusage = {incr_s / cc_s:.3f} "
-          f"(ingest alone {incr['ingest_s'] / cc_s:.3f}; target <= 0.1); peak RSS {full['peak_rss_mib']:.0f} MiB (target <= 1024)")
+          f"(ingest alone {incr['ingest_s'] / cc_s:.3f}; target <= 0.1); peak RSS, the process and its two scanners summed "
+          f"(shared pages counted twice) {full['peak_rss_mib'] + 2 * full['scanner_rss_mib']:.0f} MiB (target <= 1024)")
     print(f"lines {full['lines']:,} (skipped {full['skipped']:,} without usage), loaded {full['loaded']:,}, "
           f"requests after dedupe {full['requests']:,}, quarantined {full['quarantined']}")
     return 0
