@@ -242,7 +242,7 @@ def run_ingest(
     # read, a DuckDB statement); at the default 5 ms they wait that long behind the decoding each time.
     sys.setswitchinterval(min(switch, 0.0002))
     try:
-        with warehouse.one_checkpoint(con), _Writer(con, source, stats, max_line_bytes) as writer:
+        with warehouse.bulk_load(con), _Writer(con, source, stats, max_line_bytes) as writer:
             if blocks and total >= forked.MIN_BYTES and forked.available():
                 for path, part, cursor, size, oversize in forked.scanned(source, plans, batch_bytes, max_line_bytes):
                     batch.add_scanned(source, path, part, cursor, size, oversize, max_line_bytes)
