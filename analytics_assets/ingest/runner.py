@@ -234,8 +234,7 @@ def run_ingest(
     blocks = hasattr(source, "scan_block")
     new_batch = (lambda: _Batch(scan=source.new_scan())) if blocks else _Batch  # noqa: E731
     total = sum(plan.size - plan.start for plan in plans)
-    flush_at = _flush_points(total, batch_bytes, batch_bytes * SCAN_BATCH_FACTOR) if blocks else iter(())
-    next_flush, read = next(flush_at, None), 0
+    schedule = _Schedule(batch_bytes, _flush_points(total, batch_bytes, batch_bytes * SCAN_BATCH_FACTOR) if blocks else None)
     batch = new_batch()
     switch = sys.getswitchinterval()
     # The reader and writer threads need the GIL only for moments between long GIL-free calls (a
@@ -246,29 +245,42 @@ def run_ingest(
             if blocks and total >= forked.MIN_BYTES and forked.available():
                 for path, part, cursor, size, oversize in forked.scanned(source, plans, batch_bytes, max_line_bytes):
                     batch.add_scanned(source, path, part, cursor, size, oversize, max_line_bytes)
-                    read += size
-                    if next_flush is not None and read >= next_flush:
+                    if schedule.due(batch, size):
                         writer.submit(batch)
                         batch = new_batch()
-                        while next_flush is not None and read >= next_flush:
-                            next_flush = next(flush_at, None)
             else:
                 for path, piece, cursor in prefetch(_reads(plans, batch_bytes, max_line_bytes, blocks)):
                     if isinstance(piece, Block):
                         batch.add_block(source, path, piece, cursor, max_line_bytes)
-                        read += len(piece.data)
                     else:
                         batch.add(path, piece, cursor, max_line_bytes)
-                    if batch.size >= batch_bytes if not blocks else (next_flush is not None and read >= next_flush):
+                    if schedule.due(batch, len(piece.data) if isinstance(piece, Block) else 0):
                         writer.submit(batch)
                         batch = new_batch()
-                        while next_flush is not None and read >= next_flush:
-                            next_flush = next(flush_at, None)
             if batch.cursors:
                 writer.submit(batch)
     finally:
         sys.setswitchinterval(switch)
     return stats
+
+
+class _Schedule:
+    """When a batch goes to the writer: a line source's when it holds batch_bytes of lines, a block
+    source's at the flush points of the bytes read so far."""
+
+    def __init__(self, batch_bytes: int, points: Iterator[int] | None):
+        self.batch_bytes, self.points, self.read = batch_bytes, points, 0
+        self.next = next(points, None) if points is not None else None
+
+    def due(self, batch: _Batch, read: int) -> bool:
+        if self.points is None:
+            return batch.size >= self.batch_bytes
+        self.read += read
+        if self.next is None or self.read < self.next:
+            return False
+        while self.next is not None and self.read >= self.next:
+            self.next = next(self.points, None)
+        return True
 
 
 def _flush_points(total: int, smallest: int, largest: int) -> Iterator[int]:
