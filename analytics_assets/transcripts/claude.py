@@ -1,11 +1,14 @@
-"""Claude Code transcript lines (`projects/<project>/<session>.jsonl`) to request rows. Pure polars.
+"""Claude Code transcript lines (`projects/<project>/<session>.jsonl`) to request rows. No Dagster import.
 
-Only assistant lines with `message.usage` are requests; every other line (user turns, summaries,
-tool results) is skipped without decoding (`"usage"` is not in it), which is most of the bytes.
+Only assistant lines with `message.usage` are requests. Two ways in, one shaping (`_rows`):
+- the fast path (`scan_block`): msgspec decodes blocks of lines against typed shapes of the fields
+  we keep, skipping message text and tool results (most of the bytes) without building them;
+- the general path (`parse_lines`, polars): only lines holding `"usage"` are decoded, each bad line
+  isolated with the reason it is bad. The fast path hands it every line that does not fit its shapes.
 Streaming writes the same response several times with growing output tokens: all those lines
-are kept here (each line is idempotent by its content hash) and deduplicated in dbt, keeping
-the line with the largest token total per `message.id` + `requestId`, so a later chunk that
-carries a larger version of a response already loaded still wins.
+are kept here (each line is idempotent by its key) and deduplicated in dbt, keeping the line with
+the largest token total per `message.id` + `requestId`, so a later chunk that carries a larger
+version of a response already loaded still wins.
 """
 
 from __future__ import annotations
@@ -223,14 +226,14 @@ def scan_block(scan: Scan, source: str, data: bytes, offset: int, max_line_bytes
     """Add the complete lines of `data` (file `source`, starting at byte `offset`) to `scan`.
     Good lines are decoded a slice (~1 MB) per call; a slice with a line that does not fit, and a
     block that may hold an oversize line, line by line."""
-    starts, find, start, end = [], data.find, 0, len(data)
-    while start < end:
-        starts.append(start)
-        stop = find(b"\n", start)
-        start = end if stop < 0 else stop + 1
-    if end > max_line_bytes:
+    if len(data) > max_line_bytes:
         _scan_lines(scan, source, data, offset, max_line_bytes)
     else:
+        starts, find, start, end = [], data.find, 0, len(data)
+        while start < end:
+            starts.append(start)
+            stop = find(b"\n", start)
+            start = end if stop < 0 else stop + 1
         starts.append(end + 1)
         # A slice, not the whole block, per call: a C call holds the GIL, and the reader and writer
         # threads should not wait for a whole file.
