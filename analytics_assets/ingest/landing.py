@@ -206,7 +206,7 @@ def landing_files(directory: Path, patterns: tuple[str, ...] = ("*.jsonl", "*.js
     found: set[str] = set()
     for pattern in patterns:
         found.update(str(p) for p in directory.rglob(pattern) if not p.name.startswith(".") and p.is_file())
-    return [Path(p) for p in sorted(found)]
+    return sorted(map(Path, found))
 
 
 def readable(path: Path) -> str | None:
