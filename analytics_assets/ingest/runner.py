@@ -66,8 +66,8 @@ class BlockSource(LineSource, Protocol):
     def new_scan(self, python_only: bool = False) -> object:
         """An empty scan; `python_only` in a forked scanner, which must not use polars."""
 
-    def export_scan(self, scan: object) -> object:
-        """A forked scanner's scan, ready to pickle to the parent."""
+    def export_scan(self, scan: object) -> bytes | object:
+        """A forked scanner's scan, ready to send to the parent (pickled; bytes are sent as they are)."""
 
     def merge_scan(self, into: object, part: object) -> None:
         """Add an exported scan to the parent's."""

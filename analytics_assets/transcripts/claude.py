@@ -253,22 +253,27 @@ def _seal(scan: Scan) -> None:
     scan.found, scan.found_sources, scan.found_offsets, scan.found_texts = [], [], [], []
 
 
-def export(scan: Scan) -> Scan:
-    """A forked scanner's result, ready to pickle to the parent: requests as column lists."""
+def export(scan: Scan) -> bytes:
+    """A forked scanner's result for the parent: requests as column lists, in msgpack (encoding
+    and decoding it costs about half of what pickling these millions of small values does)."""
     if scan.found:
         _seal(scan)
-    return scan
+    return _MSGPACK.encode((scan.parts, scan.other_sources, scan.other_offsets, scan.other_lines, scan.oversize, scan.lines, scan.skipped))
 
 
-def merge(into: Scan, part: Scan) -> None:
+def merge(into: Scan, part: bytes) -> None:
     """Add a forked scanner's exported scan to the parent's."""
-    into.parts.extend(p if isinstance(p, pl.DataFrame) else _frame(p) for p in part.parts)
-    into.other_sources.extend(part.other_sources)
-    into.other_offsets.extend(part.other_offsets)
-    into.other_lines.extend(part.other_lines)
-    into.oversize.extend(part.oversize)
-    into.lines += part.lines
-    into.skipped += part.skipped
+    parts, other_sources, other_offsets, other_lines, oversize, lines, skipped = _UNMSGPACK.decode(part)
+    into.parts.extend(_frame(p) for p in parts)
+    into.other_sources.extend(other_sources)
+    into.other_offsets.extend(other_offsets)
+    into.other_lines.extend(other_lines)
+    into.oversize.extend(oversize)
+    into.lines += lines
+    into.skipped += skipped
+
+
+_MSGPACK, _UNMSGPACK = msgspec.msgpack.Encoder(), msgspec.msgpack.Decoder()
 
 
 SLICE_BYTES = 1 << 20
