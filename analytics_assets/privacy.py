@@ -47,3 +47,13 @@ def redact(expr: pl.Expr) -> pl.Expr:
     for pattern, replacement in _REDACTIONS:
         expr = expr.str.replace_all(pattern, replacement)
     return expr
+
+
+def redact_distinct(frame: pl.DataFrame, column: str) -> pl.DataFrame:
+    """`redact` run once per distinct value, for a column that repeats a few values (a session's
+    working directory on each of its requests): nine regexes over 100 k rows cost 60 ms."""
+    distinct = frame.select(pl.col(column).drop_nulls().unique())
+    mapping = distinct.with_columns(redact(pl.col(column)).alias("_redacted"))
+    return frame.with_columns(
+        pl.col(column).replace_strict(mapping.get_column(column), mapping.get_column("_redacted"), default=None, return_dtype=pl.String)
+    )

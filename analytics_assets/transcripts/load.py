@@ -12,7 +12,7 @@ import polars as pl
 
 from .. import validation
 from ..ingest.runner import RAW_TEXT_BOUND
-from ..privacy import redact
+from ..privacy import redact_distinct
 from ..project_config import ProjectConfig
 from . import claude, codex
 from .schemas import SCHEMAS
@@ -80,8 +80,7 @@ class _TranscriptSource:
     def scrub(self, frame_name: str, frame: pl.DataFrame) -> pl.DataFrame:
         # Home paths name people: cwd keeps the project's path below the home folder.
         machines = {f: machine_of(f, self.landing) for f in frame.get_column("source_file").unique().to_list()}
-        return frame.with_columns(
-            redact(pl.col("cwd")),
+        return redact_distinct(frame, "cwd").with_columns(
             pl.col("source_file").replace_strict(machines, return_dtype=pl.String).alias("machine"),
         )
 
