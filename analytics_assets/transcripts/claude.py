@@ -104,20 +104,21 @@ def _flat(decoded: pl.DataFrame) -> pl.DataFrame:
 
 
 def _rows(flat: pl.DataFrame) -> pl.DataFrame:
-    """Flat String columns (FLAT_COLUMNS) to request rows: typed, checked, keyed."""
+    """Flat columns (FLAT_COLUMNS) to request rows: typed, checked, keyed. A column arrives as
+    String (from JSON: checked here, value by value) or already typed (the fast path's, when all
+    its values had their type: nothing to check)."""
     col = pl.col
     tokens, errors = [], []
-    for column, name in TOKEN_FIELDS.items():
-        value, error = _int(col(name), name)
-        tokens.append(value.alias(column))
-        errors.append(error)
-    for column, name in (("cache_creation_5m_tokens", "ephemeral_5m_input_tokens"), ("cache_creation_1h_tokens", "ephemeral_1h_input_tokens")):
-        value, error = _int(col(name), name)
+    token_fields = [*TOKEN_FIELDS.items(), ("cache_creation_5m_tokens", "ephemeral_5m_input_tokens"), ("cache_creation_1h_tokens", "ephemeral_1h_input_tokens")]
+    for column, name in token_fields:
+        value, error = (col(name), None) if flat.schema[name] == pl.Int64 else _int(col(name), name)
         tokens.append(value.alias(column))
         errors.append(error)
     cost = col("costUSD")
     cost_value = cost.cast(pl.Float64, strict=False)
-    errors.append(pl.when(cost.is_not_null() & cost_value.is_null()).then(pl.lit("costUSD=") + cost.str.head(40) + pl.lit(" is not a number")))
+    if flat.schema["costUSD"] == pl.String:
+        errors.append(pl.when(cost.is_not_null() & cost_value.is_null()).then(pl.lit("costUSD=") + cost.str.head(40) + pl.lit(" is not a number")))
+    sidechain = col("isSidechain") if flat.schema["isSidechain"] == pl.Boolean else col("isSidechain").str.to_lowercase() == "true"
     timestamp = parse_timestamp(col("timestamp"))
     errors.append(timestamp_error(col("timestamp"), timestamp))
     cwd = col("cwd")
@@ -133,14 +134,14 @@ def _rows(flat: pl.DataFrame) -> pl.DataFrame:
         *tokens,
         cost_value.alias("reported_cost_usd"),
         col("version").alias("agent_version"),
-        (col("isSidechain").str.to_lowercase() == "true").fill_null(False).alias("is_sidechain"),
+        sidechain.fill_null(False).alias("is_sidechain"),
         col("gitBranch").alias("git_branch"),
         cwd.alias("cwd"),
         # The project as people name it: the last folder of cwd, else the transcript's folder name.
         pl.coalesce(cwd.str.extract(r"([^/\\]+)[/\\]*$"), col("source_file").str.extract(r"projects/([^/]+)/")).alias("project"),
         col("source_file"),
         col("source_offset"),
-        pl.concat_str(errors, separator="; ", ignore_nulls=True).alias("attr_errors"),
+        pl.concat_str([e for e in errors if e is not None], separator="; ", ignore_nulls=True).alias("attr_errors"),
         # Idempotence: the same line read twice (a copy, a rotated file) has the same key: the
         # line's own uuid within its session (each streaming write has its own), else its text. A line without ids is a
         # request of its own even when another line has the same bytes, so its place is in its key.
@@ -344,18 +345,15 @@ def _scan_lines(scan: Scan, source: str, data: bytes, offset: int, max_line_byte
 ROWS_PER_FRAME = 20_000  # requests held as Python objects before they become a (far smaller) frame
 
 
-def _strings(name: str, values: list) -> pl.Series:
-    """One flat column as polars String, the way the general path's JSON decoding renders it."""
-    if name == "isSidechain":
+def _column(name: str, values: list) -> pl.Series:
+    """One flat column. Typed when every value has its type (the normal case: `_rows` then has
+    nothing to check); else as the String the general path's JSON decoding renders, checked there."""
+    typed = pl.Boolean if name == "isSidechain" else pl.Float64 if name == "costUSD" else pl.Int64 if name in _NUMBERS else None
+    if typed is not None:
         try:
-            return pl.Series(name, values, dtype=pl.Boolean, strict=True).cast(S)
-        except (TypeError, pl.exceptions.PolarsError):
-            values = [v if v is None or isinstance(v, str) else ("true" if v else "false") for v in values]
-    elif name in _NUMBERS:
-        try:
-            return pl.Series(name, values, dtype=pl.Int64, strict=True).cast(S)
+            return pl.Series(name, values, dtype=typed, strict=True)
         except (TypeError, OverflowError, pl.exceptions.PolarsError):
-            values = [v if v is None or isinstance(v, str) else str(v) for v in values]
+            values = [v if v is None or isinstance(v, str) else ("true" if v else "false") if isinstance(v, bool) else str(v) for v in values]
     return pl.Series(name, values, dtype=S)
 
 
@@ -375,7 +373,7 @@ def _flat_columns(scan: Scan) -> dict[str, list]:
 def _frame(columns: dict[str, list]) -> pl.DataFrame:
     special = {"source_file": S, "source_offset": pl.Int64, "line": S}
     return pl.DataFrame([
-        pl.Series(name, values, dtype=special[name]) if name in special else _strings(name, values) for name, values in columns.items()
+        pl.Series(name, values, dtype=special[name]) if name in special else _column(name, values) for name, values in columns.items()
     ])
 
 
