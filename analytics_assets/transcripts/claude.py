@@ -53,8 +53,6 @@ LINE = pl.Struct(
 TOP_FIELDS = ("uuid", "timestamp", "sessionId", "cwd", "gitBranch", "version", "isSidechain", "requestId", "costUSD")
 USAGE_FIELDS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens", "speed")
 SPLIT_FIELDS = ("ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens")
-# The flat columns both decoding paths produce, in the order the fast path's tuples hold them.
-FLAT_COLUMNS = (*TOP_FIELDS, "message_id", "model", *USAGE_FIELDS, *SPLIT_FIELDS, "source_file", "source_offset", "line")
 TOKEN_FIELDS = {
     "input_tokens": "input_tokens",
     "output_tokens": "output_tokens",
@@ -104,7 +102,7 @@ def _flat(decoded: pl.DataFrame) -> pl.DataFrame:
 
 
 def _rows(flat: pl.DataFrame) -> pl.DataFrame:
-    """Flat columns (FLAT_COLUMNS) to request rows: typed, checked, keyed. A column arrives as
+    """Flat columns (`_flat`'s, `_flat_columns`') to request rows: typed, checked, keyed. A column arrives as
     String (from JSON: checked here, value by value) or already typed (the fast path's, when all
     its values had their type: nothing to check)."""
     col = pl.col
@@ -290,24 +288,23 @@ def _scan_slice(scan: Scan, source: str, data: bytes, offset: int, starts: list[
     if decoded is None or len(decoded) != last - first:  # a bad line, or a blank one
         _scan_lines(scan, source, data[lo:hi], offset + lo, max_line_bytes)
         return
-    before = len(scan.found)
-    found, sources, offsets, texts = scan.found.append, scan.found_sources.append, scan.found_offsets.append, scan.found_texts.append
     for index, line in enumerate(decoded, first):
-        message = line.message
-        if message is not None and message.usage is not None:
-            found(line)
-            sources(source)
-            offsets(offset + starts[index])
-            texts(_key_text(line, message, data, starts[index], starts[index + 1] - 1))
+        _keep(scan, line, source, offset, data, starts[index], starts[index + 1] - 1)
     scan.lines += len(decoded)
-    scan.skipped += len(decoded) - (len(scan.found) - before)
 
 
-def _key_text(line: _Line, message: _Message, data: bytes, start: int, stop: int) -> str | None:
-    """The line's text where it is its own key (a line without its ids, see record_key_src)."""
-    if line.uuid is not None and line.sessionId is not None and message.id is not None and line.requestId is not None:
-        return None
-    return data[start:stop].rstrip(b"\r").decode("utf-8", "replace")
+def _keep(scan: Scan, line: _Line, source: str, offset: int, data: bytes, start: int, stop: int) -> None:
+    """Keep a decoded line (data[start:stop], file offset `offset` + start) if it is a request, else count it skipped."""
+    message = line.message
+    if message is None or message.usage is None:
+        scan.skipped += 1
+        return
+    scan.found.append(line)
+    scan.found_sources.append(source)
+    scan.found_offsets.append(offset + start)
+    # Only a line without its ids is keyed by its text (see record_key_src).
+    keyed = line.uuid is not None and line.sessionId is not None and message.id is not None and line.requestId is not None
+    scan.found_texts.append(None if keyed else data[start:stop].rstrip(b"\r").decode("utf-8", "replace"))
 
 
 def _scan_lines(scan: Scan, source: str, data: bytes, offset: int, max_line_bytes: int) -> None:
@@ -331,14 +328,7 @@ def _scan_lines(scan: Scan, source: str, data: bytes, offset: int, max_line_byte
             scan.other_lines.append(data[start:stop].rstrip(b"\r"))
             start = stop + 1
             continue
-        message = line.message
-        if message is None or message.usage is None:
-            scan.skipped += 1
-        else:
-            scan.found.append(line)
-            scan.found_sources.append(source)
-            scan.found_offsets.append(offset + start)
-            scan.found_texts.append(_key_text(line, message, data, start, stop))
+        _keep(scan, line, source, offset, data, start, stop)
         start = stop + 1
 
 
@@ -358,7 +348,7 @@ def _column(name: str, values: list) -> pl.Series:
 
 
 def _flat_columns(scan: Scan) -> dict[str, list]:
-    """The requests found, as FLAT_COLUMNS of Python values (no polars: a forked scanner runs this)."""
+    """The requests found, as `_flat`'s columns of Python values (no polars: a forked scanner runs this)."""
     lines = scan.found
     messages = list(map(attrgetter("message"), lines))
     usages = list(map(attrgetter("usage"), messages))
@@ -387,7 +377,7 @@ _NO_SPLIT = _Split()
 def finish(scan: Scan, raw_bound: int = 4096) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     """(request rows, quarantine rows, lines skipped) of a scan: the fast rows and the general
     path's, shaped by the same `_rows`."""
-    flat = pl.concat([*(p if isinstance(p, pl.DataFrame) else _frame(p) for p in scan.parts), _flat_frame(scan)], how="vertical_relaxed")
+    flat = pl.concat([*scan.parts, _flat_frame(scan)], how="vertical_relaxed")
     rows, skipped = _rows(flat), scan.skipped
     quarantine = pl.DataFrame(schema=QUARANTINE_SCHEMA)
     if scan.other_lines:
