@@ -23,7 +23,7 @@ from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Iterator
 
-from .landing import Cursor, Plan, cursor_after, read_blocks
+from .landing import Cursor, Plan, blocks_with_cursors
 
 # Below this many bytes to read, forking costs more than it saves (every incremental run).
 MIN_BYTES = 256 << 20
@@ -83,10 +83,9 @@ def _scan_share(source, plans: list[Plan], chunk_bytes: int, max_line_bytes: int
     try:
         for plan in plans:
             scan, cursor, read, oversize = source.new_scan(python_only=True), None, 0, []
-            for block in read_blocks(plan, chunk_bytes, max_line_bytes):
+            for block, cursor in blocks_with_cursors(plan, chunk_bytes, max_line_bytes):
                 source.scan_block(scan, str(plan.path), block.data, block.offset, max_line_bytes)
                 oversize.extend(block.oversize)
-                cursor = cursor_after(plan, block.end_offset, block.data, block.offset)
                 read += len(block.data)
             if cursor is not None:  # no complete line yet: nothing to say about this file
                 sending.send(("file", (plan.path, source.export_scan(scan), cursor, read, oversize)))

@@ -194,6 +194,12 @@ def read_blocks(plan: Plan, chunk_bytes: int = 64 << 20, max_line_bytes: int = 3
                 buf = b""
 
 
+def blocks_with_cursors(plan: Plan, chunk_bytes: int = 64 << 20, max_line_bytes: int = 32 << 20) -> Iterator[tuple[Block, Cursor]]:
+    """`read_blocks`, each block with the file's cursor after it (hashed from the block's own bytes)."""
+    for block in read_blocks(plan, chunk_bytes, max_line_bytes):
+        yield block, cursor_after(plan, block.end_offset, block.data, block.offset)
+
+
 def read_lines(plan: Plan, chunk_bytes: int = 64 << 20, max_line_bytes: int = 32 << 20) -> Iterator[Chunk]:
     """Chunks of complete lines from `plan.start`; the last chunk's end_offset is the new cursor."""
     for block in read_blocks(plan, chunk_bytes, max_line_bytes):
@@ -203,10 +209,10 @@ def read_lines(plan: Plan, chunk_bytes: int = 64 << 20, max_line_bytes: int = 32
 def landing_files(directory: Path, patterns: tuple[str, ...] = ("*.jsonl", "*.json", "*.ndjson")) -> list[Path]:
     if not directory.exists():
         return []
-    found: set[str] = set()
+    found: set[Path] = set()
     for pattern in patterns:
-        found.update(str(p) for p in directory.rglob(pattern) if not p.name.startswith(".") and p.is_file())
-    return sorted(map(Path, found))
+        found.update(p for p in directory.rglob(pattern) if not p.name.startswith(".") and p.is_file())
+    return sorted(found)
 
 
 def readable(path: Path) -> str | None:
@@ -220,7 +226,6 @@ def readable(path: Path) -> str | None:
 
 def unreadable(exc: OSError) -> str:
     return f"{type(exc).__name__}: {exc.strerror or exc}"
-
 
 
 def prefetch(items: Iterator, depth: int = 2) -> Iterator:

@@ -25,7 +25,8 @@ import polars as pl
 
 from .. import warehouse
 from . import forked
-from .landing import Block, Chunk, Cursor, Plan, cursor_after, landing_files, plan_file, prefetch, read_blocks, read_document, read_lines, readable, unreadable
+from .landing import (Block, Chunk, Cursor, Plan, blocks_with_cursors, cursor_after, landing_files, plan_file, prefetch, read_document,
+                      read_lines, readable, unreadable)
 
 RAW_TEXT_BOUND = 4096
 # A block source's transaction covers up to this many times batch_bytes of reading: its rows are a
@@ -66,8 +67,8 @@ class BlockSource(LineSource, Protocol):
     def new_scan(self, python_only: bool = False) -> object:
         """An empty scan; `python_only` in a forked scanner, which must not use polars."""
 
-    def export_scan(self, scan: object) -> bytes | object:
-        """A forked scanner's scan, ready to send to the parent (pickled; bytes are sent as they are)."""
+    def export_scan(self, scan: object) -> object:
+        """A forked scanner's scan as it goes to the parent (picklable)."""
 
     def merge_scan(self, into: object, part: object) -> None:
         """Add an exported scan to the parent's."""
@@ -154,28 +155,25 @@ class _Batch:
     scan: object | None = None
 
     def add(self, path: Path, chunk: Chunk, cursor: Cursor, max_line_bytes: int) -> None:
-        name = str(path)
-        self.sources.extend([name] * len(chunk.lines))
+        self.sources.extend([str(path)] * len(chunk.lines))
         self.offsets.extend(chunk.offsets)
         self.lines.extend(chunk.lines)
-        self.size += sum(len(line) + 1 for line in chunk.lines)
-        self.oversize.extend(_oversize_row(name, *line, max_line_bytes) for line in chunk.oversize)
-        self.cursors[name] = cursor
+        self._file(path, sum(len(line) + 1 for line in chunk.lines), chunk.oversize, cursor, max_line_bytes)
 
     def add_scanned(self, source: BlockSource, path: Path, part: object, cursor: Cursor, size: int, oversize: list, max_line_bytes: int) -> None:
         """A whole file scanned by a forked scanner (see forked.py)."""
-        name = str(path)
         source.merge_scan(self.scan, part)
-        self.size += size
-        self.oversize.extend(_oversize_row(name, *line, max_line_bytes) for line in oversize)
-        self.cursors[name] = cursor
+        self._file(path, size, oversize, cursor, max_line_bytes)
 
     def add_block(self, source: BlockSource, path: Path, block: Block, cursor: Cursor, max_line_bytes: int) -> None:
-        name = str(path)
-        source.scan_block(self.scan, name, block.data, block.offset, max_line_bytes)
-        self.size += len(block.data)
-        self.oversize.extend(_oversize_row(name, *line, max_line_bytes) for line in block.oversize)
-        self.cursors[name] = cursor
+        source.scan_block(self.scan, str(path), block.data, block.offset, max_line_bytes)
+        self._file(path, len(block.data), block.oversize, cursor, max_line_bytes)
+
+    def _file(self, path: Path, size: int, oversize: list, cursor: Cursor, max_line_bytes: int) -> None:
+        """What every adder records of a file: bytes read, lines skipped as oversize, its cursor."""
+        self.size += size
+        self.oversize.extend(_oversize_row(str(path), *line, max_line_bytes) for line in oversize)
+        self.cursors[str(path)] = cursor
 
 
 def _insert(con: duckdb.DuckDBPyConnection, source: LineSource, frame_name: str, frame: pl.DataFrame) -> int:
@@ -252,9 +250,11 @@ def run_ingest(
                 for path, piece, cursor in prefetch(_reads(plans, batch_bytes, max_line_bytes, blocks)):
                     if isinstance(piece, Block):
                         batch.add_block(source, path, piece, cursor, max_line_bytes)
+                        read = len(piece.data)
                     else:
                         batch.add(path, piece, cursor, max_line_bytes)
-                    if schedule.due(batch, len(piece.data) if isinstance(piece, Block) else 0):
+                        read = 0
+                    if schedule.due(batch, read):
                         writer.submit(batch)
                         batch = new_batch()
             if batch.cursors:
@@ -331,8 +331,8 @@ def _reads(plans: list[Plan], batch_bytes: int, max_line_bytes: int, blocks: boo
         if plan.mode == "document":
             yield plan.path, read_document(plan, max_line_bytes), cursor_after(plan, plan.size)
         elif blocks:
-            for block in read_blocks(plan, batch_bytes, max_line_bytes):
-                yield plan.path, block, cursor_after(plan, block.end_offset, block.data, block.offset)
+            for block, cursor in blocks_with_cursors(plan, batch_bytes, max_line_bytes):
+                yield plan.path, block, cursor
         else:
             for chunk in read_lines(plan, batch_bytes, max_line_bytes):
                 yield plan.path, chunk, cursor_after(plan, chunk.end_offset)
@@ -346,8 +346,7 @@ class _Writer:
     written (each batch is its own transaction: the warehouse stays consistent)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, source: LineSource, stats: IngestStats, max_line_bytes: int):
-        self.args = (con, source)
-        self.stats, self.max_line_bytes = stats, max_line_bytes
+        self.con, self.source, self.stats, self.max_line_bytes = con, source, stats, max_line_bytes
         self.queue: Queue = Queue(maxsize=1)
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="ingest-writer", daemon=True)
@@ -359,7 +358,7 @@ class _Writer:
                 return
             if self.error is None:
                 try:
-                    _write_batch(*self.args, batch, self.stats, self.max_line_bytes)
+                    _write_batch(self.con, self.source, batch, self.stats, self.max_line_bytes)
                 except BaseException as exc:  # noqa: BLE001 - raised in the caller
                     self.error = exc
 
