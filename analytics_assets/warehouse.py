@@ -203,7 +203,9 @@ def ensure_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame
     if existing and existing.issuperset(frame.columns):
         return  # the common case, every run after the first: one catalog query
     with registered(con, "_shape", frame.head(0)):
-        con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM _shape")
+        if not existing:
+            con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM _shape")
+            return
         for column, dtype, *_ in con.execute("DESCRIBE SELECT * FROM _shape").fetchall():
-            if column not in existing and existing:
+            if column not in existing:
                 con.execute(f'ALTER TABLE {table} ADD COLUMN "{column}" {dtype}')
