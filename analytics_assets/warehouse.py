@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -68,13 +69,38 @@ def bulk_load(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     con.execute("CHECKPOINT")
 
 
+# Rows per row group in what our writers append (DuckDB's default: 122,880). A transaction that
+# fills row groups writes them compressed straight into the file; a smaller part goes to the WAL
+# and is compressed again at each checkpoint, together with the partial row group it extends.
+# At the default size a whole 1 GiB transcript history (~100k requests) is one partial row group:
+# its batches all went through the WAL and the closing checkpoint compressed every row after the
+# last batch was read (0.25 s of a 1.6 s load). At this size each batch writes its full row groups
+# while the next is read, and a small incremental load recompresses at most one row group.
+WRITE_ROW_GROUP_ROWS = 30_720
+
+
+def open_writer(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-write connection to the warehouse file, attached with our row group size (an ATTACH
+    option: `duckdb.connect` has none). dbt opens the same file with DuckDB's defaults; both read
+    every table whatever size its row groups are."""
+    alias = path.stem if path.stem.isidentifier() and path.stem not in ("memory", "system", "temp") else "warehouse"
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS \"{alias}\" (ROW_GROUP_SIZE {WRITE_ROW_GROUP_ROWS})")
+        con.execute(f'USE "{alias}"')
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
 def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     path = Path(path)
     if read_only and not path.exists():
         raise WarehouseError(f"The warehouse {path} does not exist yet. Run `make run` to build it.")
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        return duckdb.connect(str(path), read_only=read_only)
+        return duckdb.connect(str(path), read_only=True) if read_only else open_writer(path)
     except duckdb.IOException as exc:
         message = str(exc)
         if "lock" in message.lower():
@@ -174,23 +200,65 @@ def insert_quarantine(con: duckdb.DuckDBPyConnection, source: str, rows: pl.Data
         ).fetchone()[0]
 
 
-def insert_new(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, key: str = "record_key", hash_key: bool = False) -> int:
+@dataclass(frozen=True)
+class Rank:
+    """Which of the rows sharing a key a table keeps: the greatest by these values, compared in
+    order (a missing value is the least) — as polars expressions, to choose within a batch, and as
+    SQL over a row `{row}`, to compare a batch's row with a stored one."""
+
+    polars: tuple[pl.Expr, ...]
+    sql: tuple[str, ...]
+
+    def best(self, frame: pl.DataFrame, key: str) -> pl.DataFrame:
+        """The best row of each key in `frame`, in the frame's order."""
+        if frame.get_column(key).n_unique() == frame.height:
+            return frame
+        values = [expr.alias(f"_rank{i}") for i, expr in enumerate(self.polars)]
+        best = (
+            frame.select(pl.int_range(pl.len()).alias("_index"), pl.col(key), *values)
+            .sort([f"_rank{i}" for i in range(len(values))], descending=True, nulls_last=True, maintain_order=True)
+            .unique(key, keep="first")
+            .get_column("_index")
+            .sort()
+        )
+        return frame[best]
+
+    def beats(self, challenger: str, holder: str) -> str:
+        """SQL: row `challenger` ranks above row `holder`."""
+        return " > ".join("(" + ", ".join(value.format(row=row) for value in self.sql) + ")" for row in (challenger, holder))
+
+    def order(self, row: str) -> str:
+        """SQL ORDER BY terms, best row first."""
+        return ", ".join(f"{value.format(row=row)} DESC" for value in self.sql)
+
+
+def insert_new(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, key: str = "record_key", hash_key: bool = False,
+               rank: Rank | None = None) -> tuple[int, int]:
     """Insert rows whose key is not in the table yet (first of each key within the batch).
     With `hash_key`, the frame's key column holds the key's source text and the stored key is its
     md5 (by DuckDB: polars' hash is not stable across versions, and keys live in the warehouse).
-    Returns the number inserted; the rest were duplicates."""
+    With a `rank`, the batch's best row of each key is inserted, and replaces a stored row it
+    beats: the table holds the best row seen of each key. Returns (rows inserted, stored rows
+    replaced); the rest were duplicates."""
     if frame.height == 0:
-        return 0
+        return 0, 0
+    if rank is not None:
+        frame = rank.best(frame, key)
     batch = f"(SELECT * REPLACE (md5({key}) AS {key}) FROM _insert_batch)" if hash_key else "_insert_batch"
     # Ranking the batch's rows by key costs more than the rest of the insert: only when keys repeat.
-    first = f"QUALIFY row_number() OVER (PARTITION BY b.{key} ORDER BY b.source_offset) = 1" if frame.get_column(key).is_duplicated().any() else ""
+    repeated = rank is None and frame.get_column(key).is_duplicated().any()
+    first = f"QUALIFY row_number() OVER (PARTITION BY b.{key} ORDER BY b.source_offset) = 1" if repeated else ""
+    insert = f"INSERT INTO {table} BY NAME SELECT * FROM {batch} b WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = b.{key}) {first}"
     with registered(con, "_insert_batch", frame):
-        return con.execute(
-            f"""INSERT INTO {table} BY NAME
-            SELECT * FROM {batch} b
-            WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = b.{key})
-            {first}"""
-        ).fetchone()[0]
+        inserted = con.execute(insert).fetchone()[0]
+        if rank is None or inserted == frame.height:
+            return inserted, 0  # no key of the batch was stored before: the common case, one statement
+        # Some were: a request's streaming writes that a batch or run boundary split, a resumed
+        # session's copies, a file read again. Stored rows that the batch's beat make way for them.
+        replaced = con.execute(f"DELETE FROM {table} t USING {batch} b WHERE t.{key} = b.{key} AND {rank.beats('b', 't')}").fetchone()[0]
+        if replaced:
+            inserted += con.execute(insert).fetchone()[0]
+    return inserted, replaced
 
 
 def ensure_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:

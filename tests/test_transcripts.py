@@ -99,6 +99,47 @@ def test_rereading_truncated_rewritten_and_copied_files_never_double_counts(env)
     assert con.execute("SELECT count(*) FROM raw.claude_requests").fetchone()[0] == 3
 
 
+def test_a_request_whose_streaming_writes_span_runs_keeps_its_largest_line(env):
+    """One row per request in raw: a later, larger write replaces the stored one; a smaller one,
+    or the same line again (a resumed session's copy), is a duplicate."""
+    landing, projects, con = env
+    path = projects / "s1.jsonl"
+    path.write_bytes(line("m1", "r1", output=3) + b"\n" + line("m2", "r2", output=7) + b"\n")
+    ingest(landing, con)
+    with path.open("ab") as f:
+        f.write(line("m1", "r1", output=250) + b"\n" + line("m1", "r1", output=40) + b"\n")
+    stats = ingest(landing, con)
+    assert (stats.loaded["claude_requests"], stats.duplicates["claude_requests"], stats.replaced["claude_requests"]) == (1, 1, 1)
+    accounted(stats, request_lines=2)
+    (projects / "resumed.jsonl").write_bytes(line("m1", "r1", output=250) + b"\n" + line("m3", "r3") + b"\n")
+    stats = ingest(landing, con)
+    assert (stats.loaded["claude_requests"], stats.duplicates["claude_requests"], stats.replaced["claude_requests"]) == (1, 1, 0)
+    rows = con.execute("SELECT message_id, output_tokens, source_file FROM raw.claude_requests ORDER BY 1").fetchall()
+    assert [r[:2] for r in rows] == [("m1", 250), ("m2", 7), ("m3", 10)] and rows[0][2] == str(path)
+
+
+def test_a_warehouse_from_before_one_row_per_request_is_rekeyed_once(env):
+    """Older versions stored every line (keyed by its uuid) and deduplicated in dbt: the first
+    ingest after the upgrade collapses the table to one row per request, as the load would have."""
+    from analytics_assets.transcripts.load import ONE_ROW_PER_REQUEST
+
+    landing, projects, con = env
+    (projects / "s1.jsonl").write_bytes(line("m1", "r1", output=40) + b"\n" + line(None, "r9") + b"\n")
+    ingest(landing, con)
+    # The old shape: a second streaming write of m1 under its own line key, and no comment.
+    con.execute("INSERT INTO raw.claude_requests SELECT * REPLACE (md5('uuid:s1:u2') AS record_key, 900 AS output_tokens, "
+                "source_offset + 1 AS source_offset) FROM raw.claude_requests WHERE message_id = 'm1'")
+    con.execute("COMMENT ON TABLE raw.claude_requests IS NULL")
+    stats = ingest(landing, con)
+    assert stats.files_read == 0
+    rows = con.execute("SELECT message_id, output_tokens, record_key = md5('request:m1:r1') FROM raw.claude_requests ORDER BY 1").fetchall()
+    assert rows == [("m1", 900, True), (None, 10, False)]
+    assert con.execute("SELECT comment FROM duckdb_tables() WHERE table_name = 'claude_requests'").fetchone()[0] == ONE_ROW_PER_REQUEST
+    (projects / "copy.jsonl").write_bytes((projects / "s1.jsonl").read_bytes())
+    stats = ingest(landing, con)  # m1's line again: a duplicate of the row the upgrade kept
+    assert stats.loaded["claude_requests"] == 1 and stats.duplicates["claude_requests"] == 1  # the id-less line is its own
+
+
 def test_a_100_mb_line_is_quarantined_without_taking_the_process_down(env):
     landing, projects, con = env
     huge = line("big", "big")[:-2] + b',"padding":"' + b"x" * (100 * 1024 * 1024) + b'"}'
@@ -233,8 +274,10 @@ def test_the_fast_path_and_forked_scanners_load_exactly_what_the_general_path_lo
     assert results["fast"] == results["general"]
     assert results["forked"] == results["general"]
     rows, quarantine, cursors, (lines, skipped, records, loaded, duplicates, quarantined) = results["general"]
-    assert len(rows) == 300 + 2 + 7  # b.jsonl, c.jsonl, and a.jsonl's m1 ×2, m3, m4, m9, the two id-less lines; m11 waits
+    # b.jsonl, c.jsonl, and a.jsonl's m1 (two streaming writes: the larger kept), m3, m4, m9, the two id-less lines; m11 waits
+    assert len(rows) == 300 + 2 + 6 and duplicates["claude_requests"] == 1
     assert {r[2] for r in rows} >= {"m1", "m3", "m4", "m9"} and len([r for r in rows if r[2] is None]) == 2
+    assert [r[9] for r in rows if r[2] == "m1"] == [50]  # output_tokens
     reasons = [r[2] for r in quarantine]
     # m2 torn, m5 "lots", m6 true, m8 "yesterday", m10 negative, c.jsonl's 5 kB line over the 4096-byte limit
     assert len(reasons) == 6 and sum("truncated" in r for r in reasons) == 1 and sum("exceeds the 4096-byte limit" in r for r in reasons) == 1

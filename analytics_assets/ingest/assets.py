@@ -159,6 +159,7 @@ def build_ingest(defn: IngestDefinition) -> dict:
                         "records_read": stats.records[frame],
                         "rows_loaded": stats.loaded[frame],
                         "rows_duplicated": stats.duplicates[frame],
+                        "rows_replaced": stats.replaced[frame],
                         "rows_quarantined": stats.quarantined[frame],
                         "undecoded_quarantined": stats.quarantined["undecoded"],
                         "lines_read": stats.lines,

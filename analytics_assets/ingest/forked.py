@@ -23,10 +23,14 @@ from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Iterator
 
-from .landing import Cursor, Plan, blocks_with_cursors
+from .landing import HEAD_BYTES, Cursor, Plan, cursor_after, read_blocks
 
 # Below this many bytes to read, forking costs more than it saves (every incremental run).
 MIN_BYTES = 256 << 20
+# A scanner reads this much at a time: the block is decoded while it is still in the CPU's cache,
+# and freed memory of this size is reused; reading whole files (tens of MB) into fresh buffers
+# cost twice the system time (page faults) and decoding read them back from RAM.
+READ_BYTES = 1 << 20
 
 
 def available() -> bool:
@@ -82,12 +86,15 @@ def _scan_share(source, plans: list[Plan], chunk_bytes: int, max_line_bytes: int
     """In the child: scan each file whole and send it back with its cursor."""
     try:
         for plan in plans:
-            scan, cursor, read, oversize = source.new_scan(python_only=True), None, 0, []
-            for block, cursor in blocks_with_cursors(plan, chunk_bytes, max_line_bytes):
+            scan, block, read, oversize, head = source.new_scan(python_only=True), None, 0, [], b""
+            for block in read_blocks(plan, READ_BYTES, max_line_bytes):
+                if block.offset == 0 and not head:
+                    head = block.data[:HEAD_BYTES]
                 source.scan_block(scan, str(plan.path), block.data, block.offset, max_line_bytes)
                 oversize.extend(block.oversize)
                 read += len(block.data)
-            if cursor is not None:  # no complete line yet: nothing to say about this file
+            if block is not None:  # no complete line yet: nothing to say about this file
+                cursor = cursor_after(plan, block.end_offset, block.data, block.offset, head)
                 sending.send(("file", (plan.path, source.export_scan(scan), cursor, read, oversize)))
         sending.send(None)
     except BaseException:  # noqa: BLE001 - reported to the parent, which raises it

@@ -98,12 +98,14 @@ def plan_file(path: Path, cursor: Cursor | None, documents: bool = True) -> Plan
     return plan(cursor.offset, "append")
 
 
-def cursor_after(plan: Plan, offset: int, data: bytes = b"", data_offset: int = 0) -> Cursor:
+def cursor_after(plan: Plan, offset: int, data: bytes = b"", data_offset: int = 0, head: bytes = b"") -> Cursor:
     """The cursor at `offset`. Its head and tail hashes come from `data` (bytes just read, from
-    file offset `data_offset`) where it holds them, else from the file."""
+    file offset `data_offset`) or `head` (the file's first bytes) where they hold them, else from the file."""
     head_len = min(HEAD_BYTES, offset)
     if data_offset == 0 and len(data) >= head_len:
         head_hash = hashlib.sha256(data[:head_len]).hexdigest()
+    elif len(head) >= head_len:
+        head_hash = hashlib.sha256(head[:head_len]).hexdigest()
     else:
         head_hash, head_len = _head(plan.path, head_len)
     start = max(0, offset - HEAD_BYTES)

@@ -44,6 +44,7 @@ class LineSource(Protocol):
     name: str  # cursor and quarantine source name
     tables: Mapping[str, str]  # frame name -> raw table
     content_keyed: frozenset[str]  # frames keyed by an md5 of `record_key_src` (others: the text itself)
+    ranked: Mapping[str, warehouse.Rank]  # frame -> rank of rows with one key (the best is kept: see warehouse.insert_new)
     patterns: tuple[str, ...]
     documents: bool  # accept whole pretty-printed JSON documents (a file whose first line is "{")
 
@@ -52,6 +53,9 @@ class LineSource(Protocol):
     ) -> tuple[dict[str, pl.DataFrame], pl.DataFrame, int]:
         """Frames per table (with source_file, source_offset, record_key_src), quarantine rows, and
         how many lines were skipped as carrying nothing to load (e.g. transcript user turns)."""
+
+    def upgrade(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Bring tables an older version wrote to this version's shape (after they are ensured)."""
 
     def split_valid(self, frame_name: str, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         """(valid rows, invalid rows with a `reason` column)."""
@@ -91,6 +95,7 @@ class IngestStats:
     records: Counter = field(default_factory=Counter)  # per frame: decoded records
     loaded: Counter = field(default_factory=Counter)
     duplicates: Counter = field(default_factory=Counter)
+    replaced: Counter = field(default_factory=Counter)  # rows loaded earlier that a better row of their key replaced
     # Per frame: records the schema rejected. "undecoded": lines that could not be decoded,
     # oversize lines, and records a source took out while decoding.
     quarantined: Counter = field(default_factory=Counter)
@@ -116,6 +121,7 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, source: LineSource) -> None:
     for name, frame in frames.items():
         shape = stored(source.scrub(name, frame)).rename({"record_key_src": "record_key"})
         warehouse.ensure_table(con, source.tables[name], shape)
+    source.upgrade(con)
 
 
 def quarantine_rows(bad: pl.DataFrame, signal: str, shown: list[str], bound: int = RAW_TEXT_BOUND) -> pl.DataFrame:
@@ -176,9 +182,10 @@ class _Batch:
         self.cursors[str(path)] = cursor
 
 
-def _insert(con: duckdb.DuckDBPyConnection, source: LineSource, frame_name: str, frame: pl.DataFrame) -> int:
+def _insert(con: duckdb.DuckDBPyConnection, source: LineSource, frame_name: str, frame: pl.DataFrame) -> tuple[int, int]:
     frame = frame.rename({"record_key_src": "record_key"})
-    return warehouse.insert_new(con, source.tables[frame_name], frame, hash_key=frame_name in source.content_keyed)
+    return warehouse.insert_new(con, source.tables[frame_name], frame, hash_key=frame_name in source.content_keyed,
+                                rank=source.ranked.get(frame_name))
 
 
 def _write_batch(con: duckdb.DuckDBPyConnection, source: LineSource, batch: _Batch, stats: IngestStats, max_line_bytes: int) -> None:
@@ -208,8 +215,9 @@ def _write_batch(con: duckdb.DuckDBPyConnection, source: LineSource, batch: _Bat
         to_insert[name] = good
     with warehouse.transaction(con):
         for name, good in to_insert.items():
-            inserted = _insert(con, source, name, good)
+            inserted, replaced = _insert(con, source, name, good)
             stats.loaded[name] += inserted
+            stats.replaced[name] += replaced
             stats.duplicates[name] += good.height - inserted
         warehouse.insert_quarantine(con, source.name, pl.concat(quarantine, how="vertical_relaxed"))
         warehouse.save_cursors(con, source.name, list(batch.cursors.values()))

@@ -26,6 +26,10 @@ class OtlpSource:
     tables = TABLES
     # Spans are keyed by trace_id:span_id; log records and metric points by a content hash.
     content_keyed = frozenset({"logs", "metric_points"})
+    ranked = {}  # no table keeps a best row per key
+
+    def upgrade(self, con) -> None:
+        pass
     patterns = ("*.jsonl", "*.json", "*.ndjson")
     documents = True  # the official examples: one pretty-printed request per file
 

@@ -12,11 +12,13 @@ CLAUDE = build_ingest(
         landing_description="Claude Code transcripts (`projects/<project>/<session>.jsonl`) under landing/claude/<machine>/ "
         "and this machine's own (CLAUDE_CONFIG_DIR, else ~/.config/claude and ~/.claude). Append-only; read by cursor.",
         description="Read new assistant lines with usage from Claude Code transcripts, validate with pandera, load "
-        "raw.claude_requests (streaming duplicates kept here, deduplicated in dbt) and quarantine what fails.",
+        "raw.claude_requests (one row per request: of the lines sharing a message.id + requestId, the one with the largest "
+        "token total) and quarantine what fails.",
         tables={"claude_requests": "raw.claude_requests"},
         table_descriptions={
-            "claude_requests": "Every Claude Code transcript line that carries message.usage: ids, model, the four token "
-            "counts and the 5-minute/1-hour cache split, costUSD, session, project, branch, machine.",
+            "claude_requests": "One row per Claude Code request (transcript lines that carry message.usage; streaming "
+            "writes and resumed-session copies of a request collapse to its line with the largest token total): ids, model, "
+            "the four token counts and the 5-minute/1-hour cache split, costUSD, session, project, branch, machine.",
         },
         schemas=SCHEMAS,
         preview_columns={"claude_requests": ["event_at", "machine", "project", "model", "input_tokens", "output_tokens", "reported_cost_usd"]},

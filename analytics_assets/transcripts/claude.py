@@ -23,6 +23,7 @@ import polars as pl
 
 from ..ingest.jsonlines import decode_wanted
 from ..ingest.runner import QUARANTINE_SCHEMA
+from ..warehouse import Rank
 
 S = pl.String
 USAGE = pl.Struct(
@@ -38,7 +39,6 @@ USAGE = pl.Struct(
 LINE = pl.Struct(
     {
         "type": S,
-        "uuid": S,
         "timestamp": S,
         "sessionId": S,
         "cwd": S,
@@ -50,7 +50,7 @@ LINE = pl.Struct(
         "message": pl.Struct({"id": S, "model": S, "usage": USAGE}),
     }
 )
-TOP_FIELDS = ("uuid", "timestamp", "sessionId", "cwd", "gitBranch", "version", "isSidechain", "requestId", "costUSD")
+TOP_FIELDS = ("timestamp", "sessionId", "cwd", "gitBranch", "version", "isSidechain", "requestId", "costUSD")
 USAGE_FIELDS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens", "speed")
 SPLIT_FIELDS = ("ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens")
 TOKEN_FIELDS = {
@@ -67,6 +67,20 @@ def _int(text: pl.Expr, name: str) -> tuple[pl.Expr, pl.Expr]:
     value = pl.coalesce(text.cast(pl.Int64, strict=False), pl.when(as_float == as_float.floor()).then(as_float.cast(pl.Int64)))
     error = pl.when(text.is_not_null() & value.is_null()).then(pl.lit(f"{name}=") + text.str.head(40) + pl.lit(" is not an integer"))
     return value, error
+
+
+# Which of the lines of one request the load keeps (see warehouse.insert_new): the larger token
+# total (streaming writes grow), then the later timestamp, then the later line of its file. ccusage keeps the first line
+# it reads of a request instead.
+REQUEST_RANK = Rank(
+    polars=(pl.sum_horizontal(*TOKEN_FIELDS), pl.col("event_at"), pl.col("source_offset")),
+    sql=(
+        "coalesce({row}.input_tokens, 0) + coalesce({row}.output_tokens, 0) + coalesce({row}.cache_creation_tokens, 0)"
+        " + coalesce({row}.cache_read_tokens, 0)",
+        "coalesce({row}.event_at, '-infinity'::TIMESTAMPTZ)",
+        "{row}.source_offset",
+    ),
+)
 
 
 def parse_timestamp(text: pl.Expr) -> pl.Expr:
@@ -140,11 +154,12 @@ def _rows(flat: pl.DataFrame) -> pl.DataFrame:
         col("source_file"),
         col("source_offset"),
         pl.concat_str([e for e in errors if e is not None], separator="; ", ignore_nulls=True).alias("attr_errors"),
-        # Idempotence: the same line read twice (a copy, a rotated file) has the same key: the
-        # line's own uuid within its session (each streaming write has its own), else its text. A line without ids is a
-        # request of its own even when another line has the same bytes, so its place is in its key.
+        # One row per request: streaming writes of a response, a resumed session's copy of it and the
+        # same line read twice share its ids, and the load keeps the one with the largest token total
+        # (see REQUEST_RANK). A line without both ids is a request of its own even when another line
+        # has the same bytes, so its place is in its key.
         pl.when(col("message_id").is_not_null() & col("requestId").is_not_null())
-        .then(pl.coalesce(pl.concat_str(pl.lit("uuid"), col("sessionId"), col("uuid"), separator=":"), col("line")))
+        .then(pl.concat_str(pl.lit("request"), col("message_id"), col("requestId"), separator=":"))
         .otherwise(pl.concat_str(col("source_file"), col("source_offset").cast(S), col("line"), separator="\x1e"))
         .alias("record_key_src"),
     )
@@ -181,7 +196,6 @@ class _Message(msgspec.Struct, gc=False):
 
 
 class _Line(msgspec.Struct, gc=False):
-    uuid: Union[str, None] = None
     timestamp: Union[str, None] = None
     sessionId: Union[str, None] = None
     cwd: Union[str, None] = None
@@ -303,7 +317,7 @@ def _keep(scan: Scan, line: _Line, source: str, offset: int, data: bytes, start:
     scan.found_sources.append(source)
     scan.found_offsets.append(offset + start)
     # Only a line without its ids is keyed by its text (see record_key_src).
-    keyed = line.uuid is not None and line.sessionId is not None and message.id is not None and line.requestId is not None
+    keyed = message.id is not None and line.requestId is not None
     scan.found_texts.append(None if keyed else data[start:stop].rstrip(b"\r").decode("utf-8", "replace"))
 
 

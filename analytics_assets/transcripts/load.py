@@ -10,7 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
-from .. import validation
+from .. import validation, warehouse
 from ..ingest.runner import RAW_TEXT_BOUND
 from ..privacy import redact_distinct
 from ..project_config import ProjectConfig
@@ -54,11 +54,15 @@ def machine_of(path: str, landing: Path) -> str:
         return socket.gethostname()
 
 
+ONE_ROW_PER_REQUEST = "one row per Claude Code request (message.id + requestId)"
+
+
 class _TranscriptSource:
     name: str
     frame: str
-    # Keyed by an md5 of record_key_src: a Claude line's uuid within its session (else its text), a Codex line's text.
+    # Keyed by an md5 of record_key_src: a Claude request's ids (else the line's place and text), a Codex line's text.
     content_keyed = frozenset({"claude_requests", "codex_events"})
+    ranked = {"claude_requests": claude.REQUEST_RANK}
     patterns = ("*.jsonl",)
     documents = False
 
@@ -73,6 +77,9 @@ class _TranscriptSource:
     def decode(self, sources, offsets, lines):
         rows, quarantine, skipped = self.parse(sources, offsets, lines, RAW_TEXT_BOUND)
         return {self.frame: rows}, quarantine, skipped
+
+    def upgrade(self, con) -> None:
+        pass
 
     def split_valid(self, frame_name: str, frame: pl.DataFrame):
         return validation.split_valid(SCHEMAS[frame_name], frame)
@@ -98,6 +105,26 @@ class ClaudeSource(_TranscriptSource):
     def decode_scan(self, scan: claude.Scan):
         rows, quarantine, skipped = claude.finish(scan, RAW_TEXT_BOUND)
         return {self.frame: rows}, quarantine, skipped, scan.lines, scan.oversize
+
+    def upgrade(self, con) -> None:
+        """raw.claude_requests held one row per line (keyed by the line's uuid, streaming writes
+        deduplicated in dbt) before it held one per request. A table its comment does not call
+        one-per-request is rekeyed and deduplicated once, as the load would have; an empty table
+        only gets the comment."""
+        table = self.tables[self.frame]
+        schema, name = table.split(".")
+        (comment,) = con.execute("SELECT coalesce(comment, '') FROM duckdb_tables() WHERE database_name = current_database() "
+                                 "AND schema_name = ? AND table_name = ?", [schema, name]).fetchone()
+        if comment == ONE_ROW_PER_REQUEST:
+            return
+        key = ("CASE WHEN r.message_id IS NOT NULL AND r.request_id IS NOT NULL "
+               "THEN md5('request:' || r.message_id || ':' || r.request_id) ELSE r.record_key END")
+        with warehouse.transaction(con):
+            if con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]:
+                con.execute(f"""CREATE OR REPLACE TABLE {table} AS
+                    SELECT r.* REPLACE ({key} AS record_key) FROM {table} r
+                    QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY {claude.REQUEST_RANK.order('r')}) = 1""")
+            con.execute(f"COMMENT ON TABLE {table} IS '{ONE_ROW_PER_REQUEST}'")
 
 
 class CodexSource(_TranscriptSource):

@@ -129,11 +129,12 @@ def timed(cmd: list[str], env: dict | None = None) -> tuple[float, float, str]:
 OURS = r"""
 import json, sys, time, resource, subprocess, os, duckdb
 from pathlib import Path
+from analytics_assets import warehouse
 from analytics_assets.ingest.runner import run_ingest
 from analytics_assets.transcripts.load import ClaudeSource
 db, corpus, landing = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
 t0 = time.perf_counter()
-con = duckdb.connect(db)
+con = warehouse.connect(Path(db))  # as the ingest asset opens it
 stats = run_ingest(con, ClaudeSource(landing), [corpus / "projects"])
 con.close()  # what is left to write to the database file is written: part of the load
 t1 = time.perf_counter()

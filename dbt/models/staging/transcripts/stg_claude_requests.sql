@@ -1,27 +1,11 @@
--- One row per Claude Code API request from transcripts. Streaming writes the same response
--- several times (same message.id + requestId) with growing output tokens: keep the line with the
--- largest token total (ties: the later line). Lines without both ids are requests of their own.
-with lines as (
-    select
-        *,
-        coalesce(input_tokens, 0) + coalesce(output_tokens, 0)
-            + coalesce(cache_creation_tokens, 0) + coalesce(cache_read_tokens, 0) as total_tokens,
-        case when message_id is not null and request_id is not null
-             then message_id || ':' || request_id
-             else record_key end                                               as request_key
-    from {{ source('raw_transcripts', 'claude_requests') }}
-),
-
-ranked as (
-    select
-        *,
-        row_number() over (partition by request_key order by total_tokens desc, event_at desc, source_file, source_offset desc) as keep_rank,
-        count(*) over (partition by request_key)                                                                 as lines_written
-    from lines
-)
-
+-- One row per Claude Code API request from transcripts. The load keeps one line per request
+-- already (of the lines sharing message.id + requestId — streaming writes, a resumed session's
+-- copies — the one with the largest token total: see transcripts/claude.py REQUEST_RANK), so
+-- this model only shapes it. Lines without both ids are requests of their own.
 select
-    request_key,
+    case when message_id is not null and request_id is not null
+         then message_id || ':' || request_id
+         else record_key end                   as request_key,
     agent,
     session_id,
     message_id,
@@ -43,7 +27,5 @@ select
     project,
     cwd,
     machine,
-    lines_written,
     source_file
-from ranked
-where keep_rank = 1
+from {{ source('raw_transcripts', 'claude_requests') }}
