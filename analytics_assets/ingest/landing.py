@@ -17,8 +17,10 @@ transaction as the rows, so a crash never separates the two).
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from pathlib import Path
 from queue import Empty, Full, Queue
 from typing import Iterator
@@ -209,12 +211,17 @@ def read_lines(plan: Plan, chunk_bytes: int = 64 << 20, max_line_bytes: int = 32
 
 
 def landing_files(directory: Path, patterns: tuple[str, ...] = ("*.jsonl", "*.json", "*.ndjson")) -> list[Path]:
-    if not directory.exists():
-        return []
-    found: set[Path] = set()
-    for pattern in patterns:
-        found.update(p for p in directory.rglob(pattern) if not p.name.startswith(".") and p.is_file())
-    return sorted(found)
+    """Files under `directory` whose name matches a pattern (hidden ones aside), in path order.
+    One os.walk (symlinked folders not followed, as rglob does not), not an rglob per pattern:
+    every run lists every file of a history, thousands of them."""
+    found = []
+    for folder, _, names in os.walk(directory):
+        for name in names:
+            if not name.startswith(".") and any(fnmatchcase(name, pattern) for pattern in patterns):
+                path = os.path.join(folder, name)
+                if os.path.isfile(path):
+                    found.append(path)
+    return [Path(p) for p in sorted(found, key=lambda p: p.split(os.sep))]
 
 
 def readable(path: Path) -> str | None:

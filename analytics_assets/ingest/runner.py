@@ -116,12 +116,20 @@ def stored(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection, source: LineSource) -> None:
+    """The source's raw tables exist (empty until rows come: dbt's sources read them). A column a
+    newer version adds is added by the first batch that carries it (see _insert)."""
     warehouse.ensure_bookkeeping(con)
-    frames, _, _ = source.decode([], [], [])
-    for name, frame in frames.items():
-        shape = stored(source.scrub(name, frame)).rename({"record_key_src": "record_key"})
-        warehouse.ensure_table(con, source.tables[name], shape)
+    existing = {f"{schema}.{name}" for schema, name in con.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall()}
+    if not existing.issuperset(source.tables.values()):
+        frames, _, _ = source.decode([], [], [])  # their shape: decoding nothing costs ~10 ms of polars
+        for name, frame in frames.items():
+            warehouse.ensure_table(con, source.tables[name], _as_stored(source, name, frame))
     source.upgrade(con)
+
+
+def _as_stored(source: LineSource, frame_name: str, frame: pl.DataFrame) -> pl.DataFrame:
+    return stored(source.scrub(frame_name, frame)).rename({"record_key_src": "record_key"})
 
 
 def quarantine_rows(bad: pl.DataFrame, signal: str, shown: list[str], bound: int = RAW_TEXT_BOUND) -> pl.DataFrame:
@@ -184,6 +192,7 @@ class _Batch:
 
 def _insert(con: duckdb.DuckDBPyConnection, source: LineSource, frame_name: str, frame: pl.DataFrame) -> tuple[int, int]:
     frame = frame.rename({"record_key_src": "record_key"})
+    warehouse.ensure_table(con, source.tables[frame_name], frame)  # a table from an older version lacks a new column
     return warehouse.insert_new(con, source.tables[frame_name], frame, hash_key=frame_name in source.content_keyed,
                                 rank=source.ranked.get(frame_name))
 
