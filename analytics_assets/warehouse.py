@@ -77,7 +77,7 @@ def bulk_load(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 # its batches all went through the WAL and the closing checkpoint compressed every row after the
 # last batch was read (0.25 s of a 1.6 s load). At this size each batch writes its full row groups
 # while the next is read, and a small incremental load recompresses at most one row group.
-WRITE_ROW_GROUP_ROWS = 30_720
+WRITE_ROW_GROUP_ROWS = 30_720  # a multiple of DuckDB's vector size (2,048), which ATTACH requires
 
 
 def open_writer(path: Path) -> duckdb.DuckDBPyConnection:
