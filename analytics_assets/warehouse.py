@@ -11,7 +11,7 @@ from typing import Iterator
 
 import duckdb
 import polars as pl
-import pyarrow.dataset  # noqa: F401 - DuckDB imports it at the first frame registered (~20 ms in the first batch's insert): here, with the rest
+import pyarrow.dataset  # noqa: F401 - imported with the rest: DuckDB imports it at the first frame registered (~20 ms)
 
 from .ingest.landing import Cursor
 

@@ -27,11 +27,11 @@ class OtlpSource:
     # Spans are keyed by trace_id:span_id; log records and metric points by a content hash.
     content_keyed = frozenset({"logs", "metric_points"})
     ranked = {}  # no table keeps a best row per key
-
-    def upgrade(self, con) -> None:
-        pass
     patterns = ("*.jsonl", "*.json", "*.ndjson")
     documents = True  # the official examples: one pretty-printed request per file
+
+    def upgrade(self, con) -> None:
+        pass  # every table is in this version's shape
 
     def decode(self, sources, offsets, lines):
         decoded = decode_lines(sources, offsets, lines, RAW_TEXT_BOUND)

@@ -79,7 +79,7 @@ class _TranscriptSource:
         return {self.frame: rows}, quarantine, skipped
 
     def upgrade(self, con) -> None:
-        pass
+        pass  # nothing to bring up to date (ClaudeSource has)
 
     def split_valid(self, frame_name: str, frame: pl.DataFrame):
         return validation.split_valid(SCHEMAS[frame_name], frame)
