@@ -5,10 +5,10 @@ Only assistant lines with `message.usage` are requests. Two ways in, one shaping
   we keep, skipping message text and tool results (most of the bytes) without building them;
 - the general path (`parse_lines`, polars): only lines holding `"usage"` are decoded, each bad line
   isolated with the reason it is bad. The fast path hands it every line that does not fit its shapes.
-Streaming writes the same response several times with growing output tokens: all those lines
-are kept here (each line is idempotent by its key) and deduplicated in dbt, keeping the line with
-the largest token total per `message.id` + `requestId`, so a later chunk that carries a larger
-version of a response already loaded still wins.
+Streaming writes the same response several times with growing output tokens: every line of a
+request gets the request's key (`message.id` + `requestId`), and the load keeps the one with the
+largest token total (`REQUEST_RANK`, see warehouse.insert_new), so a later chunk that carries a
+larger version of a response already loaded still wins.
 """
 
 from __future__ import annotations
