@@ -110,7 +110,10 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
                 "Every writer runs in the Dagster pool 'duckdb_writer' (limit 1); wait for the other run."
             ) from exc
         raise WarehouseError(f"The warehouse {path} cannot be opened: {message.splitlines()[0]}. {REBUILD_HINT}") from exc
-    except duckdb.BinderException as exc:  # our own writer attach, twice in one process
+    except duckdb.BinderException as exc:
+        if "already attached" not in str(exc):
+            raise
+        # Our writer attach, twice in one process (DuckDB would share one database between two connects).
         raise WarehouseError(f"The warehouse {path} is open for writing in this process already ({str(exc).splitlines()[0]}): "
                              "close that connection first.") from exc
     except duckdb.Error as exc:
