@@ -47,7 +47,7 @@ def shares(plans: list[Plan], processes: int) -> list[list[Plan]]:
     return [share for _, _, share in loads if share]
 
 
-def scanned(source, plans: list[Plan], chunk_bytes: int, max_line_bytes: int, processes: int = 2) -> Iterator[tuple[Path, object, Cursor, int, list]]:
+def scanned(source, plans: list[Plan], max_line_bytes: int, processes: int = 2) -> Iterator[tuple[Path, object, Cursor, int, list]]:
     """(path, exported scan, cursor after it, bytes read, oversize lines skipped while streaming)
     per file, in the order the scanners finish them; each file's rows and cursor come together."""
     context = multiprocessing.get_context("fork")
@@ -55,7 +55,7 @@ def scanned(source, plans: list[Plan], chunk_bytes: int, max_line_bytes: int, pr
     try:
         for share in shares(plans, processes):
             receiving, sending = context.Pipe(duplex=False)
-            child = context.Process(target=_scan_share, args=(source, share, chunk_bytes, max_line_bytes, sending), daemon=True)
+            child = context.Process(target=_scan_share, args=(source, share, max_line_bytes, sending), daemon=True)
             child.start()
             sending.close()
             children.append(child)
@@ -82,7 +82,7 @@ def scanned(source, plans: list[Plan], chunk_bytes: int, max_line_bytes: int, pr
             connection.close()
 
 
-def _scan_share(source, plans: list[Plan], chunk_bytes: int, max_line_bytes: int, sending) -> None:
+def _scan_share(source, plans: list[Plan], max_line_bytes: int, sending) -> None:
     """In the child: scan each file whole and send it back with its cursor."""
     try:
         for plan in plans:

@@ -258,7 +258,7 @@ def run_ingest(
     try:
         with warehouse.bulk_load(con), _Writer(con, source, stats, max_line_bytes) as writer:
             if blocks and total >= forked.MIN_BYTES and forked.available():
-                for path, part, cursor, size, oversize in forked.scanned(source, plans, batch_bytes, max_line_bytes):
+                for path, part, cursor, size, oversize in forked.scanned(source, plans, max_line_bytes):
                     batch.add_scanned(source, path, part, cursor, size, oversize, max_line_bytes)
                     if schedule.due(batch, size):
                         writer.submit(batch)
