@@ -88,30 +88,29 @@ def _every_row_passes(schema: type[pa.DataFrameModel], frame: pl.DataFrame) -> b
     checks = _row_checks(schema)
     if checks is None or frame.height == 0:
         return checks is not None
-    lazy, outputs = frame.lazy(), []
+    lazy = frame.lazy()
+    present: list[pl.Expr] = []  # required values are there (pandera counts NaN as missing too)
+    passed: list[pl.LazyFrame] = []  # each check's verdict per row, as pandera reads it
     try:
         for name, nullable, column_checks in checks:
             if name not in frame.columns:
                 return False
             if not nullable:
-                present = pl.col(name).is_not_null()
-                outputs.append(present & pl.col(name).is_not_nan() if frame.schema[name].is_float() else present)
+                present.append(pl.col(name).is_not_null() & pl.col(name).is_not_nan() if frame.schema[name].is_float() else pl.col(name).is_not_null())
             for check, ignore_na in column_checks:
                 out = check(PolarsData(lazy, name))
                 if isinstance(out, bool):
                     if not out:
                         return False
                     continue
-                (column,) = out.collect_schema().names()
-                result = out.select(pl.col(column).alias("ok"))
-                outputs.append((result, ignore_na))
-        expressions = [o for o in outputs if isinstance(o, pl.Expr)]
-        frames = [lazy.select(pl.all_horizontal(expressions).alias("ok"))] if expressions else []
-        for result, ignore_na in (o for o in outputs if not isinstance(o, pl.Expr)):
-            frames.append(result.select(pl.col("ok") | pl.col("ok").is_null() if ignore_na else pl.col("ok").fill_null(False)))
-        if not frames:
+                (column,) = out.collect_schema().names()  # a check of several columns: pandera's to fold
+                ok = pl.col(column)
+                passed.append(out.select(ok | ok.is_null() if ignore_na else ok.fill_null(False)))
+        if present:
+            passed.append(lazy.select(pl.all_horizontal(present)))
+        if not passed:
             return True
-        renamed = [f.select(pl.col("ok").alias(f"ok{i}")) for i, f in enumerate(frames)]
-        return bool(pl.concat(renamed, how="horizontal").select(pl.all_horizontal(pl.all()).all()).collect().item())
+        columns = [verdict.select(pl.first().alias(f"ok{i}")) for i, verdict in enumerate(passed)]
+        return bool(pl.concat(columns, how="horizontal").select(pl.all_horizontal(pl.all()).all()).collect().item())
     except Exception:  # noqa: BLE001 - a check that cannot run here is pandera's to report
         return False
