@@ -119,9 +119,7 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, source: LineSource) -> None:
     """The source's raw tables exist (empty until rows come: dbt's sources read them). A column a
     newer version adds is added by the first batch that carries it (see _insert)."""
     warehouse.ensure_bookkeeping(con)
-    existing = {f"{schema}.{name}" for schema, name in con.execute(
-        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall()}
-    if not existing.issuperset(source.tables.values()):
+    if not all(warehouse.table_exists(con, table) for table in source.tables.values()):
         frames, _, _ = source.decode([], [], [])  # their shape: decoding nothing costs ~10 ms of polars
         for name, frame in frames.items():
             warehouse.ensure_table(con, source.tables[name], _as_stored(source, name, frame))
