@@ -70,8 +70,8 @@ def _int(text: pl.Expr, name: str) -> tuple[pl.Expr, pl.Expr]:
 
 
 # Which of the lines of one request the load keeps (see warehouse.insert_new): the larger token
-# total (streaming writes grow), then the later timestamp, then the later line of its file. ccusage keeps the first line
-# it reads of a request instead.
+# total (streaming writes grow), then the later timestamp, then the later line of its file.
+# ccusage keeps the first line it reads of a request instead.
 REQUEST_RANK = Rank(
     polars=(pl.sum_horizontal(*TOKEN_FIELDS), pl.col("event_at"), pl.col("source_offset")),
     sql=(
