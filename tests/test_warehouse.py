@@ -37,3 +37,33 @@ def test_every_way_opening_fails_says_what_to_do(tmp_path):
     path.write_bytes(b"not a database" * 1000)
     with pytest.raises(warehouse.WarehouseError, match="make run"):
         warehouse.connect(path)
+
+
+def test_a_bulk_load_without_fsst_writes_no_fsst_and_restores_the_settings(tmp_path):
+    ids = "SELECT md5(range::VARCHAR) AS id, 'msg_' || md5((range * 7)::VARCHAR) AS message_id FROM range(30000)"
+    compression = "SELECT DISTINCT compression FROM pragma_storage_info('{}') WHERE segment_type = 'VARCHAR'"
+    con = warehouse.connect(tmp_path / "w.duckdb")
+    before = {name: con.execute(f"SELECT current_setting('{name}')").fetchone()[0]
+              for name in ("threads", "checkpoint_threshold", "disabled_compression_methods")}
+    with warehouse.bulk_load(con, fsst=False):
+        con.execute(f"CREATE TABLE plain AS {ids}")
+    with warehouse.bulk_load(con):
+        con.execute(f"CREATE TABLE packed AS {ids}")
+    assert {r[0] for r in con.execute(compression.format("plain")).fetchall()}.isdisjoint({"FSST"})
+    assert "FSST" in {r[0] for r in con.execute(compression.format("packed")).fetchall()}  # where FSST pays, it is chosen
+    assert before == {name: con.execute(f"SELECT current_setting('{name}')").fetchone()[0] for name in before}
+    assert con.execute("SELECT count(*) FROM plain").fetchone()[0] == 30000
+
+
+def test_saved_cursors_update_the_files_seen_before_and_add_the_new(tmp_path):
+    from analytics_assets.ingest.landing import Cursor
+
+    con = warehouse.connect(tmp_path / "w.duckdb")
+    warehouse.ensure_bookkeeping(con)
+    warehouse.save_cursors(con, "claude", [Cursor("/a", 1, "h", 10, 100), Cursor("/b", 2, "h", 10, 200)])
+    warehouse.save_cursors(con, "codex", [Cursor("/a", 9, "h", 10, 900)])  # another source's cursor on the same path
+    warehouse.save_cursors(con, "claude", [Cursor("/b", 2, "h2", 10, 250, tail_hash="t", mtime_ns=5), Cursor("/c", 3, "h", 10, 300)])
+    rows = con.execute('SELECT source, path, "offset", head_hash, tail_hash, mtime_ns FROM raw.ingest_cursors ORDER BY ALL').fetchall()
+    assert rows == [("claude", "/a", 100, "h", "", 0), ("claude", "/b", 250, "h2", "t", 5), ("claude", "/c", 300, "h", "", 0),
+                    ("codex", "/a", 900, "h", "", 0)]
+    assert {p: c.offset for p, c in warehouse.load_cursors(con, "claude").items()} == {"/a": 100, "/b": 250, "/c": 300}

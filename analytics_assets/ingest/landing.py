@@ -78,8 +78,9 @@ def _looks_like_document(path: Path) -> bool:
     return first.strip() == b"{"
 
 
-def plan_file(path: Path, cursor: Cursor | None, documents: bool = True) -> Plan:
-    stat = path.stat()
+def plan_file(path: Path, cursor: Cursor | None, documents: bool = True, stat: os.stat_result | None = None) -> Plan:
+    """What to read of `path` given its cursor (`stat`: the file's, when the caller has it)."""
+    stat = stat or path.stat()
     if cursor is not None and cursor.mtime_ns and (stat.st_ino, stat.st_size, stat.st_mtime_ns) == (cursor.inode, cursor.offset, cursor.mtime_ns):
         # Read to its end and not written since: nothing to open (most files of a history, every run).
         return Plan(path, cursor.offset, "unchanged", stat.st_ino, stat.st_size, cursor.mode, stat.st_mtime_ns)
@@ -211,17 +212,29 @@ def read_lines(plan: Plan, chunk_bytes: int = 64 << 20, max_line_bytes: int = 32
 
 
 def landing_files(directory: Path, patterns: tuple[str, ...] = ("*.jsonl", "*.json", "*.ndjson")) -> list[Path]:
-    """Files under `directory` whose name matches a pattern (hidden ones aside), in path order.
-    One os.walk (symlinked folders not followed, as rglob does not), not an rglob per pattern:
-    every run lists every file of a history, thousands of them."""
-    found = []
-    for folder, _, names in os.walk(directory):
-        for name in names:
-            if not name.startswith(".") and any(fnmatchcase(name, pattern) for pattern in patterns):
-                path = os.path.join(folder, name)
-                if os.path.isfile(path):
-                    found.append(path)
-    return [Path(p) for p in sorted(found, key=lambda p: p.split(os.sep))]
+    """Files under `directory` whose name matches a pattern (hidden ones aside), in path order."""
+    return [Path(p) for p in landing_names(directory, patterns)]
+
+
+def landing_names(directory: Path | str, patterns: tuple[str, ...]) -> list[str]:
+    """landing_files as strings. One scandir walk (symlinked folders not followed, as rglob does
+    not; a file's type from its directory entry, a stat only for a symlink), not an rglob per
+    pattern: every run lists every file of a history, thousands of them."""
+    found, folders = [], [os.fspath(directory)]
+    while folders:
+        try:
+            entries = os.scandir(folders.pop())
+        except OSError:
+            continue  # vanished or unreadable: os.walk skipped it too
+        with entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(entry.path)
+                elif (not entry.name.startswith(".") and any(fnmatchcase(entry.name, pattern) for pattern in patterns)
+                      and entry.is_file()):
+                    found.append(entry.path)
+    found.sort(key=lambda p: p.split(os.sep))
+    return found
 
 
 def readable(path: Path) -> str | None:

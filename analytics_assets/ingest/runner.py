@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import sys
 import threading
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Queue
@@ -25,7 +27,7 @@ import polars as pl
 
 from .. import warehouse
 from . import forked
-from .landing import (Block, Chunk, Cursor, Plan, blocks_with_cursors, cursor_after, landing_files, plan_file, prefetch, read_document,
+from .landing import (Block, Chunk, Cursor, Plan, blocks_with_cursors, cursor_after, landing_names, plan_file, prefetch, read_document,
                       read_lines, readable, unreadable)
 
 RAW_TEXT_BOUND = 4096
@@ -47,6 +49,7 @@ class LineSource(Protocol):
     ranked: Mapping[str, warehouse.Rank]  # frame -> rank of rows with one key (the best is kept: see warehouse.insert_new)
     patterns: tuple[str, ...]
     documents: bool  # accept whole pretty-printed JSON documents (a file whose first line is "{")
+    fsst: bool  # FSST-compress the raw tables' strings (see warehouse.bulk_load)
 
     def decode(
         self, sources: list[str], offsets: list[int], lines: list[bytes]
@@ -239,11 +242,15 @@ def run_ingest(
 ) -> IngestStats:
     """Read every landing file's new complete lines under `roots`; write them in batches of ~batch_bytes
     (a block source: in a few batches, the last one small; see `_flush_points`)."""
-    ensure_tables(con, source)
     stats = IngestStats()
-    cursors = warehouse.load_cursors(con, source.name)
-    paths = sorted({p for root in roots for p in landing_files(Path(root), source.patterns)})
-    plans = _plans(paths, cursors, source, stats)
+    # The warehouse's bookkeeping (DuckDB statements, which release the GIL) overlaps listing the
+    # landing files (system calls): fixed costs of every run, a sixth of a small incremental one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        prepared = pool.submit(lambda: (ensure_tables(con, source), warehouse.load_cursors(con, source.name))[1])
+        paths = _landing_paths(roots, source.patterns)
+        sizes = {path: _stat(path) for path in paths}
+        cursors = prepared.result()
+    plans = _plans(sizes, cursors, source, stats)
     blocks = hasattr(source, "scan_block")
     new_batch = (lambda: _Batch(scan=source.new_scan())) if blocks else _Batch  # noqa: E731
     total = sum(plan.size - plan.start for plan in plans)
@@ -254,7 +261,7 @@ def run_ingest(
     # read, a DuckDB statement); at the default 5 ms they wait that long behind the decoding each time.
     sys.setswitchinterval(min(switch, 0.0002))
     try:
-        with warehouse.bulk_load(con), _Writer(con, source, stats, max_line_bytes) as writer:
+        with warehouse.bulk_load(con, fsst=source.fsst), _Writer(con, source, stats, max_line_bytes) as writer:
             if blocks and total >= forked.MIN_BYTES and forked.available():
                 for path, part, cursor, size, oversize in forked.scanned(source, plans, max_line_bytes):
                     batch.add_scanned(source, path, part, cursor, size, oversize, max_line_bytes)
@@ -316,13 +323,29 @@ def _flush_points(total: int, smallest: int, largest: int) -> Iterator[int]:
         yield point
 
 
-def _plans(paths: list[Path], cursors: dict, source: LineSource, stats: IngestStats) -> list[Plan]:
-    """What to read of each file: most files of a history are unchanged, which a stat tells."""
+def _landing_paths(roots: Sequence[Path], patterns: tuple[str, ...]) -> list[Path]:
+    """Every landing file under the roots once, in path order."""
+    names = [name for root in roots for name in landing_names(Path(root), patterns)]
+    if len(roots) > 1:  # roots may nest: one file, one entry
+        names = sorted(set(names), key=lambda name: name.split(os.sep))
+    return [Path(name) for name in names]
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    try:
+        return path.stat()
+    except OSError:
+        return None  # plan_file stats it again and says why
+
+
+def _plans(paths: Mapping[Path, os.stat_result | None], cursors: dict, source: LineSource, stats: IngestStats) -> list[Plan]:
+    """What to read of each file (`paths`: each with its stat): most files of a history are
+    unchanged, which the stat tells."""
     plans = []
-    for path in paths:
+    for path, stat in paths.items():
         stats.files_seen += 1
         try:
-            plan = plan_file(path, cursors.get(str(path)), documents=source.documents)
+            plan = plan_file(path, cursors.get(str(path)), documents=source.documents, stat=stat)
             problem = None if plan.reason == "unchanged" else readable(path)
         except OSError as exc:  # vanished, or no permission to read its head
             problem = unreadable(exc)

@@ -29,6 +29,7 @@ class OtlpSource:
     ranked = {}  # no table keeps a best row per key
     patterns = ("*.jsonl", "*.json", "*.ndjson")
     documents = True  # the official examples: one pretty-printed request per file
+    fsst = True  # attributes kept as JSON text: FSST compresses them a few times over
 
     def upgrade(self, con) -> None:
         pass  # every table is in this version's shape
