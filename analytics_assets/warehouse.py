@@ -180,8 +180,8 @@ def load_cursors(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, Curso
 
 
 def save_cursors(con: duckdb.DuckDBPyConnection, source: str, cursors: list[Cursor]) -> None:
-    """Upsert cursors: one UPDATE for the files seen before, one INSERT for new files. Not DELETE +
-    INSERT: re-inserted rows make the closing checkpoint rewrite the table (measured: ~9 ms more
+    """Upsert cursors in one MERGE: the files seen before are updated in place, new files inserted.
+    Not DELETE + INSERT: re-inserted rows make the closing checkpoint rewrite the table (measured: ~9 ms more
     for 50 cursors of 500, a tenth of an incremental transcript ingest)."""
     if not cursors:
         return
@@ -191,11 +191,9 @@ def save_cursors(con: duckdb.DuckDBPyConnection, source: str, cursors: list[Curs
         orient="row",
     )
     with registered(con, "_cursors", frame):
-        columns = [c for c in frame.columns if c not in ("source", "path")]
-        assignments = ", ".join(f'"{c}" = c."{c}"' for c in columns)
-        con.execute(f"UPDATE {RAW}.ingest_cursors t SET {assignments} FROM _cursors c WHERE t.source = c.source AND t.path = c.path")
-        con.execute(f"""INSERT INTO {RAW}.ingest_cursors BY NAME SELECT * FROM _cursors c
-                    WHERE NOT EXISTS (SELECT 1 FROM {RAW}.ingest_cursors t WHERE t.source = c.source AND t.path = c.path)""")
+        assignments = ", ".join(f'"{c}" = c."{c}"' for c in frame.columns if c not in ("source", "path"))
+        con.execute(f"""MERGE INTO {RAW}.ingest_cursors t USING _cursors c ON t.source = c.source AND t.path = c.path
+                    WHEN MATCHED THEN UPDATE SET {assignments} WHEN NOT MATCHED THEN INSERT BY NAME""")
 
 
 def now() -> dt.datetime:

@@ -168,6 +168,7 @@ class _Batch:
     cursors: dict = field(default_factory=dict)
     size: int = 0
     scan: object | None = None
+    last: bool = False  # the run's last batch
 
     def add(self, path: Path, chunk: Chunk, cursor: Cursor, max_line_bytes: int) -> None:
         self.sources.extend([str(path)] * len(chunk.lines))
@@ -231,6 +232,10 @@ def _write_batch(con: duckdb.DuckDBPyConnection, source: LineSource, batch: _Bat
             stats.duplicates[name] += good.height - inserted
         warehouse.insert_quarantine(con, source.name, pl.concat(quarantine, how="vertical_relaxed"))
         warehouse.save_cursors(con, source.name, list(batch.cursors.values()))
+        if batch.last:
+            # This commit checkpoints (bulk_load's would follow at once), and DuckDB then writes its
+            # rows to the database file without writing them to the WAL first.
+            con.execute("SET checkpoint_threshold = '0b'")
 
 
 def run_ingest(
@@ -280,6 +285,7 @@ def run_ingest(
                         writer.submit(batch)
                         batch = new_batch()
             if batch.cursors:
+                batch.last = True
                 writer.submit(batch)
     finally:
         sys.setswitchinterval(switch)
