@@ -206,3 +206,37 @@ def test_long_line_inside_a_chunk_and_invalid_utf8_are_quarantined_alone(env):
     reasons = sorted(r for _, _, r in quarantined(con))
     assert len(reasons) == 2 and "exceeds the 1048576-byte limit" in reasons[0] and reasons[1] == "not UTF-8"
     assert_accounted(stats, 3, lines_bad=2)
+
+
+@pytest.mark.parametrize("stage", ["shaping", "committing"])
+def test_a_batch_that_fails_stops_the_run_and_a_rerun_loads_the_rest_once(env, monkeypatch, stage):
+    """Batches are shaped on one thread and committed on another: a failure in either reaches the
+    caller, nothing after the failed batch is written, and the next run resumes from the cursors."""
+    from analytics_assets import warehouse
+    from analytics_assets.ingest import runner
+    from analytics_assets.otlp import load
+
+    otlp, con = env
+    for f in range(6):  # several batches: batch_bytes below one file's size
+        (otlp / f"f{f}.jsonl").write_bytes(b"".join(spans_line(span(TRACE, sid(f * 100 + i))) + b"\n" for i in range(40)))
+    calls = {"n": 0}
+
+    def second_fails(real):
+        def wrapped(*args, **kwargs):
+            calls["n"] += 1
+            if calls["n"] == 2:
+                raise RuntimeError(f"{stage} failed")
+            return real(*args, **kwargs)
+        return wrapped
+
+    if stage == "shaping":
+        monkeypatch.setattr(load.OtlpSource, "split_valid", second_fails(load.OtlpSource.split_valid))
+    else:
+        monkeypatch.setattr(runner.warehouse, "save_cursors", second_fails(warehouse.save_cursors))
+    with pytest.raises(RuntimeError, match=f"{stage} failed"):
+        ingest_otlp(con, otlp, SALT, batch_bytes=4096)
+    first = count(con)  # the first batch, and nothing after the one that failed
+    assert 0 < first < 60 and first == con.execute("SELECT count(DISTINCT span_id) FROM raw.otlp_spans").fetchone()[0]
+    monkeypatch.undo()
+    stats = ingest_otlp(con, otlp, SALT, batch_bytes=4096)
+    assert count(con) == 240 and stats.loaded["spans"] == 240 - first and stats.duplicates["spans"] == 0

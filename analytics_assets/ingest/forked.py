@@ -2,7 +2,7 @@
 months of history). No Dagster import.
 
 Decoding is Python work under the GIL: in one process, the reading thread, the decoding and the
-writer thread (validation, DuckDB) take turns on it and two cores stay half idle. Forked
+writer's threads (validation, DuckDB) take turns on it and two cores stay half idle. Forked
 scanners each read and decode a share of the files with a GIL of their own and send back what
 they kept — requests as column lists, a few percent of the bytes — with each file's cursor; the
 parent only merges them into batches and writes.

@@ -200,6 +200,19 @@ def _insert(con: duckdb.DuckDBPyConnection, source: LineSource, frame_name: str,
 
 
 def _write_batch(con: duckdb.DuckDBPyConnection, source: LineSource, batch: _Batch, stats: IngestStats, max_line_bytes: int) -> None:
+    _commit_batch(con, source, _shape_batch(source, batch, stats, max_line_bytes), stats)
+
+
+@dataclass
+class _Shaped:
+    """A batch made rows: validated and scrubbed frames per table, quarantine rows, the cursors."""
+
+    to_insert: dict
+    quarantine: list
+    batch: _Batch
+
+
+def _shape_batch(source: LineSource, batch: _Batch, stats: IngestStats, max_line_bytes: int) -> _Shaped:
     if batch.scan is None:
         frames, decode_quarantine, skipped = source.decode(batch.sources, batch.offsets, batch.lines)
         stats.lines += len(batch.lines) + len(batch.oversize)
@@ -224,6 +237,11 @@ def _write_batch(con: duckdb.DuckDBPyConnection, source: LineSource, batch: _Bat
         if "event_date" in good.columns:
             stats.event_dates.update(d for d in good.get_column("event_date").unique().to_list() if d is not None)
         to_insert[name] = good
+    return _Shaped(to_insert, quarantine, batch)
+
+
+def _commit_batch(con: duckdb.DuckDBPyConnection, source: LineSource, shaped: _Shaped, stats: IngestStats) -> None:
+    to_insert, quarantine, batch = shaped.to_insert, shaped.quarantine, shaped.batch
     with warehouse.transaction(con):
         for name, good in to_insert.items():
             inserted, replaced = _insert(con, source, name, good)
@@ -383,28 +401,50 @@ def _reads(plans: list[Plan], batch_bytes: int, max_line_bytes: int, blocks: boo
 
 
 class _Writer:
-    """Writes batches in order on one background thread, so batch N is decoded, validated and
-    committed while batch N+1 is read (DuckDB and polars release the GIL). At most one batch
-    waits, which bounds memory. The connection is used by this thread alone until it ends; an
-    error there is raised in the caller at its next submit or at the end, and no later batch is
-    written (each batch is its own transaction: the warehouse stays consistent)."""
+    """Writes batches in order on two background threads: one shapes batch N+1 (decodes, validates,
+    scrubs: polars, which releases the GIL) while the other commits batch N (DuckDB, which does
+    too), while the caller reads batch N+2. At most one batch waits at each, which bounds memory.
+    The connection is used by the committing thread alone until it ends. An error in either is
+    raised in the caller at its next submit or at the end; every batch before the failed one is
+    committed and none after it (each batch is its own transaction: the warehouse stays
+    consistent, and the next run resumes from the cursors)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, source: LineSource, stats: IngestStats, max_line_bytes: int):
         self.con, self.source, self.stats, self.max_line_bytes = con, source, stats, max_line_bytes
         self.queue: Queue = Queue(maxsize=1)
+        self.shaped: Queue = Queue(maxsize=1)
         self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, name="ingest-writer", daemon=True)
+        self.stopped = False  # commit nothing more (the caller or a commit failed)
+        self.threads = [threading.Thread(target=self._shape, name="ingest-shaper", daemon=True),
+                        threading.Thread(target=self._commit, name="ingest-writer", daemon=True)]
 
-    def _run(self) -> None:
+    def _shape(self) -> None:
         while True:
             batch = self.queue.get()
             if batch is None:
+                self.shaped.put(None)
                 return
             if self.error is None:
                 try:
-                    _write_batch(self.con, self.source, batch, self.stats, self.max_line_bytes)
+                    self.shaped.put(_shape_batch(self.source, batch, self.stats, self.max_line_bytes))
                 except BaseException as exc:  # noqa: BLE001 - raised in the caller
-                    self.error = exc
+                    self._fail(exc)
+
+    def _commit(self) -> None:
+        while True:
+            shaped = self.shaped.get()
+            if shaped is None:
+                return
+            if not self.stopped:  # batches shaped before a shaping failure are still committed
+                try:
+                    _commit_batch(self.con, self.source, shaped, self.stats)
+                except BaseException as exc:  # noqa: BLE001 - raised in the caller
+                    self._fail(exc, stop=True)
+
+    def _fail(self, exc: BaseException, stop: bool = False) -> None:
+        if self.error is None:
+            self.error = exc
+        self.stopped = self.stopped or stop
 
     def submit(self, batch: _Batch) -> None:
         self._raise()
@@ -415,13 +455,15 @@ class _Writer:
             raise self.error
 
     def __enter__(self) -> "_Writer":
-        self.thread.start()
+        for thread in self.threads:
+            thread.start()
         return self
 
     def __exit__(self, *exc_info) -> None:
-        if exc_info[0] is not None and self.error is None:
-            self.error = exc_info[1]  # stop: write nothing more
+        if exc_info[0] is not None and exc_info[1] is not self.error:
+            self._fail(exc_info[1], stop=True)  # the caller failed: write nothing more
         self.queue.put(None)
-        self.thread.join()
+        for thread in self.threads:
+            thread.join()
         if exc_info[0] is None:
             self._raise()
