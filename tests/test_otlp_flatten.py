@@ -95,6 +95,22 @@ def test_unknown_any_value_kind_quarantines_only_that_record():
     assert "unknown AnyValue kind" in decoded.quarantine["reason"][0] and "weird" in decoded.quarantine["reason"][0]
 
 
+def test_value_like_keys_and_texts_are_not_taken_for_unknown_kinds():
+    """A key or a text that merely ends in "Value" is no AnyValue kind: only a line with a real
+    unknown kind (a `"...Value":` member) is routed to the Python path and quarantines its record."""
+    named = span(TRACE, "0000000000000001", [{"key": "maxValue", "value": {"intValue": "3"}},
+                                             {"key": "note", "value": {"stringValue": 'the "lastValue": field'}},
+                                             {"key": "label", "value": {"stringValue": "fooValue"}}])
+    mixed = [span(TRACE, "0000000000000002", [{"key": "minValue", "value": {"doubleValue": 0.5}}]),
+             span(TRACE, "0000000000000003", [{"key": "weird", "value": {"fooValue": 1}}])]
+    decoded = decode(spans_line(named), spans_line(*mixed))
+    rows = {r["span_id"]: r["attributes"] for r in decoded.spans.iter_rows(named=True)}
+    assert rows == {"0000000000000001": '{"maxValue":3,"note":"the \\"lastValue\\": field","label":"fooValue"}',
+                    "0000000000000002": '{"minValue":0.5}'}
+    (reason,) = decoded.quarantine["reason"].to_list()
+    assert "unknown AnyValue kind" in reason and "weird" in reason
+
+
 def test_truncated_and_non_object_lines_are_quarantined_whole():
     good = spans_line(span(TRACE, "0000000000000001"))
     decoded = decode(good, good[:40], b"[1,2]", b'"text"', b"\xff\xfe not utf-8")

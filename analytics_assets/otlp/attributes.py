@@ -34,7 +34,9 @@ def _json_string(expr: pl.Expr) -> pl.Expr:
 
 
 def long_attributes(frame: pl.DataFrame, id_col: str, attr_col: str) -> pl.DataFrame:
-    """(id, key, text, json) rows, one per attribute."""
+    """(id, key, text, and the value's kinds) rows, one per attribute. `with_json` adds the value
+    as JSON text to the rows that need it (the costly part: most attributes are modeled keys,
+    stored typed, whose JSON nothing reads)."""
     long = (
         frame.select(id_col, pl.col(attr_col))
         .explode(attr_col)
@@ -46,6 +48,16 @@ def long_attributes(frame: pl.DataFrame, id_col: str, attr_col: str) -> pl.DataF
     for name in _VALUE_FIELDS:  # a struct missing a field after a schema change stays usable
         if name not in long.columns:
             long = long.with_columns(pl.lit(None, pl.String).alias(name))
+    return long.select(
+        id_col,
+        pl.col("key").fill_null(""),
+        pl.coalesce(*[pl.col(n) for n in _VALUE_FIELDS]).alias("text"),
+        *_VALUE_FIELDS,
+    )
+
+
+def with_json(long: pl.DataFrame) -> pl.DataFrame:
+    """`long_attributes` rows with their value as JSON text (`json`)."""
     as_float = pl.col("doubleValue").cast(pl.Float64, strict=False)
     as_int = pl.col("intValue").cast(pl.Int64, strict=False)
     value_json = (
@@ -63,12 +75,11 @@ def long_attributes(frame: pl.DataFrame, id_col: str, attr_col: str) -> pl.DataF
         .then(_json_string(pl.coalesce(pl.col("intValue"), pl.col("doubleValue"), pl.col("boolValue"), pl.col("bytesValue"))))
         .otherwise(pl.lit("null"))
     )
-    return long.select(
-        id_col,
-        pl.col("key").fill_null(""),
-        pl.coalesce(*[pl.col(n) for n in _VALUE_FIELDS]).alias("text"),
-        value_json.alias("json"),
-    )
+    return long.with_columns(value_json.alias("json"))
+
+
+def _json_of(long: pl.DataFrame) -> pl.DataFrame:
+    return long if "json" in long.columns else with_json(long)
 
 
 def _cast(text: pl.Expr, dtype: pl.DataType) -> pl.Expr:
@@ -96,6 +107,8 @@ def typed_attributes(
     `_fingerprint` (every key and value, for content hashes) and `attr_errors`."""
     if long is None:
         long = long_attributes(frame, id_col, attr_col)
+    if fingerprint:
+        long = with_json(long)  # every value's JSON goes into the fingerprint
     by_key = {a.key: a for a in modeled}
     modeled_long = long.filter(pl.col("key").is_in(list(by_key)))
     ids = frame.select(id_col)
@@ -126,7 +139,7 @@ def typed_attributes(
     wide = wide.with_columns(pl.when(pl.col("attr_errors") != "").then(pl.col("attr_errors")).alias("attr_errors"))
 
     rest = (
-        long.filter(~pl.col("key").is_in(list(by_key)))
+        _json_of(long.filter(~pl.col("key").is_in(list(by_key))))
         .group_by(id_col)
         .agg((_json_string(pl.col("key")) + pl.lit(":") + pl.col("json")).str.join(",").alias(extra_col))
         .with_columns((pl.lit("{") + pl.col(extra_col) + pl.lit("}")).alias(extra_col))

@@ -145,6 +145,7 @@ def _key_src(*parts: str | pl.Expr) -> pl.Expr:
 # -- decoding ---------------------------------------------------------------------------------
 
 _UNKNOWN_KIND = r'"[a-z][A-Za-z]*Value"\s*:'
+_PYTHON_PATH_KINDS = ("arrayValue", "kvlistValue", "bytesValue")
 _KNOWN_KIND = '"(?:' + "|".join(KNOWN_VALUE_KINDS) + r')"\s*:'
 
 
@@ -158,12 +159,20 @@ def decode_requests(
     frame, quarantine = text_lines(sources, offsets, lines, raw_bound)
 
     # Nested or rare AnyValues and unknown kinds take the Python path; everything else stays in polars.
-    slow = pl.col("line").str.contains('"(?:arrayValue|kvlistValue|bytesValue)"') | (
-        pl.col("line").str.count_matches(_UNKNOWN_KIND) != pl.col("line").str.count_matches(_KNOWN_KIND)
-    )
-    markers = {f"_{signal}": pl.col("line").str.contains(f'"{keys[0]}"', literal=True) for signal, keys in SIGNALS.items()}
+    # One pass finds every known kind's key; when each `Value"` of the line is one of them, no
+    # unknown kind can be there, and only the other lines pay the two regex scans that tell.
+    line = pl.col("line")
+    kinds = line.str.extract_many([f'"{kind}"' for kind in KNOWN_VALUE_KINDS])
+    nested = kinds.list.eval(pl.element().is_in([f'"{kind}"' for kind in _PYTHON_PATH_KINDS])).list.any()
+    only_known = line.str.count_matches('Value"', literal=True) == kinds.list.len()
+    markers = {f"_{signal}": line.str.contains(f'"{keys[0]}"', literal=True) for signal, keys in SIGNALS.items()}
     # The scans over every byte run on the chunked frame so polars spreads them over its threads.
-    frame = chunked(frame).lazy().with_columns(slow.alias("slow"), **markers).collect()
+    frame = chunked(frame).lazy().with_columns(nested.alias("slow"), only_known.alias("_only_known"), **markers).collect()
+    suspects = frame.select(pl.arg_where(~pl.col("_only_known") & ~pl.col("slow"))).to_series()
+    if len(suspects):
+        unknown = frame[suspects].select(line.str.count_matches(_UNKNOWN_KIND) != line.str.count_matches(_KNOWN_KIND)).to_series()
+        frame = frame.with_columns(frame.get_column("slow").scatter(suspects, unknown))
+    frame = frame.drop("_only_known")
     rewritten = []
     for source, offset, text in frame.filter(pl.col("slow")).select("source_file", "source_offset", "line").iter_rows():
         try:
