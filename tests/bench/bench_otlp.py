@@ -20,10 +20,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import polars as pl
-
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+
+# Our package before polars, as in the Dagster code location: it sets polars' allocator options
+# (analytics_assets/__init__.py), which apply to the bare read as well.
+import analytics_assets  # noqa: E402, F401
+import polars as pl  # noqa: E402
 
 from analytics_assets.demo.otlp_files import write_claude_code_otel, write_zen_spans  # noqa: E402
 from analytics_assets.demo.world import days, developers  # noqa: E402
