@@ -53,7 +53,8 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 @contextlib.contextmanager
 def bulk_load(con: duckdb.DuckDBPyConnection, fsst: bool = True) -> Iterator[None]:
     """Settings for a load whose other work (reading, decoding) already keeps every core busy.
-    - Commits in the block only append to the WAL; the tables are checkpointed once, at the end.
+    - Commits in the block only append to the WAL; the tables are checkpointed once, at the end
+      (by the load's last commit when it asks for that: see runner._commit_batch; else here).
       By default every commit past 16 MB of WAL checkpoints, and each checkpoint compresses again
       the row groups the previous one wrote: a load in several transactions paid that many times.
     - One DuckDB thread: its inserts then cost less CPU in all (measured: ~0.15 s less on a
@@ -62,7 +63,8 @@ def bulk_load(con: duckdb.DuckDBPyConnection, fsst: bool = True) -> Iterator[Non
       FSST trains a symbol table for every string column of every row group it writes, ~1 ms each
       however few the rows: for tables whose strings are ids and repeated names it costs more
       time than it saves bytes (see the sources that turn it off).
-    The first two are restored before the checkpoint, which runs on every thread; the last after it."""
+    The first two are restored before the closing checkpoint, which runs on every thread; the last
+    after it."""
     names = ("checkpoint_threshold", "threads", "disabled_compression_methods")
     settings = {name: con.execute(f"SELECT current_setting('{name}')").fetchone()[0] for name in names}
     con.execute("SET checkpoint_threshold = '1TB'")

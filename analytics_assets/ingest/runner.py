@@ -199,10 +199,6 @@ def _insert(con: duckdb.DuckDBPyConnection, source: LineSource, frame_name: str,
                                 rank=source.ranked.get(frame_name))
 
 
-def _write_batch(con: duckdb.DuckDBPyConnection, source: LineSource, batch: _Batch, stats: IngestStats, max_line_bytes: int) -> None:
-    _commit_batch(con, source, _shape_batch(source, batch, stats, max_line_bytes), stats)
-
-
 @dataclass
 class _Shaped:
     """A batch made rows: validated and scrubbed frames per table, quarantine rows, the cursors."""
@@ -271,9 +267,9 @@ def run_ingest(
     with ThreadPoolExecutor(max_workers=1) as pool:
         prepared = pool.submit(lambda: (ensure_tables(con, source), warehouse.load_cursors(con, source.name))[1])
         paths = _landing_paths(roots, source.patterns)
-        sizes = {path: _stat(path) for path in paths}
+        found = {path: _stat(path) for path in paths}
         cursors = prepared.result()
-    plans = _plans(sizes, cursors, source, stats)
+    plans = _plans(found, cursors, source, stats)
     blocks = hasattr(source, "scan_block")
     new_batch = (lambda: _Batch(scan=source.new_scan())) if blocks else _Batch  # noqa: E731
     total = sum(plan.size - plan.start for plan in plans)
