@@ -210,8 +210,11 @@ def test_long_line_inside_a_chunk_and_invalid_utf8_are_quarantined_alone(env):
 
 @pytest.mark.parametrize("stage", ["shaping", "committing"])
 def test_a_batch_that_fails_stops_the_run_and_a_rerun_loads_the_rest_once(env, monkeypatch, stage):
-    """Batches are shaped on one thread and committed on another: a failure in either reaches the
-    caller, nothing after the failed batch is written, and the next run resumes from the cursors."""
+    """Batches are shaped on two threads and committed on another, in order: a failure in either
+    stage reaches the caller, every batch before the failed one is committed and none after it,
+    and the next run resumes from the cursors."""
+    import itertools
+
     from analytics_assets import warehouse
     from analytics_assets.ingest import runner
     from analytics_assets.otlp import load
@@ -219,24 +222,25 @@ def test_a_batch_that_fails_stops_the_run_and_a_rerun_loads_the_rest_once(env, m
     otlp, con = env
     for f in range(6):  # several batches: batch_bytes below one file's size
         (otlp / f"f{f}.jsonl").write_bytes(b"".join(spans_line(span(TRACE, sid(f * 100 + i))) + b"\n" for i in range(40)))
-    calls = {"n": 0}
 
-    def second_fails(real):
+    def fails_when(real, failing):
         def wrapped(*args, **kwargs):
-            calls["n"] += 1
-            if calls["n"] == 2:
+            if failing(*args):
                 raise RuntimeError(f"{stage} failed")
             return real(*args, **kwargs)
         return wrapped
 
-    if stage == "shaping":
-        monkeypatch.setattr(load.OtlpSource, "split_valid", second_fails(load.OtlpSource.split_valid))
-    else:
-        monkeypatch.setattr(runner.warehouse, "save_cursors", second_fails(warehouse.save_cursors))
+    if stage == "shaping":  # the batch holding f2's first lines fails, whichever thread shapes it when
+        def failing(self, name, frame):
+            return frame.get_column("source_file").str.ends_with("f2.jsonl").any()
+        monkeypatch.setattr(load.OtlpSource, "split_valid", fails_when(load.OtlpSource.split_valid, failing))
+    else:  # commits run in order: the second batch's fails
+        calls = itertools.count(1)
+        monkeypatch.setattr(runner.warehouse, "save_cursors", fails_when(warehouse.save_cursors, lambda *args: next(calls) == 2))
     with pytest.raises(RuntimeError, match=f"{stage} failed"):
         ingest_otlp(con, otlp, SALT, batch_bytes=4096)
-    first = count(con)  # the first batch, and nothing after the one that failed
-    assert 0 < first < 60 and first == con.execute("SELECT count(DISTINCT span_id) FROM raw.otlp_spans").fetchone()[0]
+    first, distinct, highest = con.execute("SELECT count(*), count(DISTINCT span_id), max(span_id) FROM raw.otlp_spans").fetchone()
+    assert 0 < first == distinct and highest < sid(200)  # f0's and f1's spans at most: nothing after the failed batch
     monkeypatch.undo()
     stats = ingest_otlp(con, otlp, SALT, batch_bytes=4096)
     assert count(con) == 240 and stats.loaded["spans"] == 240 - first and stats.duplicates["spans"] == 0

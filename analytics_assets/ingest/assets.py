@@ -23,7 +23,7 @@ from .runner import IngestStats, LineSource, run_ingest
 class IngestConfig(dg.Config):
     max_quarantine_share: float = 0.5  # a run quarantining more than this fails its blocking checks
     max_line_bytes: int = 32 << 20
-    batch_bytes: int = 64 << 20
+    batch_bytes: int = 0  # 0: the source's own (OTLP 32 MB, transcripts 64 MB)
     keep_names: bool = False  # opt into storing identities in clear (DESIGN.md, Privacy)
 
 
@@ -140,7 +140,7 @@ def build_ingest(defn: IngestDefinition) -> dict:
         with warehouse.connect() as con:
             run_started = con.execute("SELECT now()").fetchone()[0]
             source = defn.make_source(config, hash_salt(warehouse.path), current)
-            stats = run_ingest(con, source, roots, config.batch_bytes, config.max_line_bytes)
+            stats = run_ingest(con, source, roots, config.batch_bytes or None, config.max_line_bytes)
             elapsed = time.perf_counter() - started
             for note in stats.notes:
                 context.log.warning(note)

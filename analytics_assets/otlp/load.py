@@ -30,6 +30,9 @@ class OtlpSource:
     patterns = ("*.jsonl", "*.json", "*.ndjson")
     documents = True  # the official examples: one pretty-printed request per file
     fsst = True  # attributes kept as JSON text: FSST compresses them a few times over
+    # polars decodes a batch into ~15 times its bytes: 32 MB batches, two shaped at once (runner.SHAPERS),
+    # ran 1 M spans as fast as 64 MB ones with 2 GB peak RSS instead of 3 GB.
+    batch_bytes = 32 << 20
 
     def upgrade(self, con) -> None:
         pass  # every table is in this version's shape
@@ -54,7 +57,7 @@ def ingest_otlp(
     otlp_dir: Path,
     salt: bytes,
     keep_names: bool = False,
-    batch_bytes: int = 64 << 20,
+    batch_bytes: int | None = None,
     max_line_bytes: int = 32 << 20,
 ) -> IngestStats:
     return run_ingest(con, OtlpSource(salt, keep_names), [otlp_dir], batch_bytes, max_line_bytes)
