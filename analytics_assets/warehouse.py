@@ -54,7 +54,7 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 def bulk_load(con: duckdb.DuckDBPyConnection, fsst: bool = True) -> Iterator[None]:
     """Settings for a load whose other work (reading, decoding) already keeps every core busy.
     - Commits in the block only append to the WAL; the tables are checkpointed once, at the end
-      (by the load's last commit when it asks for that: see runner._commit_batch; else here).
+      (by the load's last commit when it calls `checkpoint_at_commit`, else here).
       By default every commit past 16 MB of WAL checkpoints, and each checkpoint compresses again
       the row groups the previous one wrote: a load in several transactions paid that many times.
     - One DuckDB thread: its inserts then cost less CPU in all (measured: ~0.15 s less on a
@@ -81,6 +81,13 @@ def bulk_load(con: duckdb.DuckDBPyConnection, fsst: bool = True) -> Iterator[Non
         con.execute("CHECKPOINT")
     finally:
         con.execute(f"SET disabled_compression_methods = '{settings['disabled_compression_methods']}'")
+
+
+def checkpoint_at_commit(con: duckdb.DuckDBPyConnection) -> None:
+    """In a bulk load's last transaction: its commit checkpoints, which bulk_load's closing
+    checkpoint would do at once anyway, and DuckDB then writes the transaction's rows to the
+    database file without writing them to the WAL first. bulk_load restores the threshold."""
+    con.execute("SET checkpoint_threshold = '0b'")
 
 
 # Rows per row group in what our writers append (DuckDB's default: 122,880). The row groups a
