@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from analytics_assets.ingest.landing import cursor_after, landing_files, plan_file, read_lines
+from analytics_assets.ingest.landing import cursor_after, landing_paths, plan_file, read_lines
 
 
 def read_all(path, cursor=None, **kw):
@@ -70,7 +70,7 @@ def test_rotation_and_truncation_restart_from_zero(tmp_path):
     assert plan_file(path2, cursor2).reason == "truncated"
 
 
-def test_landing_files_lists_matching_files_in_path_order_without_following_folder_links(tmp_path):
+def test_landing_paths_lists_matching_files_in_path_order_without_following_folder_links(tmp_path):
     root = tmp_path / "projects"
     for name in ("b/z.jsonl", "b/a.jsonl", "a-b/x.jsonl", "a/y.jsonl", "a/deep/er/w.json", "a/.hidden.jsonl", "a/notes.txt",
                  ".git/c.jsonl"):
@@ -82,8 +82,10 @@ def test_landing_files_lists_matching_files_in_path_order_without_following_fold
     (elsewhere / "v.jsonl").write_text("{}\n")
     os.symlink(elsewhere, root / "linked")  # not followed
     os.symlink(elsewhere / "v.jsonl", root / "b" / "link.jsonl")  # a link to a file is a file
-    found = [p.relative_to(root).as_posix() for p in landing_files(root, ("*.jsonl", "*.json"))]
+    found = [p.relative_to(root).as_posix() for p in landing_paths([root], ("*.jsonl", "*.json"))]
     # Path order, by parts ("a/..." before "a-b/..."); hidden names skipped (only names: a hidden
     # folder's files are listed, as the walk always did).
     assert found == [".git/c.jsonl", "a/deep/er/w.json", "a/y.jsonl", "a-b/x.jsonl", "b/a.jsonl", "b/link.jsonl", "b/z.jsonl"]
-    assert landing_files(tmp_path / "missing") == []
+    assert landing_paths([tmp_path / "missing"], ("*.jsonl",)) == []
+    # Nested roots list a file once, still in path order.
+    assert [p.relative_to(root).as_posix() for p in landing_paths([root / "b", root], ("*.jsonl", "*.json"))] == found

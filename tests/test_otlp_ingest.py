@@ -150,8 +150,8 @@ def test_vanished_file_does_not_stop_the_others(env, monkeypatch):
     (otlp / "ok.jsonl").write_bytes(spans_line(span(TRACE, sid(1))) + b"\n")
     from analytics_assets.ingest import runner
 
-    real = runner.landing_names
-    monkeypatch.setattr(runner, "landing_names", lambda d, patterns: real(d, patterns) + [str(d / "deleted-meanwhile.jsonl")])
+    real = runner.landing_paths
+    monkeypatch.setattr(runner, "landing_paths", lambda roots, patterns: real(roots, patterns) + [roots[0] / "deleted-meanwhile.jsonl"])
     stats = ingest_otlp(con, otlp, SALT)
     assert count(con) == 1 and any("deleted-meanwhile" in n for n in stats.notes)
 

@@ -16,7 +16,7 @@ from ..config import Settings, hash_salt, settings
 from ..partitions import ONE_RUN, SCHEDULE_TIMEZONE
 from ..transform.dbt_assets import refresh_selection
 from ..resources import WRITER_POOL, WarehouseResource
-from .landing import landing_files
+from .landing import landing_paths
 from .runner import IngestStats, LineSource, run_ingest
 
 
@@ -191,7 +191,7 @@ def build_ingest(defn: IngestDefinition) -> dict:
         "ticks see it.",
     )
     def sensor(context: dg.SensorEvaluationContext):
-        paths = sorted({p for root in defn.roots(settings()) for p in landing_files(root, defn.patterns)})
+        paths = landing_paths(defn.roots(settings()), defn.patterns)
         if not paths:
             return dg.SkipReason(f"no {defn.landing} files yet")
         signature = _landing_signature(paths)

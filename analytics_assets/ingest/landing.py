@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
 from queue import Empty, Full, Queue
-from typing import Iterator
+from typing import Iterator, Sequence
 
 HEAD_BYTES = 256
 
@@ -211,15 +211,19 @@ def read_lines(plan: Plan, chunk_bytes: int = 64 << 20, max_line_bytes: int = 32
         yield block.split(max_line_bytes)
 
 
-def landing_files(directory: Path, patterns: tuple[str, ...] = ("*.jsonl", "*.json", "*.ndjson")) -> list[Path]:
-    """Files under `directory` whose name matches a pattern (hidden ones aside), in path order."""
-    return [Path(p) for p in landing_names(directory, patterns)]
+def landing_paths(roots: Sequence[Path], patterns: tuple[str, ...]) -> list[Path]:
+    """Every file under the roots whose name matches a pattern (hidden ones aside), once, in path
+    order (by parts: "a/x" before "a-b/x")."""
+    names = [name for root in roots for name in _landing_names(root, patterns)]
+    if len(roots) > 1:  # roots may nest: one file, one entry
+        names = sorted(set(names), key=lambda name: name.split(os.sep))
+    return [Path(name) for name in names]
 
 
-def landing_names(directory: Path | str, patterns: tuple[str, ...]) -> list[str]:
-    """landing_files as strings. One scandir walk (symlinked folders not followed, as rglob does
-    not; a file's type from its directory entry, a stat only for a symlink), not an rglob per
-    pattern: every run lists every file of a history, thousands of them."""
+def _landing_names(directory: Path | str, patterns: tuple[str, ...]) -> list[str]:
+    """One root's files as strings, in path order. One scandir walk (symlinked folders not followed,
+    as rglob does not; a file's type from its directory entry, a stat only for a symlink), not an
+    rglob per pattern: every run lists every file of a history, thousands of them."""
     found, folders = [], [os.fspath(directory)]
     while folders:
         try:

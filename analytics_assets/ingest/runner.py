@@ -27,7 +27,7 @@ import polars as pl
 
 from .. import warehouse
 from . import forked
-from .landing import (Block, Chunk, Cursor, Plan, blocks_with_cursors, cursor_after, landing_names, plan_file, prefetch, read_document,
+from .landing import (Block, Chunk, Cursor, Plan, blocks_with_cursors, cursor_after, landing_paths, plan_file, prefetch, read_document,
                       read_lines, readable, unreadable)
 
 RAW_TEXT_BOUND = 4096
@@ -259,9 +259,7 @@ def _commit_batch(con: duckdb.DuckDBPyConnection, source: LineSource, shaped: _S
         warehouse.insert_quarantine(con, source.name, pl.concat(quarantine, how="vertical_relaxed"))
         warehouse.save_cursors(con, source.name, list(batch.cursors.values()))
         if batch.last:
-            # This commit checkpoints (bulk_load's would follow at once), and DuckDB then writes its
-            # rows to the database file without writing them to the WAL first.
-            con.execute("SET checkpoint_threshold = '0b'")
+            warehouse.checkpoint_at_commit(con)
     stats.add(shaped.stats)
 
 
@@ -280,7 +278,7 @@ def run_ingest(
     # landing files (system calls): fixed costs of every run, a sixth of a small incremental one.
     with ThreadPoolExecutor(max_workers=1) as pool:
         prepared = pool.submit(lambda: (ensure_tables(con, source), warehouse.load_cursors(con, source.name))[1])
-        paths = _landing_paths(roots, source.patterns)
+        paths = landing_paths(roots, source.patterns)
         found = {path: _stat(path) for path in paths}
         cursors = prepared.result()
     plans = _plans(found, cursors, source, stats)
@@ -355,14 +353,6 @@ def _flush_points(total: int, smallest: int, largest: int) -> Iterator[int]:
             yield point
         point = target
         yield point
-
-
-def _landing_paths(roots: Sequence[Path], patterns: tuple[str, ...]) -> list[Path]:
-    """Every landing file under the roots once, in path order."""
-    names = [name for root in roots for name in landing_names(Path(root), patterns)]
-    if len(roots) > 1:  # roots may nest: one file, one entry
-        names = sorted(set(names), key=lambda name: name.split(os.sep))
-    return [Path(name) for name in names]
 
 
 def _stat(path: Path) -> os.stat_result | None:
