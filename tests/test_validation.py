@@ -89,3 +89,23 @@ def test_the_row_screen_passes_exactly_what_pandera_passes(schema, make, mutatio
     # A frame of the wrong shape is pandera's to reject, whatever the screen says of its rows.
     with pytest.raises(ValueError, match="schema failure not tied to rows"):
         validation.split_valid(schema, frame.with_columns(pl.col("attr_errors").cast(pl.Categorical)))
+
+
+@pytest.mark.parametrize("schema, make, mutations", CASES, ids=lambda c: getattr(c, "__name__", ""))
+def test_the_columns_screen_agrees_with_pandera_on_the_frame_shape(schema, make, mutations):
+    """split_valid skips pandera's validation when the screens pass: the columns screen must say
+    no wherever pandera's schema-level checks would (a required column gone, another dtype)."""
+    frame = make()
+    assert validation._fits_its_columns(schema, frame)
+    assert validation._fits_its_columns(schema, frame.with_columns(pl.lit(1).alias("an_extra_column")))  # not strict
+    first = frame.columns[0]
+    shapes = {
+        "a required column missing": frame.drop(first),
+        "a String column as Categorical": frame.with_columns(pl.col("attr_errors").cast(pl.Categorical)),
+        "an Int64 column as Int32": frame.with_columns(pl.col(pl.Int64).cast(pl.Int32)),
+    }
+    for label, changed in shapes.items():
+        if changed.schema == frame.schema:
+            continue
+        assert not validation._fits_its_columns(schema, changed), label
+        assert not _pandera_passes(schema, changed), label

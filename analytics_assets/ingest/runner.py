@@ -31,6 +31,9 @@ from .landing import (Block, Chunk, Cursor, Plan, blocks_with_cursors, cursor_af
                       read_lines, readable, unreadable)
 
 RAW_TEXT_BOUND = 4096
+# Below this many bytes to read, files are read on the caller's thread: handing small reads over
+# from a prefetching thread costs more than it hides (12 MB in 50 files: 12 ms inline, 13-17 ms with it).
+PREFETCH_MIN_BYTES = 32 << 20
 # A block source's transaction covers up to this many times batch_bytes of reading: its rows are a
 # few percent of the bytes read, and every commit costs an fsync; a few batches still let the
 # writer thread commit one while the next is read.
@@ -49,7 +52,6 @@ class LineSource(Protocol):
     ranked: Mapping[str, warehouse.Rank]  # frame -> rank of rows with one key (the best is kept: see warehouse.insert_new)
     patterns: tuple[str, ...]
     documents: bool  # accept whole pretty-printed JSON documents (a file whose first line is "{")
-    fsst: bool  # FSST-compress the raw tables' strings (see warehouse.bulk_load)
     batch_bytes: int  # a batch's bytes of lines, unless the run says otherwise
 
     def decode(
@@ -248,18 +250,35 @@ def _shape_batch(source: LineSource, batch: _Batch, max_line_bytes: int) -> _Sha
     return _Shaped(to_insert, quarantine, batch, stats)
 
 
-def _commit_batch(con: duckdb.DuckDBPyConnection, source: LineSource, shaped: _Shaped, stats: IngestStats) -> None:
-    to_insert, quarantine, batch = shaped.to_insert, shaped.quarantine, shaped.batch
-    with warehouse.transaction(con):
-        for name, good in to_insert.items():
+def _begin_batch(con: duckdb.DuckDBPyConnection, source: LineSource, batch: _Batch, first: bool) -> None:
+    """Open the batch's transaction with what needs only the batch read, not shaped: its cursors,
+    and (the run's first batch) the stored keys its insert will look up, read in from the file."""
+    warehouse.begin(con)
+    try:
+        warehouse.save_cursors(con, source.name, list(batch.cursors.values()))
+        if first:
+            for table in source.tables.values():
+                warehouse.read_keys(con, table)
+    except BaseException:
+        warehouse.rollback(con)
+        raise
+
+
+def _finish_batch(con: duckdb.DuckDBPyConnection, source: LineSource, shaped: _Shaped, stats: IngestStats) -> None:
+    """Add the shaped batch's rows to its open transaction and commit it."""
+    try:
+        for name, good in shaped.to_insert.items():
             inserted, replaced = _insert(con, source, name, good)
             stats.loaded[name] += inserted
             stats.replaced[name] += replaced
             stats.duplicates[name] += good.height - inserted
-        warehouse.insert_quarantine(con, source.name, pl.concat(quarantine, how="vertical_relaxed"))
-        warehouse.save_cursors(con, source.name, list(batch.cursors.values()))
-        if batch.last:
+        warehouse.insert_quarantine(con, source.name, pl.concat(shaped.quarantine, how="vertical_relaxed"))
+        if shaped.batch.last:
             warehouse.checkpoint_at_commit(con)
+    except BaseException:
+        warehouse.rollback(con)
+        raise
+    warehouse.commit(con)
     stats.add(shaped.stats)
 
 
@@ -292,7 +311,7 @@ def run_ingest(
     # read, a DuckDB statement); at the default 5 ms they wait that long behind the decoding each time.
     sys.setswitchinterval(min(switch, 0.0002))
     try:
-        with warehouse.bulk_load(con, fsst=source.fsst), _Writer(con, source, stats, max_line_bytes) as writer:
+        with warehouse.bulk_load(con), _Writer(con, source, stats, max_line_bytes) as writer:
             if blocks and total >= forked.MIN_BYTES and forked.available():
                 for path, part, cursor, size, oversize in forked.scanned(source, plans, max_line_bytes):
                     batch.add_scanned(source, path, part, cursor, size, oversize, max_line_bytes)
@@ -300,7 +319,8 @@ def run_ingest(
                         writer.submit(batch)
                         batch = new_batch()
             else:
-                for path, piece, cursor in prefetch(_reads(plans, batch_bytes, max_line_bytes, blocks)):
+                reads = _reads(plans, batch_bytes, max_line_bytes, blocks)
+                for path, piece, cursor in prefetch(reads) if total >= PREFETCH_MIN_BYTES else reads:
                     if isinstance(piece, Block):
                         batch.add_block(source, path, piece, cursor, max_line_bytes)
                         read = len(piece.data)
@@ -409,17 +429,23 @@ SHAPERS = 2
 class _Writer:
     """Writes batches on background threads: shaping threads decode, validate and scrub the next
     batches (polars, which releases the GIL) while one thread commits them in order (DuckDB, which
-    does too), while the caller reads on. A batch waits at each hand-over at most, which bounds
-    memory. The connection is used by the committing thread alone until it ends. An error in any
-    of them is raised in the caller at its next submit or at the end; every batch before the
-    failed one is committed and none after it (each batch is its own transaction: the warehouse
-    stays consistent, and the next run resumes from the cursors)."""
+    does too), while the caller reads on. The committing thread opens a batch's transaction as
+    soon as it is submitted (its cursors need no shaping) and adds its rows once shaped. At most
+    one shaped batch waits beside the one committed next, which bounds memory. The connection is
+    used by the committing thread alone until it ends. An error in any of them is raised in the
+    caller at its next submit or at the end; every batch before the failed one is committed and
+    none after it (each batch is its own transaction: the warehouse stays consistent, and the next
+    run resumes from the cursors)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, source: LineSource, stats: IngestStats, max_line_bytes: int):
         self.con, self.source, self.stats, self.max_line_bytes = con, source, stats, max_line_bytes
-        self.queue: Queue = Queue(maxsize=1)  # (sequence number, batch), then one None per shaper
-        self.shaped: Queue = Queue(maxsize=1)  # (sequence number, shaped batch or None if it failed)
+        self.queue: Queue = Queue(maxsize=1)  # (sequence number, batch) to shape, then one None per shaper
+        self.changed = threading.Condition()  # guards the four below
         self.submitted = 0
+        self.closed = False  # the caller submits no more
+        self.batches: dict[int, _Batch] = {}  # submitted, their transaction not begun yet
+        self.ready: dict[int, _Shaped | None] = {}  # shaped (None: its shaping failed or was skipped)
+        self.following = 0  # the batch committed next
         self.error: BaseException | None = None
         self.stopped = False  # commit nothing more (the caller or a commit failed)
         self.threads = [*(threading.Thread(target=self._shape, name=f"ingest-shaper-{i}", daemon=True) for i in range(SHAPERS)),
@@ -429,7 +455,6 @@ class _Writer:
         while True:
             item = self.queue.get()
             if item is None:
-                self.shaped.put(None)
                 return
             number, batch, shaped = *item, None
             if self.error is None:
@@ -437,29 +462,51 @@ class _Writer:
                     shaped = _shape_batch(self.source, batch, self.max_line_bytes)
                 except BaseException as exc:  # noqa: BLE001 - raised in the caller
                     self._fail(exc)
-            self.shaped.put((number, shaped))
+            with self.changed:
+                # The batch committed next is always taken (else the two shapers could wait for each other).
+                self.changed.wait_for(lambda: number == self.following or not self.ready)
+                self.ready[number] = shaped
+                self.changed.notify_all()
+
+    def _next(self, begun: bool) -> tuple[str, int, _Batch | _Shaped | None]:
+        """What the committing thread does next, to which batch: ("finish", its number, the batch
+        shaped), ("begin", its number, the batch submitted and not shaped yet) or ("end", -1, None)."""
+        with self.changed:
+            self.changed.wait_for(lambda: self.following in self.ready or (not begun and self.following in self.batches)
+                                  or (self.closed and self.following == self.submitted))
+            if self.following in self.ready:
+                self.batches.pop(self.following, None)
+                number, shaped = self.following, self.ready.pop(self.following)
+                self.following += 1
+                self.changed.notify_all()
+                return "finish", number, shaped
+            if self.following in self.batches:
+                return "begin", self.following, self.batches.pop(self.following)
+            return "end", -1, None
 
     def _commit(self) -> None:
         """Commit in submission order: a later batch may hold a file's later lines, and its
         cursor must not be saved before the earlier lines are."""
-        waiting: dict[int, _Shaped | None] = {}
-        following, ended = 0, 0
-        while ended < SHAPERS:
-            item = self.shaped.get()
-            if item is None:
-                ended += 1
-                continue
-            waiting[item[0]] = item[1]
-            while following in waiting:
-                shaped = waiting.pop(following)
-                following += 1
-                if shaped is None:  # its shaping failed: nothing after it is committed
-                    self.stopped = True
-                if not self.stopped:
-                    try:
-                        _commit_batch(self.con, self.source, shaped, self.stats)
-                    except BaseException as exc:  # noqa: BLE001 - raised in the caller
-                        self._fail(exc, stop=True)
+        begun = False  # the batch committed next has its transaction open
+        while True:
+            step, number, item = self._next(begun)
+            if step == "end":
+                return
+            if item is None:  # its shaping failed: nothing from it on is committed
+                self.stopped = True
+            try:
+                if self.stopped:
+                    if begun:
+                        warehouse.rollback(self.con)
+                elif step == "begin":
+                    _begin_batch(self.con, self.source, item, first=number == 0)
+                else:
+                    if not begun:
+                        _begin_batch(self.con, self.source, item.batch, first=number == 0)
+                    _finish_batch(self.con, self.source, item, self.stats)
+            except BaseException as exc:  # noqa: BLE001 - raised in the caller
+                self._fail(exc, stop=True)
+            begun = step == "begin" and not self.stopped
 
     def _fail(self, exc: BaseException, stop: bool = False) -> None:
         if self.error is None:
@@ -468,8 +515,12 @@ class _Writer:
 
     def submit(self, batch: _Batch) -> None:
         self._raise()
-        self.queue.put((self.submitted, batch))
-        self.submitted += 1
+        with self.changed:
+            number = self.submitted
+            self.batches[number] = batch
+            self.submitted += 1
+            self.changed.notify_all()
+        self.queue.put((number, batch))
 
     def _raise(self) -> None:
         if self.error is not None:
@@ -485,6 +536,9 @@ class _Writer:
             self._fail(exc_info[1], stop=True)  # the caller failed: write nothing more
         for _ in range(SHAPERS):
             self.queue.put(None)
+        with self.changed:
+            self.closed = True
+            self.changed.notify_all()
         for thread in self.threads:
             thread.join()
         if exc_info[0] is None:

@@ -29,7 +29,6 @@ class OtlpSource:
     ranked = {}  # no table keeps a best row per key
     patterns = ("*.jsonl", "*.json", "*.ndjson")
     documents = True  # the official examples: one pretty-printed request per file
-    fsst = True  # attributes kept as JSON text: FSST compresses them a few times over
     # polars decodes a batch into ~15 times its bytes: 32 MB batches, two shaped at once (runner.SHAPERS),
     # ran 1 M spans as fast as 64 MB ones with 2 GB peak RSS instead of 3 GB.
     batch_bytes = 32 << 20

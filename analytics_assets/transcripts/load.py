@@ -65,11 +65,6 @@ class _TranscriptSource:
     ranked = {"claude_requests": claude.REQUEST_RANK}
     patterns = ("*.jsonl",)
     documents = False
-    # Their strings are ids (FSST only ever compressed message, request and record ids) and repeated
-    # names (dictionary-compressed either way). Measured on the 1 GiB bench's 78,052 requests: FSST
-    # kept the table 1.6 MB smaller (8.7 MB against 10.2) and cost 0.11 s of its load, and ~11 ms of
-    # the closing checkpoint of an incremental run of 925 requests (it was then a third of it).
-    fsst = False
     batch_bytes = 64 << 20
 
     def __init__(self, landing: Path):
