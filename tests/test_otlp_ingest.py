@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 
 import duckdb
 import pytest
@@ -150,8 +151,8 @@ def test_vanished_file_does_not_stop_the_others(env, monkeypatch):
     (otlp / "ok.jsonl").write_bytes(spans_line(span(TRACE, sid(1))) + b"\n")
     from analytics_assets.ingest import runner
 
-    real = runner.landing_paths
-    monkeypatch.setattr(runner, "landing_paths", lambda roots, patterns: real(roots, patterns) + [roots[0] / "deleted-meanwhile.jsonl"])
+    real = runner.landing_names
+    monkeypatch.setattr(runner, "landing_names", lambda roots, patterns: real(roots, patterns) + [str(roots[0] / "deleted-meanwhile.jsonl")])
     stats = ingest_otlp(con, otlp, SALT)
     assert count(con) == 1 and any("deleted-meanwhile" in n for n in stats.notes)
 
@@ -208,10 +209,21 @@ def test_long_line_inside_a_chunk_and_invalid_utf8_are_quarantined_alone(env):
     assert_accounted(stats, 3, lines_bad=2)
 
 
-@pytest.mark.parametrize("stage", ["shaping", "committing"])
+def test_a_key_a_later_batch_of_the_same_run_repeats_is_a_duplicate(env):
+    """A batch's keys are looked up as the batches committed before it left the warehouse."""
+    otlp, con = env
+    for f in range(4):
+        lines = [spans_line(span(TRACE, sid(f * 100 + i))) + b"\n" for i in range(40)]
+        (otlp / f"f{f}.jsonl").write_bytes(b"".join(lines + ([spans_line(span(TRACE, sid(5))) + b"\n"] if f == 3 else [])))
+    stats = ingest_otlp(con, otlp, SALT, batch_bytes=4096)
+    assert (count(con), stats.loaded["spans"], stats.duplicates["spans"]) == (160, 160, 1)
+
+
+@pytest.mark.parametrize("stage", ["shaping", "committing", "looking up"])
 def test_a_batch_that_fails_stops_the_run_and_a_rerun_loads_the_rest_once(env, monkeypatch, stage):
-    """Batches are shaped on two threads and committed on another, in order: a failure in either
-    stage reaches the caller, every batch before the failed one is committed and none after it,
+    """Batches are shaped on two threads and committed on another, in order (each batch's
+    transaction opened with its cursors, its keys looked up while it is shaped): a failure in any
+    step reaches the caller, every batch before the failed one is committed and none after it,
     and the next run resumes from the cursors."""
     import itertools
 
@@ -234,9 +246,14 @@ def test_a_batch_that_fails_stops_the_run_and_a_rerun_loads_the_rest_once(env, m
         def failing(self, name, frame):
             return frame.get_column("source_file").str.ends_with("f2.jsonl").any()
         monkeypatch.setattr(load.OtlpSource, "split_valid", fails_when(load.OtlpSource.split_valid, failing))
-    else:  # commits run in order: the second batch's fails
+    elif stage == "committing":  # batches begin in order: the second batch's fails
         calls = itertools.count(1)
         monkeypatch.setattr(runner.warehouse, "save_cursors", fails_when(warehouse.save_cursors, lambda *args: next(calls) == 2))
+    else:  # the second lookup fails (validation slowed down: each batch's keys are looked up before it is shaped)
+        calls = itertools.count(1)
+        monkeypatch.setattr(runner.warehouse, "any_key_stored", fails_when(warehouse.any_key_stored, lambda *args: next(calls) == 2))
+        slow = load.OtlpSource.split_valid
+        monkeypatch.setattr(load.OtlpSource, "split_valid", lambda self, name, frame: (time.sleep(0.05), slow(self, name, frame))[1])
     with pytest.raises(RuntimeError, match=f"{stage} failed"):
         ingest_otlp(con, otlp, SALT, batch_bytes=4096)
     first, distinct, highest = con.execute("SELECT count(*), count(DISTINCT span_id), max(span_id) FROM raw.otlp_spans").fetchone()

@@ -78,11 +78,15 @@ def _looks_like_document(path: Path) -> bool:
     return first.strip() == b"{"
 
 
+def unchanged(cursor: Cursor | None, stat: os.stat_result) -> bool:
+    """Read to its end and not written since: nothing to open (most files of a history, every run)."""
+    return cursor is not None and bool(cursor.mtime_ns) and (stat.st_ino, stat.st_size, stat.st_mtime_ns) == (cursor.inode, cursor.offset, cursor.mtime_ns)
+
+
 def plan_file(path: Path, cursor: Cursor | None, documents: bool = True, stat: os.stat_result | None = None) -> Plan:
     """What to read of `path` given its cursor (`stat`: the file's, when the caller has it)."""
     stat = stat or path.stat()
-    if cursor is not None and cursor.mtime_ns and (stat.st_ino, stat.st_size, stat.st_mtime_ns) == (cursor.inode, cursor.offset, cursor.mtime_ns):
-        # Read to its end and not written since: nothing to open (most files of a history, every run).
+    if unchanged(cursor, stat):
         return Plan(path, cursor.offset, "unchanged", stat.st_ino, stat.st_size, cursor.mode, stat.st_mtime_ns)
     mode = "document" if documents and stat.st_size and _looks_like_document(path) else "lines"
     plan = lambda start, reason: Plan(path, start, reason, stat.st_ino, stat.st_size, mode, stat.st_mtime_ns)  # noqa: E731
@@ -214,10 +218,15 @@ def read_lines(plan: Plan, chunk_bytes: int = 64 << 20, max_line_bytes: int = 32
 def landing_paths(roots: Sequence[Path], patterns: tuple[str, ...]) -> list[Path]:
     """Every file under the roots whose name matches a pattern (hidden ones aside), once, in path
     order (by parts: "a/x" before "a-b/x")."""
+    return [Path(name) for name in landing_names(roots, patterns)]
+
+
+def landing_names(roots: Sequence[Path], patterns: tuple[str, ...]) -> list[str]:
+    """`landing_paths` as strings."""
     names = [name for root in roots for name in _landing_names(root, patterns)]
     if len(roots) > 1:  # roots may nest: one file, one entry
         names = sorted(set(names), key=lambda name: name.split(os.sep))
-    return [Path(name) for name in names]
+    return names
 
 
 def _landing_names(directory: Path | str, patterns: tuple[str, ...]) -> list[str]:

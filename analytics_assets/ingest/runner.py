@@ -16,19 +16,19 @@ import os
 import sys
 import threading
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Queue
-from typing import Iterator, Mapping, Protocol, Sequence
+from typing import Callable, Iterator, Mapping, Protocol, Sequence
 
 import duckdb
 import polars as pl
 
 from .. import warehouse
 from . import forked
-from .landing import (Block, Chunk, Cursor, Plan, blocks_with_cursors, cursor_after, landing_paths, plan_file, prefetch, read_document,
-                      read_lines, readable, unreadable)
+from .landing import (Block, Chunk, Cursor, Plan, blocks_with_cursors, cursor_after, landing_names, plan_file, prefetch, read_document,
+                      read_lines, readable, unchanged, unreadable)
 
 RAW_TEXT_BOUND = 4096
 # Below this many bytes to read, files are read on the caller's thread: handing small reads over
@@ -131,9 +131,14 @@ def stored(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection, source: LineSource) -> None:
+    """The bookkeeping tables and the source's raw tables exist (see ensure_raw_tables)."""
+    warehouse.ensure_bookkeeping(con)
+    ensure_raw_tables(con, source)
+
+
+def ensure_raw_tables(con: duckdb.DuckDBPyConnection, source: LineSource) -> None:
     """The source's raw tables exist (empty until rows come: dbt's sources read them). A column a
     newer version adds is added by the first batch that carries it (see _insert)."""
-    warehouse.ensure_bookkeeping(con)
     if not all(warehouse.table_exists(con, table) for table in source.tables.values()):
         frames, _, _ = source.decode([], [], [])  # their shape: decoding nothing costs ~10 ms of polars
         for name, frame in frames.items():
@@ -204,11 +209,17 @@ class _Batch:
         self.cursors[str(path)] = cursor
 
 
-def _insert(con: duckdb.DuckDBPyConnection, source: LineSource, frame_name: str, frame: pl.DataFrame) -> tuple[int, int]:
+def _insert(con: duckdb.DuckDBPyConnection, source: LineSource, frame_name: str, frame: pl.DataFrame, fresh: bool) -> tuple[int, int]:
     frame = frame.rename({"record_key_src": "record_key"})
     warehouse.ensure_table(con, source.tables[frame_name], frame)  # a table from an older version lacks a new column
     return warehouse.insert_new(con, source.tables[frame_name], frame, hash_key=frame_name in source.content_keyed,
-                                rank=source.ranked.get(frame_name))
+                                rank=source.ranked.get(frame_name), none_stored=fresh)
+
+
+def _fresh_frames(con: duckdb.DuckDBPyConnection, source: LineSource, keys: Mapping[str, pl.Series]) -> dict[str, bool]:
+    """Per frame: no key of the batch is stored yet (its insert then needs no lookup)."""
+    return {name: not warehouse.any_key_stored(con, source.tables[name], column, hash_key=name in source.content_keyed)
+            for name, column in keys.items()}
 
 
 @dataclass
@@ -221,7 +232,10 @@ class _Shaped:
     stats: IngestStats  # what shaping counted, added to the run's when the batch commits
 
 
-def _shape_batch(source: LineSource, batch: _Batch, max_line_bytes: int) -> _Shaped:
+def _shape_batch(source: LineSource, batch: _Batch, max_line_bytes: int,
+                 decoded: Callable[[dict[str, pl.Series]], None] | None = None) -> _Shaped:
+    """`decoded`: given the frames' keys (their source text) as soon as they are decoded, before the
+    validation and scrubbing (the committing thread looks them up meanwhile)."""
     stats = IngestStats()
     if batch.scan is None:
         frames, decode_quarantine, skipped = source.decode(batch.sources, batch.offsets, batch.lines)
@@ -232,6 +246,8 @@ def _shape_batch(source: LineSource, batch: _Batch, max_line_bytes: int) -> _Sha
         stats.lines += lines + len(batch.oversize)
     stats.lines_skipped += skipped
     stats.bytes_read += batch.size
+    if decoded is not None:
+        decoded({name: frame.get_column("record_key_src") for name, frame in frames.items() if frame.height})
     oversize = pl.DataFrame(batch.oversize, schema=QUARANTINE_SCHEMA)
     quarantine = [decode_quarantine, oversize]
     stats.quarantined["undecoded"] += decode_quarantine.height + oversize.height
@@ -250,25 +266,31 @@ def _shape_batch(source: LineSource, batch: _Batch, max_line_bytes: int) -> _Sha
     return _Shaped(to_insert, quarantine, batch, stats)
 
 
-def _begin_batch(con: duckdb.DuckDBPyConnection, source: LineSource, batch: _Batch, first: bool) -> None:
-    """Open the batch's transaction with what needs only the batch read, not shaped: its cursors,
-    and (the run's first batch) the stored keys its insert will look up, read in from the file."""
+def _begin_batch(con: duckdb.DuckDBPyConnection, source: LineSource, batch: _Batch) -> None:
+    """Open the batch's transaction with what needs only the batch read, not shaped: its cursors."""
     warehouse.begin(con)
     try:
         warehouse.save_cursors(con, source.name, list(batch.cursors.values()))
-        if first:
-            for table in source.tables.values():
-                warehouse.read_keys(con, table)
     except BaseException:
         warehouse.rollback(con)
         raise
 
 
-def _finish_batch(con: duckdb.DuckDBPyConnection, source: LineSource, shaped: _Shaped, stats: IngestStats) -> None:
-    """Add the shaped batch's rows to its open transaction and commit it."""
+def _look_up(con: duckdb.DuckDBPyConnection, source: LineSource, keys: Mapping[str, pl.Series]) -> dict[str, bool]:
+    """In the batch's open transaction: `_fresh_frames`."""
+    try:
+        return _fresh_frames(con, source, keys)
+    except BaseException:
+        warehouse.rollback(con)
+        raise
+
+
+def _finish_batch(con: duckdb.DuckDBPyConnection, source: LineSource, shaped: _Shaped, stats: IngestStats, fresh: Mapping[str, bool]) -> None:
+    """Add the shaped batch's rows to its open transaction and commit it. `fresh`: the frames whose
+    keys were looked up and none found stored."""
     try:
         for name, good in shaped.to_insert.items():
-            inserted, replaced = _insert(con, source, name, good)
+            inserted, replaced = _insert(con, source, name, good, fresh.get(name, False))
             stats.loaded[name] += inserted
             stats.replaced[name] += replaced
             stats.duplicates[name] += good.height - inserted
@@ -294,13 +316,15 @@ def run_ingest(
     batch_bytes = batch_bytes or source.batch_bytes
     stats = IngestStats()
     # The warehouse's bookkeeping (DuckDB statements, which release the GIL) overlaps listing the
-    # landing files (system calls): fixed costs of every run, a sixth of a small incremental one.
+    # landing files (system calls) and, once the cursors are read, planning the reads: fixed costs of
+    # every run, a fifth of a small incremental one.
+    cursors: Future = Future()
     with ThreadPoolExecutor(max_workers=1) as pool:
-        prepared = pool.submit(lambda: (ensure_tables(con, source), warehouse.load_cursors(con, source.name))[1])
-        paths = landing_paths(roots, source.patterns)
-        found = {path: _stat(path) for path in paths}
-        cursors = prepared.result()
-    plans = _plans(found, cursors, source, stats)
+        prepared = pool.submit(_prepare, con, source, cursors)
+        # Names and os.stat, not Path objects: every file of a history, every run (half the time).
+        found = {name: _stat(name) for name in landing_names(roots, source.patterns)}
+        plans = _plans(found, cursors.result(), source, stats)
+        prepared.result()
     blocks = hasattr(source, "scan_block")
     new_batch = (lambda: _Batch(scan=source.new_scan())) if blocks else _Batch  # noqa: E731
     total = sum(plan.size - plan.start for plan in plans)
@@ -336,6 +360,18 @@ def run_ingest(
     finally:
         sys.setswitchinterval(switch)
     return stats
+
+
+def _prepare(con: duckdb.DuckDBPyConnection, source: LineSource, cursors: Future) -> None:
+    """The bookkeeping tables, then the source's cursors (handed over as soon as they are read),
+    then the source's raw tables."""
+    try:
+        warehouse.ensure_bookkeeping(con)
+        cursors.set_result(warehouse.load_cursors(con, source.name))
+    except BaseException as exc:
+        cursors.set_exception(exc)
+        raise
+    ensure_raw_tables(con, source)
 
 
 class _Schedule:
@@ -375,21 +411,25 @@ def _flush_points(total: int, smallest: int, largest: int) -> Iterator[int]:
         yield point
 
 
-def _stat(path: Path) -> os.stat_result | None:
+def _stat(name: str) -> os.stat_result | None:
     try:
-        return path.stat()
+        return os.stat(name)
     except OSError:
         return None  # plan_file stats it again and says why
 
 
-def _plans(paths: Mapping[Path, os.stat_result | None], cursors: dict, source: LineSource, stats: IngestStats) -> list[Plan]:
-    """What to read of each file (`paths`: each with its stat): most files of a history are
-    unchanged, which the stat tells."""
+def _plans(names: Mapping[str, os.stat_result | None], cursors: dict, source: LineSource, stats: IngestStats) -> list[Plan]:
+    """What to read of each file (`names`: each with its stat): most files of a history are
+    unchanged, which the stat tells before anything else is made of their names."""
     plans = []
-    for path, stat in paths.items():
+    for name, stat in names.items():
         stats.files_seen += 1
+        cursor = cursors.get(name)
+        if stat is not None and unchanged(cursor, stat):
+            continue
+        path = Path(name)
         try:
-            plan = plan_file(path, cursors.get(str(path)), documents=source.documents, stat=stat)
+            plan = plan_file(path, cursor, documents=source.documents, stat=stat)
             problem = None if plan.reason == "unchanged" else readable(path)
         except OSError as exc:  # vanished, or no permission to read its head
             problem = unreadable(exc)
@@ -430,7 +470,8 @@ class _Writer:
     """Writes batches on background threads: shaping threads decode, validate and scrub the next
     batches (polars, which releases the GIL) while one thread commits them in order (DuckDB, which
     does too), while the caller reads on. The committing thread opens a batch's transaction as
-    soon as it is submitted (its cursors need no shaping) and adds its rows once shaped. At most
+    soon as it is submitted (its cursors need no shaping), looks its keys up as soon as they are
+    decoded (while the batch is validated and scrubbed), and adds its rows once shaped. At most
     one shaped batch waits beside the one committed next, which bounds memory. The connection is
     used by the committing thread alone until it ends. An error in any of them is raised in the
     caller at its next submit or at the end; every batch before the failed one is committed and
@@ -440,10 +481,11 @@ class _Writer:
     def __init__(self, con: duckdb.DuckDBPyConnection, source: LineSource, stats: IngestStats, max_line_bytes: int):
         self.con, self.source, self.stats, self.max_line_bytes = con, source, stats, max_line_bytes
         self.queue: Queue = Queue(maxsize=1)  # (sequence number, batch) to shape, then one None per shaper
-        self.changed = threading.Condition()  # guards the four below
+        self.changed = threading.Condition()  # guards the five below
         self.submitted = 0
         self.closed = False  # the caller submits no more
         self.batches: dict[int, _Batch] = {}  # submitted, their transaction not begun yet
+        self.keys: dict[int, dict[str, pl.Series]] = {}  # decoded keys, not looked up yet
         self.ready: dict[int, _Shaped | None] = {}  # shaped (None: its shaping failed or was skipped)
         self.following = 0  # the batch committed next
         self.error: BaseException | None = None
@@ -459,7 +501,7 @@ class _Writer:
             number, batch, shaped = *item, None
             if self.error is None:
                 try:
-                    shaped = _shape_batch(self.source, batch, self.max_line_bytes)
+                    shaped = _shape_batch(self.source, batch, self.max_line_bytes, lambda keys: self._decoded(number, keys))
                 except BaseException as exc:  # noqa: BLE001 - raised in the caller
                     self._fail(exc)
             with self.changed:
@@ -468,45 +510,65 @@ class _Writer:
                 self.ready[number] = shaped
                 self.changed.notify_all()
 
-    def _next(self, begun: bool) -> tuple[str, int, _Batch | _Shaped | None]:
-        """What the committing thread does next, to which batch: ("finish", its number, the batch
-        shaped), ("begin", its number, the batch submitted and not shaped yet) or ("end", -1, None)."""
+    def _decoded(self, number: int, keys: dict[str, pl.Series]) -> None:
         with self.changed:
-            self.changed.wait_for(lambda: self.following in self.ready or (not begun and self.following in self.batches)
-                                  or (self.closed and self.following == self.submitted))
-            if self.following in self.ready:
-                self.batches.pop(self.following, None)
-                number, shaped = self.following, self.ready.pop(self.following)
+            if number >= self.following:  # else already committed (without the lookup)
+                self.keys[number] = keys
+                self.changed.notify_all()
+
+    def _next(self, begun: bool, looked_up: bool) -> tuple[str, int, object]:
+        """What the committing thread does next, to the batch committed next: ("begin", its number,
+        the batch) once submitted, ("look up", its number, its keys) once decoded and begun,
+        ("finish", its number, the batch shaped or None), or ("end", -1, None)."""
+        with self.changed:
+            following = self.following
+            self.changed.wait_for(lambda: following in self.ready or (not begun and following in self.batches)
+                                  or (begun and not looked_up and following in self.keys)
+                                  or (self.closed and following == self.submitted))
+            if following in self.ready:
+                self.batches.pop(following, None)
+                self.keys.pop(following, None)
+                shaped = self.ready.pop(following)
                 self.following += 1
                 self.changed.notify_all()
-                return "finish", number, shaped
-            if self.following in self.batches:
-                return "begin", self.following, self.batches.pop(self.following)
+                return "finish", following, shaped
+            if not begun and following in self.batches:
+                return "begin", following, self.batches.pop(following)
+            if begun and not looked_up and following in self.keys:
+                return "look up", following, self.keys.pop(following)
             return "end", -1, None
 
     def _commit(self) -> None:
         """Commit in submission order: a later batch may hold a file's later lines, and its
-        cursor must not be saved before the earlier lines are."""
-        begun = False  # the batch committed next has its transaction open
+        cursor must not be saved before the earlier lines are; and a batch's keys are looked up
+        in the warehouse as the batches before it left it."""
+        begun, fresh = False, None  # the batch committed next: its transaction is open; its lookup
         while True:
-            step, number, item = self._next(begun)
+            step, _, item = self._next(begun, fresh is not None)
             if step == "end":
                 return
-            if item is None:  # its shaping failed: nothing from it on is committed
+            if step == "finish" and item is None:  # its shaping failed: nothing from it on is committed
                 self.stopped = True
+            stopped = self.stopped  # once per step: the caller may stop the run meanwhile
             try:
-                if self.stopped:
+                if stopped:
                     if begun:
                         warehouse.rollback(self.con)
+                    begun, fresh = False, None
                 elif step == "begin":
-                    _begin_batch(self.con, self.source, item, first=number == 0)
+                    _begin_batch(self.con, self.source, item)
+                    begun = True
+                elif step == "look up":
+                    fresh = _look_up(self.con, self.source, item)
                 else:
                     if not begun:
-                        _begin_batch(self.con, self.source, item.batch, first=number == 0)
-                    _finish_batch(self.con, self.source, item, self.stats)
+                        _begin_batch(self.con, self.source, item.batch)
+                    _finish_batch(self.con, self.source, item, self.stats, fresh or {})
             except BaseException as exc:  # noqa: BLE001 - raised in the caller
                 self._fail(exc, stop=True)
-            begun = step == "begin" and not self.stopped
+                begun, fresh = False, None  # the failed step rolled its transaction back
+            if step == "finish":
+                begun, fresh = False, None
 
     def _fail(self, exc: BaseException, stop: bool = False) -> None:
         if self.error is None:
