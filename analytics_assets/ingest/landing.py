@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from pathlib import Path
 from queue import Empty, Full, Queue
@@ -57,6 +57,7 @@ class Plan:
     size: int
     mode: str
     mtime_ns: int = 0
+    head: tuple[str, int] | None = None  # (hash, length) of the file's first bytes, when planning read them
 
 
 def _head(path: Path, length: int) -> tuple[str, int]:
@@ -102,7 +103,7 @@ def plan_file(path: Path, cursor: Cursor | None, documents: bool = True, stat: o
         return plan(cursor.offset, "unchanged")
     if cursor.mode == "document" or mode == "document":
         return plan(0, "document")  # a document is re-read whole
-    return plan(cursor.offset, "append")
+    return replace(plan(cursor.offset, "append"), head=(cursor.head_hash, cursor.head_len) if cursor.head_len else None)
 
 
 def cursor_after(plan: Plan, offset: int, data: bytes = b"", data_offset: int = 0, head: bytes = b"") -> Cursor:
@@ -113,6 +114,8 @@ def cursor_after(plan: Plan, offset: int, data: bytes = b"", data_offset: int = 
         head_hash = hashlib.sha256(data[:head_len]).hexdigest()
     elif len(head) >= head_len:
         head_hash = hashlib.sha256(head[:head_len]).hexdigest()
+    elif plan.head is not None and plan.head[1] == head_len:
+        head_hash = plan.head[0]  # planning found the file's head as the cursor had it
     else:
         head_hash, head_len = _head(plan.path, head_len)
     start = max(0, offset - HEAD_BYTES)

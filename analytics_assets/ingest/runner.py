@@ -430,7 +430,7 @@ def _plans(names: Mapping[str, os.stat_result | None], cursors: dict, source: Li
         path = Path(name)
         try:
             plan = plan_file(path, cursor, documents=source.documents, stat=stat)
-            problem = None if plan.reason == "unchanged" else readable(path)
+            problem = None if plan.reason in ("unchanged", "append") else readable(path)  # an appended file's head and tail were read
         except OSError as exc:  # vanished, or no permission to read its head
             problem = unreadable(exc)
         if problem:
