@@ -3,12 +3,15 @@
 The corpus (generated once, cached in .bench/transcripts/) is shaped like real histories: file
 sizes from a few hundred bytes to tens of MB (log-normal), most bytes message text (tool results
 in user turns, text in assistant turns), ~15 % of assistant lines streaming duplicates with
-growing output tokens. Measured in one run, each in its own process (peak RSS per process; ours
-forks two scanner processes for a big read, whose peak RSS is added):
+growing output tokens. Measured in rounds (3 by default: ccusage, ours full, ours incremental),
+each step in its own process (peak RSS per process; ours forks two scanner processes for a big
+read, whose peak RSS is added):
   - ccusage `daily --offline --json` full scan;
   - ours, full: ingest (read by cursor, parse, validate, load DuckDB, close the database) + dedupe
     (the dbt staging view, computed over every request: what its first reader pays);
-  - ours, incremental: after appending ~1 % new lines, ingest again + dedupe.
+  - ours, incremental: after appending ~1 % new lines, ingest again + dedupe (each round from the
+    same warehouse, restored from a copy taken after the full load).
+The ratios are of the medians over the rounds; every round's figures are printed too.
 """
 
 from __future__ import annotations
@@ -18,8 +21,8 @@ import datetime as dt
 import json
 import os
 import random
-import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -115,15 +118,17 @@ def append_one_percent(corpus: Path) -> int:
 
 def timed(cmd: list[str], env: dict | None = None) -> tuple[float, float, str]:
     """(seconds, peak RSS of the child in MiB, stdout) of a command run in its own process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    started = time.perf_counter()
-    proc = subprocess.run(cmd, env={**os.environ, **(env or {})}, capture_output=True, text=True)
-    if proc.returncode:
-        raise SystemExit(f"{cmd[0]} failed:\n{proc.stderr[-3000:]}")
-    out = proc.stdout
-    elapsed = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return elapsed, max(peak, before) / 1024, out
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage (RUSAGE_CHILDREN is the peak of all so far)
+        elapsed = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode:
+            raise SystemExit(f"{cmd[0]} failed:\n{err.read().decode(errors='replace')[-3000:]}")
+        return elapsed, usage.ru_maxrss / 1024, out.read().decode()
 
 
 OURS = r"""
@@ -160,43 +165,72 @@ def compiled_dedupe_sql() -> Path:
     return next((ROOT / "dbt" / "target" / "compiled").rglob("stg_claude_requests.sql"))
 
 
+def _spread(values: list[float], unit: str = "s", digits: int = 2) -> str:
+    """The median, then every run's figure in run order."""
+    return f"{statistics.median(values):.{digits}f} {unit} ({' / '.join(f'{v:.{digits}f}' for v in values)})"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--bytes", type=int, default=1 << 30)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement; ratios are of the medians")
     args = parser.parse_args()
     if not CCUSAGE.exists():
         print("ccusage is not installed: run `make install` (needs npm)")
         return 1
     corpus = generate(args.bytes)
     info = json.loads((corpus / ".complete").read_text())
-    print(f"corpus: {info['bytes'] / 2**30:.2f} GiB in {info['files']} files")
+    print(f"corpus: {info['bytes'] / 2**30:.2f} GiB in {info['files']} files; {args.repeat} rounds of ccusage, ours full and "
+          "ours incremental; ratios of the medians")
     sql = compiled_dedupe_sql()
+    cc_s, full, incr, cc_rss, cc_tokens = [], [], [], 0.0, None
     with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp) / "corpus"
-        shutil.copytree(corpus, work)  # the incremental step appends: keep the cached corpus pristine
-        landing = Path(tmp) / "landing"
+        tmp = Path(tmp)
+        landing = tmp / "landing"
         landing.mkdir()
-        db = str(Path(tmp) / "bench.duckdb")
-        cc_s, cc_rss, cc_out = timed([str(CCUSAGE), "daily", "--offline", "--json"], {"CLAUDE_CONFIG_DIR": str(work), "TZ": "UTC"})
-        cc_tokens = sum(d["outputTokens"] for d in json.loads(cc_out)["daily"])
-        _, _, out = timed([sys.executable, "-c", OURS, db, str(work), str(landing), str(sql)])
-        full = json.loads(out)
-        added = append_one_percent(work)
-        _, _, out = timed([sys.executable, "-c", OURS, db, str(work), str(landing), str(sql)])
-        incr = json.loads(out)
-    full_s = full["ingest_s"] + full["dedupe_s"]
-    incr_s = incr["ingest_s"] + incr["dedupe_s"]
-    print(f"ccusage daily --offline (full scan)      {cc_s:8.2f} s   peak RSS {cc_rss:7.0f} MiB   output tokens {cc_tokens:,}")
-    print(f"ours, full (ingest {full['ingest_s']:.2f} s + dedupe {full['dedupe_s']:.2f} s) {full_s:8.2f} s   "
-          f"peak RSS {full['peak_rss_mib']:7.0f} MiB + forked scanners {full['scanner_rss_mib']:.0f} MiB each   "
-          f"output tokens {full['output_tokens']:,}")
-    print(f"ours, incremental after +{added / 2**20:.0f} MiB (ingest {incr['ingest_s']:.2f} s + dedupe {incr['dedupe_s']:.2f} s) "
-          f"{incr_s:8.2f} s   peak RSS {incr['peak_rss_mib']:7.0f} MiB")
-    print(f"ratios: full / ccusage = {full_s / cc_s:.2f} (target <= 1.5); incremental / ccusage = {incr_s / cc_s:.3f} "
-          f"(ingest alone {incr['ingest_s'] / cc_s:.3f}; target <= 0.1); peak RSS, the process and its two scanners summed "
-          f"(shared pages counted twice) {full['peak_rss_mib'] + 2 * full['scanner_rss_mib']:.0f} MiB (target <= 1024)")
-    print(f"lines {full['lines']:,} (skipped {full['skipped']:,} without usage), loaded {full['loaded']:,}, "
-          f"requests after dedupe {full['requests']:,}, quarantined {full['quarantined']}")
+        # The incremental runs' starting point, made once: a copy of the corpus loaded whole (a
+        # warehouse kept aside), then ~1 % appended to it. The full runs read another, pristine copy.
+        pristine, grown, base = tmp / "corpus", tmp / "grown" / "corpus", tmp / "base.duckdb"
+        shutil.copytree(corpus, pristine)
+        shutil.copytree(corpus, grown)
+        timed([sys.executable, "-c", OURS, str(base), str(grown), str(landing), str(sql)])
+        added = append_one_percent(grown)
+        for _ in range(args.repeat):
+            os.sync()  # copies and appends written out: no writeback of ours runs under a measurement
+            seconds, rss, out = timed([str(CCUSAGE), "daily", "--offline", "--json"], {"CLAUDE_CONFIG_DIR": str(pristine), "TZ": "UTC"})
+            cc_s.append(seconds)
+            cc_rss = max(cc_rss, rss)
+            cc_tokens = sum(d["outputTokens"] for d in json.loads(out)["daily"])
+            db = tmp / "full.duckdb"
+            for stale in tmp.glob("full.duckdb*"):
+                stale.unlink()
+            _, _, out = timed([sys.executable, "-c", OURS, str(db), str(pristine), str(landing), str(sql)])
+            full.append(json.loads(out))
+            db = tmp / "incremental.duckdb"
+            for stale in tmp.glob("incremental.duckdb*"):
+                stale.unlink()
+            shutil.copy(base, db)
+            os.sync()
+            _, _, out = timed([sys.executable, "-c", OURS, str(db), str(grown), str(landing), str(sql)])
+            incr.append(json.loads(out))
+    full_s = [r["ingest_s"] + r["dedupe_s"] for r in full]
+    incr_s = [r["ingest_s"] + r["dedupe_s"] for r in incr]
+    cc, fl, inc = statistics.median(cc_s), statistics.median(full_s), statistics.median(incr_s)
+    ingest_alone = statistics.median(r["ingest_s"] for r in incr)
+    last = full[-1]
+    rss = max(r["peak_rss_mib"] for r in full)
+    scanners = max(r["scanner_rss_mib"] for r in full)
+    print(f"ccusage daily --offline (full scan)   {_spread(cc_s)}   peak RSS {cc_rss:.0f} MiB   output tokens {cc_tokens:,}")
+    print(f"ours, full (ingest + dedupe)           {_spread(full_s)}   dedupe {_spread([r['dedupe_s'] for r in full])}   "
+          f"peak RSS {rss:.0f} MiB + forked scanners {scanners:.0f} MiB each   output tokens {last['output_tokens']:,}")
+    print(f"ours, incremental after +{added / 2**20:.0f} MiB      {_spread(incr_s, digits=3)}   dedupe {_spread([r['dedupe_s'] for r in incr], digits=3)}   "
+          f"peak RSS {max(r['peak_rss_mib'] for r in incr):.0f} MiB")
+    print(f"ratios: full / ccusage = {fl / cc:.2f} (target <= 1.5); incremental / ccusage = {inc / cc:.3f} "
+          f"(ingest alone {ingest_alone / cc:.3f}; target <= 0.1); runs: full {' / '.join(f'{f / c:.2f}' for f, c in zip(full_s, cc_s))}, "
+          f"incremental {' / '.join(f'{i / c:.3f}' for i, c in zip(incr_s, cc_s))}")
+    print(f"peak RSS, the process and its two scanners summed (shared pages counted twice) {rss + 2 * scanners:.0f} MiB (target <= 1024)")
+    print(f"lines {last['lines']:,} (skipped {last['skipped']:,} without usage), loaded {last['loaded']:,}, "
+          f"requests after dedupe {last['requests']:,}, quarantined {last['quarantined']}; incremental loaded {incr[-1]['loaded']:,}")
     return 0
 
 
