@@ -73,6 +73,17 @@ def _tail(path: Path, offset: int) -> str:
         return hashlib.sha256(f.read(offset - start)).hexdigest()
 
 
+def _head_and_tail(path: Path, head_len: int, offset: int | None) -> tuple[str, str]:
+    """`_head`'s hash and (with an `offset`) `_tail`'s, from one open of the file."""
+    with path.open("rb") as f:
+        head = hashlib.sha256(f.read(head_len)).hexdigest()
+        if offset is None:
+            return head, ""
+        start = max(0, offset - HEAD_BYTES)
+        f.seek(start)
+        return head, hashlib.sha256(f.read(offset - start)).hexdigest()
+
+
 def _looks_like_document(path: Path) -> bool:
     with path.open("rb") as f:
         first = f.readline(64)
@@ -95,9 +106,12 @@ def plan_file(path: Path, cursor: Cursor | None, documents: bool = True, stat: o
         return plan(0, "new")
     if stat.st_ino == cursor.inode and stat.st_size < cursor.offset:
         return plan(0, "truncated")
-    if stat.st_ino != cursor.inode or (cursor.head_len and _head(path, cursor.head_len)[0] != cursor.head_hash):
+    if stat.st_ino != cursor.inode:
         return plan(0, "rotated")
-    if cursor.tail_hash and _tail(path, cursor.offset) != cursor.tail_hash:
+    head_hash, tail_hash = _head_and_tail(path, cursor.head_len, cursor.offset if cursor.tail_hash else None)
+    if cursor.head_len and head_hash != cursor.head_hash:
+        return plan(0, "rotated")
+    if cursor.tail_hash and tail_hash != cursor.tail_hash:
         return plan(0, "rewritten")
     if stat.st_size == cursor.offset:
         return plan(cursor.offset, "unchanged")

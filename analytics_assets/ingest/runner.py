@@ -363,14 +363,19 @@ def run_ingest(
 
 
 def _prepare(con: duckdb.DuckDBPyConnection, source: LineSource, cursors: Future) -> None:
-    """The bookkeeping tables, then the source's cursors (handed over as soon as they are read),
-    then the source's raw tables."""
+    """The source's cursors (handed over as soon as they are read: in a warehouse that has them,
+    before the bookkeeping tables are ensured), then the bookkeeping and raw tables."""
     try:
-        warehouse.ensure_bookkeeping(con)
-        cursors.set_result(warehouse.load_cursors(con, source.name))
+        try:
+            found = warehouse.load_cursors(con, source.name)
+        except duckdb.Error:  # a new warehouse, or one from before a cursor column
+            warehouse.ensure_bookkeeping(con)
+            found = warehouse.load_cursors(con, source.name)
+        cursors.set_result(found)
     except BaseException as exc:
         cursors.set_exception(exc)
         raise
+    warehouse.ensure_bookkeeping(con)
     ensure_raw_tables(con, source)
 
 
