@@ -109,6 +109,12 @@ WRITE_ROW_GROUP_ROWS = 8_192  # a multiple of DuckDB's vector size (2,048), whic
 # before is upgraded in place by its next writer (it cannot go back: no DuckDB before 1.4 opens it,
 # which the project's pin excludes); dbt and the readers use the version the file has.
 STORAGE_VERSION = "v1.4.0"
+# Block size of a warehouse file our writer creates (DuckDB's default: 256 KiB; a file keeps the size
+# it was created with, whoever opens it). A checkpoint writes each changed column into fresh blocks,
+# which the process zero-fills and faults in: measured on the 78 k-request table, the commit of
+# 1,199 new requests 9.9 -> 7.6 ms (2,008 -> 1,127 page faults), the load of all 6 % slower, and the
+# file 9.2 -> 5.9 MB (fewer half-empty blocks). 64 KiB made the load a third slower for 1.3 ms more.
+NEW_FILE_BLOCK_BYTES = 128 << 10
 
 
 def open_writer(path: Path) -> duckdb.DuckDBPyConnection:
@@ -116,10 +122,12 @@ def open_writer(path: Path) -> duckdb.DuckDBPyConnection:
     option: `duckdb.connect` has none). dbt opens the same file with DuckDB's defaults; both read
     every table whatever size its row groups are."""
     alias = path.stem if path.stem.isidentifier() and path.stem not in ("memory", "system", "temp") else "warehouse"
+    new = not path.exists() or path.stat().st_size == 0  # a file's block size is set when it is created
     con = duckdb.connect()
     try:
         con.execute(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS \"{alias}\" "
-                    f"(ROW_GROUP_SIZE {WRITE_ROW_GROUP_ROWS}, STORAGE_VERSION '{STORAGE_VERSION}')")
+                    f"(ROW_GROUP_SIZE {WRITE_ROW_GROUP_ROWS}, STORAGE_VERSION '{STORAGE_VERSION}'"
+                    + (f", BLOCK_SIZE {NEW_FILE_BLOCK_BYTES})" if new else ")"))
         con.execute(f'USE "{alias}"')
     except BaseException:
         con.close()

@@ -41,7 +41,8 @@ def test_every_way_opening_fails_says_what_to_do(tmp_path):
 
 def test_the_writer_upgrades_the_file_to_its_storage_version_and_a_bulk_load_restores_the_settings(tmp_path):
     """A file an older writer (or dbt) created at DuckDB's default storage version is upgraded in
-    place by the next writer, its rows kept; plain connections (dbt, readers) open it after."""
+    place by the next writer, its rows kept; plain connections (dbt, readers) open it after. A file
+    the writer creates has its block size."""
     path = tmp_path / "w.duckdb"
     old = duckdb.connect(str(path))
     old.execute("CREATE TABLE before AS SELECT range AS n FROM range(10)")
@@ -58,6 +59,13 @@ def test_the_writer_upgrades_the_file_to_its_storage_version_and_a_bulk_load_res
     assert reader.execute("SELECT (SELECT sum(n) FROM before), (SELECT count(DISTINCT id) FROM ids)").fetchone() == (45, 30000)
     # The format's string compression (and its distinct-count sketches, stored as they are).
     assert "DICT_FSST" in {r[0] for r in reader.execute("SELECT compression FROM pragma_storage_info('ids')").fetchall()}
+    # The file keeps the block size it was created with (DuckDB's default: another writer's file).
+    assert reader.execute("SELECT block_size FROM pragma_database_size()").fetchone()[0] == 256 << 10
+    reader.close()
+    fresh = tmp_path / "fresh.duckdb"
+    warehouse.connect(fresh).close()
+    warehouse.connect(fresh).close()  # attached again: not asked for a block size it already has
+    assert duckdb.connect(str(fresh)).execute("SELECT block_size FROM pragma_database_size()").fetchone()[0] == warehouse.NEW_FILE_BLOCK_BYTES
 
 
 def test_saved_cursors_update_the_files_seen_before_and_add_the_new(tmp_path):
