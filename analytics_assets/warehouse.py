@@ -30,9 +30,9 @@ class WarehouseError(RuntimeError):
 
 
 @contextlib.contextmanager
-def registered(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> Iterator[None]:
-    """`frame` visible to SQL as `name` for the duration of the block."""
-    con.register(name, frame.to_arrow())
+def registered(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame | pa.Table) -> Iterator[None]:
+    """`frame` (polars, or already Arrow) visible to SQL as `name` for the duration of the block."""
+    con.register(name, frame.to_arrow() if isinstance(frame, pl.DataFrame) else frame)
     try:
         yield
     finally:
@@ -223,13 +223,10 @@ def save_cursors(con: duckdb.DuckDBPyConnection, source: str, cursors: list[Curs
     # this runs without: the batch is being shaped meanwhile).
     values = {name: [getattr(c, name) for c in cursors] for name in _CURSORS.names if hasattr(cursors[0], name)}
     table = pa.table(values | {"source": [source] * len(cursors), "updated_at": [now()] * len(cursors)}, schema=_CURSORS)
-    con.register("_cursors", table)
-    try:
+    with registered(con, "_cursors", table):
         assignments = ", ".join(f'"{c}" = c."{c}"' for c in _CURSORS.names if c not in ("source", "path"))
         con.execute(f"""MERGE INTO {RAW}.ingest_cursors t USING _cursors c ON t.source = c.source AND t.path = c.path
                     WHEN MATCHED THEN UPDATE SET {assignments} WHEN NOT MATCHED THEN INSERT BY NAME""")
-    finally:
-        con.unregister("_cursors")
 
 
 def now() -> dt.datetime:
@@ -302,7 +299,7 @@ def insert_new(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, 
         return 0, 0
     if rank is not None:
         frame = rank.best(frame, key)
-    batch = f"(SELECT * REPLACE (md5({key}) AS {key}) FROM _insert_batch)" if hash_key else "_insert_batch"
+    batch = _as_stored_keys("_insert_batch", key, hash_key)
     # Ranking the batch's rows by key costs more than the rest of the insert: only when keys repeat.
     repeated = rank is None and frame.get_column(key).is_duplicated().any()
     first = f"QUALIFY row_number() OVER (PARTITION BY b.{key} ORDER BY b.source_offset) = 1" if repeated else ""
@@ -322,9 +319,14 @@ def insert_new(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, 
 
 def any_key_stored(con: duckdb.DuckDBPyConnection, table: str, keys: pl.Series, key: str = "record_key", hash_key: bool = False) -> bool:
     """Whether any of `keys` (their source text, with `hash_key`: see insert_new) is stored in `table`."""
-    batch = f"(SELECT md5(k) AS k FROM _batch_keys)" if hash_key else "_batch_keys"
-    with registered(con, "_batch_keys", keys.alias("k").to_frame()):
-        return con.execute(f"SELECT EXISTS (SELECT 1 FROM {batch} b WHERE EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = b.k))").fetchone()[0]
+    batch = _as_stored_keys("_batch_keys", key, hash_key)
+    with registered(con, "_batch_keys", keys.alias(key).to_frame()):
+        return con.execute(f"SELECT EXISTS (SELECT 1 FROM {batch} b WHERE EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = b.{key}))").fetchone()[0]
+
+
+def _as_stored_keys(view: str, key: str, hash_key: bool) -> str:
+    """SQL: the rows of `view` with `key` as it is stored (with `hash_key`, the md5 of its source text)."""
+    return f"(SELECT * REPLACE (md5({key}) AS {key}) FROM {view})" if hash_key else view
 
 
 def ensure_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
