@@ -43,16 +43,23 @@ def registered(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame | 
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Everything in the block commits together, or nothing does (the exception propagates)."""
     begin(con)
+    with rolled_back_on_error(con):
+        yield
+    commit(con)
+
+
+@contextlib.contextmanager
+def rolled_back_on_error(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """The open transaction is rolled back if the block fails (the exception propagates): for a
+    transaction opened and committed in separate steps (see `transaction` for one block's)."""
     try:
         yield
     except BaseException:
         rollback(con)
         raise
-    commit(con)
 
 
 def begin(con: duckdb.DuckDBPyConnection) -> None:
-    """A transaction opened here and closed elsewhere (see `transaction` for one block's)."""
     con.execute("BEGIN TRANSACTION")
 
 

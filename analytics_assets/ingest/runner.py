@@ -216,12 +216,6 @@ def _insert(con: duckdb.DuckDBPyConnection, source: LineSource, frame_name: str,
                                 rank=source.ranked.get(frame_name), none_stored=fresh)
 
 
-def _fresh_frames(con: duckdb.DuckDBPyConnection, source: LineSource, keys: Mapping[str, pl.Series]) -> dict[str, bool]:
-    """Per frame: no key of the batch is stored yet (its insert then needs no lookup)."""
-    return {name: not warehouse.any_key_stored(con, source.tables[name], column, hash_key=name in source.content_keyed)
-            for name, column in keys.items()}
-
-
 @dataclass
 class _Shaped:
     """A batch made rows: validated and scrubbed frames per table, quarantine rows, the cursors."""
@@ -269,26 +263,22 @@ def _shape_batch(source: LineSource, batch: _Batch, max_line_bytes: int,
 def _begin_batch(con: duckdb.DuckDBPyConnection, source: LineSource, batch: _Batch) -> None:
     """Open the batch's transaction with what needs only the batch read, not shaped: its cursors."""
     warehouse.begin(con)
-    try:
+    with warehouse.rolled_back_on_error(con):
         warehouse.save_cursors(con, source.name, list(batch.cursors.values()))
-    except BaseException:
-        warehouse.rollback(con)
-        raise
 
 
 def _look_up(con: duckdb.DuckDBPyConnection, source: LineSource, keys: Mapping[str, pl.Series]) -> dict[str, bool]:
-    """In the batch's open transaction: `_fresh_frames`."""
-    try:
-        return _fresh_frames(con, source, keys)
-    except BaseException:
-        warehouse.rollback(con)
-        raise
+    """In the batch's open transaction, per frame: no key of the batch is stored yet (its insert then
+    needs no lookup)."""
+    with warehouse.rolled_back_on_error(con):
+        return {name: not warehouse.any_key_stored(con, source.tables[name], column, hash_key=name in source.content_keyed)
+                for name, column in keys.items()}
 
 
 def _finish_batch(con: duckdb.DuckDBPyConnection, source: LineSource, shaped: _Shaped, stats: IngestStats, fresh: Mapping[str, bool]) -> None:
     """Add the shaped batch's rows to its open transaction and commit it. `fresh`: the frames whose
     keys were looked up and none found stored."""
-    try:
+    with warehouse.rolled_back_on_error(con):
         for name, good in shaped.to_insert.items():
             inserted, replaced = _insert(con, source, name, good, fresh.get(name, False))
             stats.loaded[name] += inserted
@@ -297,9 +287,6 @@ def _finish_batch(con: duckdb.DuckDBPyConnection, source: LineSource, shaped: _S
         warehouse.insert_quarantine(con, source.name, pl.concat(shaped.quarantine, how="vertical_relaxed"))
         if shaped.batch.last:
             warehouse.checkpoint_at_commit(con)
-    except BaseException:
-        warehouse.rollback(con)
-        raise
     warehouse.commit(con)
     stats.add(shaped.stats)
 
@@ -521,10 +508,10 @@ class _Writer:
                 self.keys[number] = keys
                 self.changed.notify_all()
 
-    def _next(self, begun: bool, looked_up: bool) -> tuple[str, int, object]:
-        """What the committing thread does next, to the batch committed next: ("begin", its number,
-        the batch) once submitted, ("look up", its number, its keys) once decoded and begun,
-        ("finish", its number, the batch shaped or None), or ("end", -1, None)."""
+    def _next(self, begun: bool, looked_up: bool) -> tuple[str, object]:
+        """What the committing thread does next, to the batch committed next: ("begin", the batch)
+        once submitted, ("look up", its keys) once decoded and begun, ("finish", the batch shaped or
+        None), or ("end", None)."""
         with self.changed:
             following = self.following
             self.changed.wait_for(lambda: following in self.ready or (not begun and following in self.batches)
@@ -536,12 +523,12 @@ class _Writer:
                 shaped = self.ready.pop(following)
                 self.following += 1
                 self.changed.notify_all()
-                return "finish", following, shaped
+                return "finish", shaped
             if not begun and following in self.batches:
-                return "begin", following, self.batches.pop(following)
+                return "begin", self.batches.pop(following)
             if begun and not looked_up and following in self.keys:
-                return "look up", following, self.keys.pop(following)
-            return "end", -1, None
+                return "look up", self.keys.pop(following)
+            return "end", None
 
     def _commit(self) -> None:
         """Commit in submission order: a later batch may hold a file's later lines, and its
@@ -549,7 +536,7 @@ class _Writer:
         in the warehouse as the batches before it left it."""
         begun, fresh = False, None  # the batch committed next: its transaction is open; its lookup
         while True:
-            step, _, item = self._next(begun, fresh is not None)
+            step, item = self._next(begun, fresh is not None)
             if step == "end":
                 return
             if step == "finish" and item is None:  # its shaping failed: nothing from it on is committed
