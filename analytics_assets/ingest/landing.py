@@ -60,28 +60,16 @@ class Plan:
     head: tuple[str, int] | None = None  # (hash, length) of the file's first bytes, when planning read them
 
 
-def _head(path: Path, length: int) -> tuple[str, int]:
+def _file_hashes(path: Path, head_len: int, offset: int | None = None) -> tuple[str, int, str]:
+    """From one open of the file: the hash of its first `head_len` bytes and how many it has of them,
+    and (with an `offset`) the hash of the HEAD_BYTES before `offset` (else "")."""
     with path.open("rb") as f:
-        data = f.read(length)
-    return hashlib.sha256(data).hexdigest(), len(data)
-
-
-def _tail(path: Path, offset: int) -> str:
-    start = max(0, offset - HEAD_BYTES)
-    with path.open("rb") as f:
-        f.seek(start)
-        return hashlib.sha256(f.read(offset - start)).hexdigest()
-
-
-def _head_and_tail(path: Path, head_len: int, offset: int | None) -> tuple[str, str]:
-    """`_head`'s hash and (with an `offset`) `_tail`'s, from one open of the file."""
-    with path.open("rb") as f:
-        head = hashlib.sha256(f.read(head_len)).hexdigest()
+        head = f.read(head_len)
         if offset is None:
-            return head, ""
+            return hashlib.sha256(head).hexdigest(), len(head), ""
         start = max(0, offset - HEAD_BYTES)
         f.seek(start)
-        return head, hashlib.sha256(f.read(offset - start)).hexdigest()
+        return hashlib.sha256(head).hexdigest(), len(head), hashlib.sha256(f.read(offset - start)).hexdigest()
 
 
 def _looks_like_document(path: Path) -> bool:
@@ -108,7 +96,7 @@ def plan_file(path: Path, cursor: Cursor | None, documents: bool = True, stat: o
         return plan(0, "truncated")
     if stat.st_ino != cursor.inode:
         return plan(0, "rotated")
-    head_hash, tail_hash = _head_and_tail(path, cursor.head_len, cursor.offset if cursor.tail_hash else None)
+    head_hash, _, tail_hash = _file_hashes(path, cursor.head_len, cursor.offset if cursor.tail_hash else None)
     if cursor.head_len and head_hash != cursor.head_hash:
         return plan(0, "rotated")
     if cursor.tail_hash and tail_hash != cursor.tail_hash:
@@ -131,12 +119,12 @@ def cursor_after(plan: Plan, offset: int, data: bytes = b"", data_offset: int = 
     elif plan.head is not None and plan.head[1] == head_len:
         head_hash = plan.head[0]  # planning found the file's head as the cursor had it
     else:
-        head_hash, head_len = _head(plan.path, head_len)
+        head_hash, head_len, _ = _file_hashes(plan.path, head_len)
     start = max(0, offset - HEAD_BYTES)
     if data_offset <= start and offset <= data_offset + len(data):
         tail_hash = hashlib.sha256(data[start - data_offset : offset - data_offset]).hexdigest()
     else:
-        tail_hash = _tail(plan.path, offset)
+        tail_hash = _file_hashes(plan.path, 0, offset)[2]
     # The mtime vouches for the bytes only when the cursor is at the end of what was planned.
     mtime_ns = plan.mtime_ns if offset == plan.size else 0
     return Cursor(str(plan.path), plan.inode, head_hash, head_len, offset, plan.mode, tail_hash, mtime_ns)
