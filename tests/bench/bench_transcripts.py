@@ -165,6 +165,13 @@ def compiled_dedupe_sql() -> Path:
     return next((ROOT / "dbt" / "target" / "compiled").rglob("stg_claude_requests.sql"))
 
 
+def _gone(db: Path) -> Path:
+    """`db`, with the file and its WAL of an earlier round deleted."""
+    for stale in db.parent.glob(db.name + "*"):
+        stale.unlink()
+    return db
+
+
 def _spread(values: list[float], unit: str = "s", digits: int = 2) -> str:
     """The median, then every run's figure in run order."""
     return f"{statistics.median(values):.{digits}f} {unit} ({' / '.join(f'{v:.{digits}f}' for v in values)})"
@@ -201,14 +208,10 @@ def main() -> int:
             cc_s.append(seconds)
             cc_rss = max(cc_rss, rss)
             cc_tokens = sum(d["outputTokens"] for d in json.loads(out)["daily"])
-            db = tmp / "full.duckdb"
-            for stale in tmp.glob("full.duckdb*"):
-                stale.unlink()
+            db = _gone(tmp / "full.duckdb")
             _, _, out = timed([sys.executable, "-c", OURS, str(db), str(pristine), str(landing), str(sql)])
             full.append(json.loads(out))
-            db = tmp / "incremental.duckdb"
-            for stale in tmp.glob("incremental.duckdb*"):
-                stale.unlink()
+            db = _gone(tmp / "incremental.duckdb")
             shutil.copy(base, db)
             os.sync()
             _, _, out = timed([sys.executable, "-c", OURS, str(db), str(grown), str(landing), str(sql)])
