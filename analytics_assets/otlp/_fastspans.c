@@ -1205,15 +1205,18 @@ static PyObject *decode_spans(PyObject *self, PyObject *args) {
     const char **ptrs = calloc((size_t)n + 1, sizeof(char *));
     Py_ssize_t *lens = calloc((size_t)n + 1, sizeof(Py_ssize_t));
     int32_t *declined = calloc((size_t)n + 1, sizeof(int32_t));
+    PyObject **held = calloc((size_t)n + 1, sizeof(PyObject *));
     Ctx x;
     memset(&x, 0, sizeof x);
     size_t longest = 0;
     int rc = 0;
     Py_ssize_t nd = 0;
-    if (!ptrs || !lens || !declined) { rc = NOMEM; goto done; }
+    if (!ptrs || !lens || !declined || !held) { rc = NOMEM; goto done; }
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *item = PyList_GET_ITEM(lines, i);
         if (PyBytes_Check(item)) {
+            Py_INCREF(item);  /* kept alive while parsed without the GIL, whatever happens to the list */
+            held[i] = item;
             ptrs[i] = PyBytes_AS_STRING(item);
             lens[i] = PyBytes_GET_SIZE(item);
             if ((size_t)lens[i] > longest) longest = (size_t)lens[i];
@@ -1264,6 +1267,8 @@ done:;
                                    "scopes", table_dict(&x.scopes), "tools", table_dict(&x.tools), "declined", dl);
         }
     }
+    for (Py_ssize_t i = 0; held && i < n; i++) Py_XDECREF(held[i]);
+    free(held);
     table_free(&x.spans);
     table_free(&x.resources);
     table_free(&x.scopes);
