@@ -882,6 +882,19 @@ static int64_t us_of(Str t, int *valid, int *err) {
     return ns / 1000;
 }
 
+/* An array (or null) whose every element `element` parses. */
+static int each(Ctx *x, int (*element)(Ctx *)) {
+    Parser *ps = &x->ps;
+    if (take_literal(ps, "null")) return 0;
+    TRY(expect(ps, '['));
+    if (peek_take(ps, ']')) return 0;
+    for (;;) {
+        TRY(element(x));
+        if (peek_take(ps, ',')) continue;
+        return expect(ps, ']');
+    }
+}
+
 static int parse_span(Ctx *x) {
     Parser *ps = &x->ps;
     Str trace = {0}, span = {0}, parent = {0}, state = {0}, name = {0}, kind = {0}, start = {0}, end = {0};
@@ -1066,17 +1079,7 @@ static int parse_scope_entry(Ctx *x) {
             else if (key_is(k, "spans")) {
                 if (have_spans) return DECLINE;
                 have_spans = 1;
-                if (!take_literal(ps, "null")) {
-                    TRY(expect(ps, '['));
-                    if (!peek_take(ps, ']')) {
-                        for (;;) {
-                            TRY(parse_span(x));
-                            if (peek_take(ps, ',')) continue;
-                            TRY(expect(ps, ']'));
-                            break;
-                        }
-                    }
-                }
+                TRY(each(x, parse_span));
             } else TRY(skip_value(ps, 1));
             if (peek_take(ps, ',')) continue;
             TRY(expect(ps, '}'));
@@ -1112,17 +1115,7 @@ static int parse_resource_entry(Ctx *x) {
             } else if (key_is(k, "scopeSpans")) {
                 if (have_scopes) return DECLINE;
                 have_scopes = 1;
-                if (!take_literal(ps, "null")) {
-                    TRY(expect(ps, '['));
-                    if (!peek_take(ps, ']')) {
-                        for (;;) {
-                            TRY(parse_scope_entry(x));
-                            if (peek_take(ps, ',')) continue;
-                            TRY(expect(ps, ']'));
-                            break;
-                        }
-                    }
-                }
+                TRY(each(x, parse_scope_entry));
             } else TRY(skip_value(ps, 1));
             if (peek_take(ps, ',')) continue;
             TRY(expect(ps, '}'));
@@ -1149,17 +1142,7 @@ static int parse_request(Ctx *x) {
         if (key_is(k, "resourceSpans")) {
             if (have_spans) return DECLINE;
             have_spans = 1;
-            if (!take_literal(ps, "null")) {
-                TRY(expect(ps, '['));
-                if (!peek_take(ps, ']')) {
-                    for (;;) {
-                        TRY(parse_resource_entry(x));
-                        if (peek_take(ps, ',')) continue;
-                        TRY(expect(ps, ']'));
-                        break;
-                    }
-                }
-            }
+            TRY(each(x, parse_resource_entry));
         } else if (key_is(k, "resourceLogs") || key_is(k, "resourceMetrics")) return DECLINE;
         else TRY(skip_value(ps, 1));
         if (peek_take(ps, ',')) continue;
