@@ -10,12 +10,12 @@ DEMO_ARGS ?= --days 90 --developers 12 --seed 7 --scale 1
 
 .PHONY: chromium install run demo test ui bench bench-otlp bench-transcripts bench-receiver dagster-home summary clean
 
-$(STAMP): pyproject.toml analytics_assets/otlp/_fastspans.c
+$(STAMP): pyproject.toml analytics_assets/otlp/_fastotlp.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
 	PYTHONWARNINGS=ignore $(BIN)/python -m pip install -q -e '.[dev]' 2>&1 | grep -v '^WARNING: Location' || true
 	$(BIN)/python -c "import dagster, dagster_dbt, dbt.version, polars, pandera, duckdb, github3, statsforecast"
-	$(BIN)/python -c "from analytics_assets.otlp import fast_spans as f; f._fastspans or print('note: the compiled spans decoder did not build (no C compiler?); OTLP spans take the slower polars path')"
+	$(BIN)/python -c "from analytics_assets.otlp import fast_otlp as f; f._fastotlp or print('note: the compiled OTLP decoder did not build (no C compiler?); OTLP spans and logs take the slower polars path')"
 	touch $(STAMP)
 
 # The dbt manifest is prepared here, at install/build time (again whenever the dbt project

@@ -16,7 +16,7 @@ import polars as pl
 
 from ..ingest.jsonlines import LINES_SCHEMA, chunked, decode_with_fallback, quarantine_row, text_lines, why_undecodable
 from ..ingest.runner import QUARANTINE_SCHEMA
-from . import fast_spans
+from . import fast_otlp
 from .attributes import Attr, long_attributes, typed_attributes
 from .normalize import normalize_request
 from .wire import KNOWN_VALUE_KINDS, LEAN_REQUESTS, SIGNALS, WIDE_REQUESTS
@@ -377,6 +377,12 @@ def flatten_logs(requests: pl.DataFrame) -> pl.DataFrame:
     return out
 
 
+_LOG_COLUMNS = (
+    "time", "observed_time", "severity_number", "severity_text", "otel_event_name", "body", "trace_id", "span_id",
+    *[c if isinstance(c, str) else c.meta.output_name() for c in _CONTEXT_COLUMNS], *[a.column for a in LOG_ATTRS],
+    "attributes", "event_date", "source_file", "source_offset", "attr_errors", "record_key_src",
+)
+
 _POINT_KINDS = {
     "sum": "sum",
     "gauge": "gauge",
@@ -466,24 +472,34 @@ def flatten_metric_points(requests: pl.DataFrame) -> pl.DataFrame:
 
 def decode_lines(sources: list[str], offsets: list[int], lines: list[bytes], raw_bound: int = 4096) -> Decoded:
     """The flat records of the lines, and the quarantine rows of what could not be decoded. Trace
-    lines go through the compiled fast path (fast_spans.py) when it is built; whatever it declines,
-    and every other line, through the polars path below, which defines the results."""
-    fast = fast_spans.decode(sources, offsets, lines) if lines else None
+    and log lines go through the compiled fast path (fast_otlp.py) when it is built; whatever it
+    declines, and every other line, through the polars path below, which defines the results."""
+    fast = fast_otlp.decode(sources, offsets, lines) if lines else None
     if fast is None:
         return _decode_lines(sources, offsets, lines, raw_bound)
-    spans, declined = fast
-    if not declined:
-        return Decoded(spans=spans, **_nothing_else())
+    spans, logs = fast.spans, fast_logs(fast.logs)
+    if not fast.declined:
+        return Decoded(spans=spans, logs=logs, **_nothing_else())
+    declined = fast.declined
     rest = _decode_lines([sources[i] for i in declined], [offsets[i] for i in declined], [lines[i] for i in declined], raw_bound)
     rest.spans = pl.concat([spans, rest.spans], how="vertical_relaxed") if rest.spans.height else spans
+    rest.logs = pl.concat([logs, rest.logs], how="vertical_relaxed") if rest.logs.height else logs
     return rest
+
+
+def fast_logs(logs: pl.DataFrame) -> pl.DataFrame:
+    """The fast path's log rows in flatten_logs' columns, their record key made by the same `_key_src`
+    of the same texts (the raw time and severity texts, the fingerprint of every attribute)."""
+    key = _key_src("_time_text", "_observed_text", "_severity_number_text", "severity_text", "otel_event_name", "body",
+                   "trace_id", "span_id", "resource_attributes", "scope_name", "_fingerprint")
+    return logs.with_columns(key).select(_LOG_COLUMNS)
 
 
 @functools.cache
 def _nothing_else() -> dict[str, pl.DataFrame]:
-    """The empty frames of the other signals and of the quarantine (decoding nothing costs ~10 ms)."""
+    """The empty frames of metric points and of the quarantine (decoding nothing costs ~10 ms)."""
     empty = _decode_lines([], [], [], 0)
-    return {"logs": empty.logs, "metric_points": empty.metric_points, "quarantine": empty.quarantine}
+    return {"metric_points": empty.metric_points, "quarantine": empty.quarantine}
 
 
 def _decode_lines(sources: list[str], offsets: list[int], lines: list[bytes], raw_bound: int) -> Decoded:

@@ -1,9 +1,11 @@
-"""The compiled spans decoder (otlp/_fastspans.c) against the polars path it stands in for.
+"""The compiled OTLP decoder (otlp/_fastotlp.c: trace and log lines) against the polars path it
+stands in for.
 
 For every line it takes, its rows must equal flatten.py's, column by column and dtype by dtype;
 every line it cannot be sure of it declines, and the polars path decodes or quarantines it as
-before. The lines below are the demo generator's, the official example, and variants of one line
-covering each form a value can take on the wire, broken ones included, then random corruptions.
+before. The lines below are the demo generator's, the official examples, and variants of a span
+line and of a log line covering each form a value can take on the wire, broken ones included,
+then random corruptions of both; and the decoder's float text against polars' on random doubles.
 """
 
 from __future__ import annotations
@@ -16,14 +18,16 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from analytics_assets.demo.otlp_files import write_zen_spans
+from analytics_assets.demo.otlp_files import write_claude_code_otel, write_zen_spans
 from analytics_assets.demo.world import days, developers
-from analytics_assets.otlp import fast_spans
+from analytics_assets.otlp import fast_otlp
+from analytics_assets.otlp.fast_otlp import _fastotlp
 from analytics_assets.otlp.flatten import _decode_lines, decode_lines
 
-pytestmark = pytest.mark.skipif(not fast_spans.available(), reason="the compiled spans decoder is not built")
+pytestmark = pytest.mark.skipif(not fast_otlp.available(), reason="the compiled OTLP decoder is not built")
 
 ORDER = ["source_file", "source_offset", "trace_id", "span_id", "start_time"]
+LOG_ORDER = ["source_file", "source_offset", "record_key_src"]
 
 
 def _reference(lines: list[bytes]):
@@ -31,11 +35,35 @@ def _reference(lines: list[bytes]):
 
 
 def _fast(lines: list[bytes]):
-    return fast_spans.decode(["f"] * len(lines), list(range(len(lines))), lines)
+    fast = fast_otlp.decode(["f"] * len(lines), list(range(len(lines))), lines)
+    return fast.spans, fast.declined
 
 
-def _same(fast: pl.DataFrame, reference: pl.DataFrame) -> None:
-    assert_frame_equal(fast.sort(ORDER, nulls_last=True), reference.sort(ORDER, nulls_last=True))
+def _same(fast: pl.DataFrame, reference: pl.DataFrame, order: list[str] = ORDER) -> None:
+    assert_frame_equal(fast.sort(order, nulls_last=True), reference.sort(order, nulls_last=True))
+
+
+def _equal_decodes(lines: list[bytes]) -> None:
+    """decode_lines (fast path, the rest by polars) equals the polars path alone on every frame."""
+    sources, offsets = ["f"] * len(lines), list(range(len(lines)))
+    mixed, reference = decode_lines(sources, offsets, lines), _decode_lines(sources, offsets, lines, 4096)
+    _same(mixed.spans, reference.spans)
+    _same(mixed.logs, reference.logs, LOG_ORDER)
+    assert_frame_equal(mixed.metric_points, reference.metric_points)
+    key = ["source_offset", "reason"]
+    assert_frame_equal(mixed.quarantine.sort(key), reference.quarantine.sort(key))
+
+
+def _lines_of(folder, pattern: str) -> tuple[list[str], list[int], list[bytes]]:
+    lines, sources, offsets = [], [], []
+    for path in sorted(folder.glob(pattern)):
+        offset = 0
+        for line in path.read_bytes().splitlines(keepends=True):
+            lines.append(line.rstrip(b"\n"))
+            sources.append(str(path))
+            offsets.append(offset)
+            offset += len(line)
+    return sources, offsets, lines
 
 
 def _line(spans: list[dict], resource: list[dict] | None = None, scope: dict | None = None, **request) -> bytes:
@@ -181,71 +209,141 @@ VARIANTS = {
 }
 
 
+def _log_line(records: list[dict], resource: list[dict] | None = None, scope: dict | None = None) -> bytes:
+    entry = {"resource": {"attributes": resource if resource is not None else [_str("service.name", "claude-code"), _str("os.type", "linux")]},
+             "scopeLogs": [{"scope": scope if scope is not None else {"name": "com.anthropic.claude_code.events"}, "logRecords": records}]}
+    return json.dumps({"resourceLogs": [entry]}, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _log(attrs=None, **fields) -> dict:
+    record = {"timeUnixNano": "1790094107648009000", "observedTimeUnixNano": "1790094107649009000", "severityNumber": 9,
+              "severityText": "INFO", "body": {"stringValue": "claude_code.api_request"},
+              "attributes": attrs if attrs is not None else [
+                  _str("event.name", "api_request"), _str("event.timestamp", "2026-09-22T10:01:47.648Z"),
+                  _str("session.id", "S-1"), _str("user.email", "Dev@Example.com"), _str("model", "claude-sonnet-4-5"),
+                  _kv("cost_usd", doubleValue=0.012345), _kv("duration_ms", intValue=1234), _kv("input_tokens", intValue="200"),
+                  _kv("output_tokens", intValue=80), _kv("cache_read_tokens", stringValue="1000"), _kv("success", boolValue=True),
+                  _str("terminal.type", "vscode"), _kv("custom.ratio", doubleValue=2.5e-7), _kv("custom.n", intValue=3)]}
+    record.update(fields)
+    return {k: v for k, v in record.items() if v is not ...}
+
+
+LOG_VARIANTS = {
+    "plain": _log_line([_log(), _log(timeUnixNano="1790094107648009001")]),
+    "times as numbers, no observed": _log_line([_log(timeUnixNano=1790094107648009000, observedTimeUnixNano=...)]),
+    "no time, observed only": _log_line([_log(timeUnixNano=...)]),
+    "time zero": _log_line([_log(timeUnixNano="0")]),
+    "no times": _log_line([_log(timeUnixNano=..., observedTimeUnixNano=...)]),
+    "severity as text": _log_line([_log(severityNumber="17")]),
+    "severity as a name": _log_line([_log(severityNumber="SEVERITY_NUMBER_INFO")]),
+    "severity beyond int32": _log_line([_log(severityNumber=3_000_000_000)]),
+    "severity missing": _log_line([_log(severityNumber=..., severityText=...)]),
+    "event name, ids": _log_line([_log(eventName="claude_code.tool_result", traceId="ABCDEF0123456789ABCDEF0123456789", spanId="00F0")]),
+    "body int": _log_line([_log(body={"intValue": 5})]),
+    "body double": _log_line([_log(body={"doubleValue": 1.5})]),
+    "body double as text": _log_line([_log(body={"doubleValue": "1.50"})]),
+    "body bool": _log_line([_log(body={"boolValue": False})]),
+    "body empty": _log_line([_log(body={})]),
+    "body missing": _log_line([_log(body=...)]),
+    "body kvlist": _log_line([_log(body={"kvlistValue": {"values": [{"key": "k", "value": {"stringValue": "v"}}]}})]),
+    "success as TRUE text": _log_line([_log([_kv("success", stringValue="TRUE")])]),
+    "success as 1": _log_line([_log([_kv("success", intValue=1)])]),
+    "success as yes": _log_line([_log([_kv("success", stringValue="yes")])]),
+    "tokens 12.0": _log_line([_log([_kv("input_tokens", stringValue="12.0")])]),
+    "cost as text": _log_line([_log([_kv("cost_usd", stringValue="0.5")])]),
+    "cost bad": _log_line([_log([_kv("cost_usd", stringValue="cheap")])]),
+    "doubles of every size in the rest": _log_line([_log([_kv(f"d{i}", doubleValue=v) for i, v in enumerate(
+        [0.0, -0.0, 1.0, 0.1, 1e15, 1e16, 9.9e-6, 1e-5, 123456789.125, 0.30000000000000004, 1.7976931348623157e308,
+         5e-324, -2.5, 4.35, 1e21, 0.059103750000000004, 100.0])])]),
+    "doubles as text in the rest": _log_line([_log([_kv("a", doubleValue="1.50"), _kv("b", doubleValue="1e3"), _kv("c", doubleValue="-0.0")])]),
+    "double NaN text": _log_line([_log([_kv("a", doubleValue="NaN")])]),
+    "ints and bools in the rest": _log_line([_log([_kv("a", intValue="+7"), _kv("b", boolValue=True), _kv("c"), _str("d", 'q"\n')])]),
+    "fingerprint order": _log_line([_log([_str("b", "1"), _str("a", "2"), _str("a.b", "3"), _str("A", "4"), _str("é", "5"), _str("a", "0")])]),
+    "no attributes": _log_line([_log([])]),
+    "never stored": _log_line([_log([_str("prompt", "secret"), _str("tool_parameters", "{}"), _str("event.name", "user_prompt")])]),
+    "modeled twice": _log_line([_log([_str("model", "a"), _str("model", "b")])]),
+    "user email upper case": _log_line([_log([_str("user.email", "A@B.C")])]),
+    "resource attributes": _log_line([_log()], resource=[_str("service.name", "x"), _kv("host.arch", stringValue="amd64"), _kv("pid", intValue=9)]),
+    "unknown kind": _log_line([_log([_kv("u", fooValue=1)])]),
+    "logs and spans": json.dumps({"resourceLogs": [], "resourceSpans": []}).encode(),
+    "truncated": _log_line([_log()])[:-3],
+}
+
+
 @pytest.mark.parametrize("name", list(VARIANTS))
-def test_a_line_is_declined_or_decoded_as_the_polars_path_decodes_it(name):
-    line = VARIANTS[name]
-    fast, declined = _fast([line])
-    reference = _reference([line])
-    if declined:
-        assert declined == [0] and fast.height == 0
-        return
-    assert reference.quarantine.height == 0, "a line the reference quarantines must be declined"
-    _same(fast, reference.spans)
+def test_a_span_line_is_declined_or_decoded_as_the_polars_path_decodes_it(name):
+    _equal_decodes([VARIANTS[name]])
+
+
+@pytest.mark.parametrize("name", list(LOG_VARIANTS))
+def test_a_log_line_is_declined_or_decoded_as_the_polars_path_decodes_it(name):
+    _equal_decodes([LOG_VARIANTS[name]])
+
+
+def _taken(variants: dict) -> set[str]:
+    declined = set(_fast(list(variants.values()))[1])
+    return {name for i, name in enumerate(variants) if i not in declined}
 
 
 def test_the_variants_take_the_fast_path_where_they_should():
-    """The common forms go fast (a decoder that declined everything would pass the test above)."""
-    _, declined = _fast(list(VARIANTS.values()))
-    taken = {name for i, name in enumerate(VARIANTS) if i not in set(declined)}
+    """The common forms go fast (a decoder that declined everything would pass the tests above)."""
+    taken = _taken(VARIANTS)
     for name in ("plain", "kind as enum name", "times as numbers", "tools sorted", "rest of every kind", "escapes",
                  "escaped ascii and BMP", "resource after scopes", "two resources, two scopes", "pretty-printed", "huge value",
-                 "tokens as text with a plus", "cost many digits", "never stored keys"):
+                 "tokens as text with a plus", "cost many digits", "never stored keys", "rest double", "a logs line"):
         assert name in taken, name
-    for name in ("rest double", "rest array", "unknown kind", "tool negative", "tokens not a number", "a logs line",
-                 "truncated", "invalid UTF-8", "duplicate field", "spans and logs in one line", "blank"):
+    for name in ("rest array", "unknown kind", "tool negative", "tokens not a number", "truncated", "invalid UTF-8",
+                 "duplicate field", "spans and logs in one line", "blank", "event name an object"):
+        assert name not in taken, name
+    taken = _taken(LOG_VARIANTS)
+    for name in ("plain", "times as numbers, no observed", "no time, observed only", "severity as text", "body int",
+                 "body double as text", "success as TRUE text", "doubles of every size in the rest", "fingerprint order",
+                 "doubles as text in the rest", "never stored", "resource attributes", "ints and bools in the rest"):
+        assert name in taken, name
+    for name in ("severity as a name", "body kvlist", "success as yes", "cost bad", "unknown kind", "logs and spans", "truncated"):
         assert name not in taken, name
 
 
-def test_a_batch_mixing_taken_and_declined_lines_decodes_as_the_polars_path(tmp_path):
-    lines = list(VARIANTS.values())
-    sources, offsets = ["f"] * len(lines), list(range(len(lines)))
-    mixed, reference = decode_lines(sources, offsets, lines), _decode_lines(sources, offsets, lines, 4096)
-    _same(mixed.spans, reference.spans)
-    assert_frame_equal(mixed.logs, reference.logs)
-    key = ["source_offset", "reason"]
-    assert_frame_equal(mixed.quarantine.sort(key), reference.quarantine.sort(key))
+def test_a_batch_mixing_taken_and_declined_lines_decodes_as_the_polars_path():
+    _equal_decodes([*VARIANTS.values(), *LOG_VARIANTS.values()])
 
 
 def test_the_demo_spans_all_take_the_fast_path_and_equal_the_polars_path(tmp_path):
     info = write_zen_spans(tmp_path, developers(8, 3), days(dt.date(2026, 11, 20), 5), 3, 2.0)
-    lines, sources, offsets = [], [], []
-    for path in sorted(tmp_path.glob("*.jsonl")):
-        offset = 0
-        for line in path.read_bytes().splitlines(keepends=True):
-            lines.append(line.rstrip(b"\n"))
-            sources.append(str(path))
-            offsets.append(offset)
-            offset += len(line)
-    fast, declined = fast_spans.decode(sources, offsets, lines)
+    sources, offsets, lines = _lines_of(tmp_path, "*.jsonl")
+    decoded = fast_otlp.decode(sources, offsets, lines)
+    fast, declined = decoded.spans, decoded.declined
     assert declined == [] and fast.height == info["spans"] > 100
     _same(fast, _decode_lines(sources, offsets, lines, 4096).spans)
     assert fast.get_column("zen_tokens_total").sum() == info["tokens_total"]
 
 
-def test_the_official_trace_example_equals_the_polars_path(shared_fixtures):
-    line = (shared_fixtures / "otlp" / "trace.json").read_bytes()
-    fast, declined = _fast([line])
+def test_the_demo_claude_code_logs_all_take_the_fast_path_and_equal_the_polars_path(tmp_path):
+    info = write_claude_code_otel(tmp_path, developers(6, 3), days(dt.date(2026, 11, 20), 4), 3, 1.0)
+    sources, offsets, lines = _lines_of(tmp_path, "claude-code-logs-*.jsonl")
+    fast = fast_otlp.decode(sources, offsets, lines)
+    assert fast.declined == [] and fast.logs.height == info["log_records"] > 100
+    _equal_decodes(lines)
+    reference = _decode_lines(sources, offsets, lines, 4096).logs
+    _same(decode_lines(sources, offsets, lines).logs, reference, LOG_ORDER)
+
+
+def test_the_official_examples_decode_as_the_polars_path(shared_fixtures):
+    otlp = shared_fixtures / "otlp"
+    trace = (otlp / "trace.json").read_bytes()
+    fast, declined = _fast([trace])
     assert declined == [] and fast.height == 1
-    _same(fast, _reference([line]).spans)
+    _equal_decodes([trace, *((otlp / name).read_bytes() for name in ("logs.json", "events.json", "metrics.json"))])
 
 
-def test_corrupted_lines_are_declined_or_decoded_as_the_polars_path():
+@pytest.mark.parametrize("base", ["span", "log"])
+def test_corrupted_lines_are_declined_or_decoded_as_the_polars_path(base):
     """Random byte edits of a line (deleted, doubled, replaced by JSON punctuation or digits)."""
     rng = random.Random(7)
-    base = VARIANTS["rest of every kind"] + b""
+    line = VARIANTS["rest of every kind"] if base == "span" else LOG_VARIANTS["doubles of every size in the rest"]
     lines = []
     for _ in range(300):
-        b = bytearray(base)
+        b = bytearray(line)
         for _ in range(rng.randint(1, 3)):
             at = rng.randrange(len(b))
             op = rng.randrange(3)
@@ -256,9 +354,28 @@ def test_corrupted_lines_are_declined_or_decoded_as_the_polars_path():
             else:
                 b[at] = rng.choice(b'{}[]:,"\\0123456789-.eEtfn ')
         lines.append(bytes(b))
-    fast, declined = _fast(lines)
-    assert len(declined) < len(lines)  # some edits leave a line it takes (inside strings, digits)
-    taken = [i for i in range(len(lines)) if i not in set(declined)]
-    reference = _reference([lines[i] for i in taken])
-    assert reference.quarantine.height == 0
-    _same(fast.with_columns(pl.col("source_offset").replace_strict({t: i for i, t in enumerate(taken)})), reference.spans)
+    assert len(_fast(lines)[1]) < len(lines)  # some edits leave a line it takes (inside strings, digits)
+    _equal_decodes(lines)
+
+
+def test_float_text_equals_polars_on_random_doubles():
+    """The decoder's text of a double (the unmodeled attributes' JSON, log fingerprints) is polars'
+    Float64 -> String, for doubles from random bits and from short decimals, with and without the
+    literal they were read from. Declining (None) is allowed; a different text is not."""
+    rng = random.Random(11)
+    values = [struct_double(rng.getrandbits(64)) for _ in range(20_000)]
+    values += [round(rng.uniform(-1, 1) * 10 ** rng.randint(-12, 20), rng.randint(0, 12)) for _ in range(20_000)]
+    values = [v for v in values if v == v and abs(v) != float("inf")]
+    expected = pl.Series(values, dtype=pl.Float64).cast(pl.String).to_list()
+    declined = 0
+    for v, text in zip(values, expected):
+        for literal in (None, repr(v)):
+            got = _fastotlp.float_text(v, literal)
+            declined += got is None
+            assert got is None or got == text, (v, literal, got, text)
+    assert declined < len(values) // 100
+
+
+def struct_double(bits: int) -> float:
+    import struct
+    return struct.unpack("<d", bits.to_bytes(8, "little"))[0]

@@ -10,10 +10,10 @@
  * kinds, no duplicate fields ...). Anything else -- a line of logs or metrics, an unknown kind,
  * a value that does not fit its column, broken JSON, a control character, invalid UTF-8 -- is
  * *declined*: the line is handed back, whole, to the polars path, which decodes, quarantines and
- * reports it as before. tests/test_fast_spans.py holds both paths equal.
+ * reports it as before. tests/test_fast_otlp.py holds both paths equal.
  *
  * Output: three tables of column buffers (spans, resources, scopes) plus a child table of
- * zen tools; Python (fast_spans.py) turns them into Arrow arrays without copying them again.
+ * zen tools; Python (fast_otlp.py) turns them into Arrow arrays without copying them again.
  * Parsing runs without the GIL: two shaping threads decode two batches at once.
  */
 #define PY_SSIZE_T_CLEAN
@@ -26,7 +26,7 @@
 #include <emmintrin.h>
 #endif
 
-#ifdef FASTSPANS_DEBUG
+#ifdef FASTOTLP_DEBUG
 static int declined_at;
 #define DECLINE (declined_at = __LINE__, -1)
 #else
@@ -57,7 +57,7 @@ static inline int buf_put(Buf *b, const void *src, size_t n) {
     return 0;
 }
 
-enum { C_STR, C_I64, C_F64, C_I32 };
+enum { C_STR, C_I64, C_F64, C_I32, C_BOOL };  /* C_BOOL: data is a bitmap, as Arrow's */
 
 typedef struct {
     const char *name;
@@ -115,6 +115,18 @@ static inline int put_f64(Col *c, int64_t row, double v, int valid) {
     return col_valid(c, row, valid);
 }
 
+static inline int put_bool(Col *c, int64_t row, int v, int valid) {
+    size_t byte = (size_t)(row >> 3);
+    if (c->data.len <= byte) {
+        TRY(buf_reserve(&c->data, byte + 1 - c->data.len));
+        memset(c->data.p + c->data.len, 0, byte + 1 - c->data.len);
+        c->data.len = byte + 1;
+    }
+    if (valid && v) c->data.p[byte] |= (char)(1u << (row & 7));
+    else c->data.p[byte] &= (char)~(1u << (row & 7));
+    return col_valid(c, row, valid);
+}
+
 typedef struct { size_t data, offs, nulls; } ColMark;
 
 /* ---- strings and values as read from the line ------------------------------------------- */
@@ -129,6 +141,7 @@ typedef struct {
     Str text;      /* V_STR: the decoded string; V_INT/V_DBL/V_BOOL: the literal or string as written */
     int64_t ival;  /* V_INT */
     double dval;   /* V_DBL */
+    int quoted;    /* the value was a JSON string (polars keeps its text; a number it writes anew) */
     int bval;      /* V_BOOL */
 } Attr;
 
@@ -362,6 +375,103 @@ static int double_of_text(const char *s, size_t n, double *out) {
     return 0;
 }
 
+/* ---- doubles as polars writes them (Float64 cast to String) --------------------------------
+ * Shortest round-trip digits; plain notation for 1e-5 <= |x| < 1e16 ("0.00001", "1000000000000000.0",
+ * ".0" after an integer), else "1e+16", "9.9e-6", "1.2345678901234568e+17". Checked against polars on
+ * random doubles (tests/test_fast_otlp.py). */
+
+/* Significant digits (no leading or trailing zeros) and decimal exponent e (x = d0.d1d2... 10^e) of a
+ * number in JSON grammar with at most 15 of them: exactly the shortest digits of the double it
+ * parses to (two decimals of <= 15 digits never parse to one double). -1: more digits, or odd. */
+static int literal_digits(const char *s, size_t n, char *digits, int *e) {
+    const char *q = s, *end = s + n;
+    char raw[400];
+    int nraw = 0, int_len = 0;
+    long x = 0;
+    if (q < end && *q == '-') q++;
+    for (; q < end && *q >= '0' && *q <= '9'; q++) { if (nraw == 400) return -1; raw[nraw++] = *q; int_len++; }
+    if (q < end && *q == '.') for (q++; q < end && *q >= '0' && *q <= '9'; q++) { if (nraw == 400) return -1; raw[nraw++] = *q; }
+    if (q < end && (*q == 'e' || *q == 'E')) {
+        q++;
+        int neg = 0;
+        if (q < end && (*q == '+' || *q == '-')) neg = *q++ == '-';
+        for (; q < end && *q >= '0' && *q <= '9'; q++) { x = x * 10 + (*q - '0'); if (x > 1000) return -1; }
+        if (neg) x = -x;
+    }
+    if (q != end) return -1;
+    int z = 0;
+    while (z < nraw && raw[z] == '0') z++;
+    int last = nraw;
+    while (last > z && raw[last - 1] == '0') last--;
+    int nd = last - z;
+    if (nd > 15) return -1;
+    memcpy(digits, raw + z, (size_t)nd);
+    *e = (int)(int_len + x - z - 1);
+    return nd;
+}
+
+/* The same for any finite double, by printf: the closest 15-digit decimal when it round-trips, else
+ * the closest 16-digit one, else 17. -1 where a 16-digit decimal other than the closest round-trips
+ * (the shortest digits then are not the closest's: not worth settling). */
+static int printed_digits(double v, char *digits, int *e) {
+    char buf[48];
+    for (int p = 14; p <= 16; p++) {
+        snprintf(buf, sizeof buf, "%.*e", p, v);
+        if (strtod(buf, NULL) != v) {
+            if (p == 15) {
+                char *ep = strchr(buf, 'e');
+                long long m = 0;
+                for (char *c = buf; c < ep; c++) if (*c >= '0' && *c <= '9') m = m * 10 + (*c - '0');
+                int x = atoi(ep + 1) - 15;
+                for (int d = -1; d <= 1; d += 2) {
+                    char near[48];
+                    snprintf(near, sizeof near, "%llde%d", m + d, x);
+                    if (strtod(near, NULL) == v) return -1;
+                }
+            }
+            continue;
+        }
+        int nd = 0;
+        char *c = buf;
+        for (; *c && *c != 'e'; c++) if (*c >= '0' && *c <= '9') digits[nd++] = *c;
+        while (nd > 1 && digits[nd - 1] == '0') nd--;
+        *e = atoi(c + 1);
+        return nd;
+    }
+    return -1;
+}
+
+static int put_float_text(Buf *b, double v, const char *lit, size_t litn) {
+    char digits[400];
+    int e = 0, nd = -1;
+    if (!isfinite(v)) return DECLINE;
+    if (v == 0) return signbit(v) ? buf_put(b, "-0.0", 4) : buf_put(b, "0.0", 3);
+    if (lit) nd = literal_digits(lit, litn, digits, &e);
+    if (nd <= 0) nd = printed_digits(fabs(v), digits, &e);
+    if (nd <= 0) return DECLINE;
+    TRY(buf_reserve(b, (size_t)nd + 32));
+    char *d = b->p + b->len, *start = d;
+    if (v < 0) *d++ = '-';
+    if (e >= 16 || e < -5) {
+        *d++ = digits[0];
+        if (nd > 1) { *d++ = '.'; memcpy(d, digits + 1, (size_t)nd - 1); d += nd - 1; }
+        d += sprintf(d, "e%c%d", e < 0 ? '-' : '+', e < 0 ? -e : e);
+    } else if (e >= 0) {
+        for (int i = 0; i <= e; i++) *d++ = i < nd ? digits[i] : '0';
+        *d++ = '.';
+        if (nd > e + 1) { memcpy(d, digits + e + 1, (size_t)(nd - e - 1)); d += nd - e - 1; }
+        else *d++ = '0';
+    } else {
+        *d++ = '0';
+        *d++ = '.';
+        for (int i = 0; i < -e - 1; i++) *d++ = '0';
+        memcpy(d, digits, (size_t)nd);
+        d += nd;
+    }
+    b->len += (size_t)(d - start);
+    return 0;
+}
+
 /* Skip any JSON value. A skipped object key that ends in "Value" declines: the reference path
  * routes such lines its own way (unknown AnyValue kinds), and it is not worth telling apart. */
 static int skip_value(Parser *ps, int depth) {
@@ -453,7 +563,8 @@ static int parse_any_value(Parser *ps, Attr *a) {
     } else if (key_is(k, "doubleValue")) {
         if (take_literal(ps, "null")) a->kind = V_EMPTY;
         else {
-            if (ps->p < ps->end && *ps->p == '"') TRY(parse_string(ps, &a->text));
+            a->quoted = ps->p < ps->end && *ps->p == '"';
+            if (a->quoted) TRY(parse_string(ps, &a->text));
             else { int is_int; TRY(parse_number(ps, &a->text, &is_int)); }
             TRY(double_of_text(a->text.p, a->text.n, &a->dval));
             a->kind = V_DBL;
@@ -541,6 +652,18 @@ static int json_string(Buf *b, const char *s, size_t n) {
     return 0;
 }
 
+/* An attribute's value as JSON text, as attributes.with_json writes it. */
+static int put_value_json(Buf *b, const Attr *a) {
+    char num[32];
+    switch (a->kind) {
+        case V_STR: return json_string(b, a->text.p, a->text.n);
+        case V_INT: return buf_put(b, num, (size_t)snprintf(num, sizeof num, "%lld", (long long)a->ival));
+        case V_BOOL: return buf_put(b, a->bval ? "true" : "false", a->bval ? 4 : 5);
+        case V_DBL: return put_float_text(b, a->dval, a->text.p, a->text.n);
+        default: return buf_put(b, "null", 4);
+    }
+}
+
 /* The JSON object of the attributes not modeled ("{}" when none), as typed_attributes writes it. */
 static int rest_json(Col *c, int64_t row, Attr *attrs, size_t n, int (*skip)(Str key)) {
     TRY(buf_put(&c->data, "{", 1));
@@ -552,14 +675,7 @@ static int rest_json(Col *c, int64_t row, Attr *attrs, size_t n, int (*skip)(Str
         first = 0;
         TRY(json_string(&c->data, a->key.p, a->key.n));
         TRY(buf_put(&c->data, ":", 1));
-        char num[32];
-        switch (a->kind) {
-            case V_STR: TRY(json_string(&c->data, a->text.p, a->text.n)); break;
-            case V_INT: TRY(buf_put(&c->data, num, (size_t)snprintf(num, sizeof num, "%lld", (long long)a->ival))); break;
-            case V_BOOL: TRY(buf_put(&c->data, a->bval ? "true" : "false", a->bval ? 4 : 5)); break;
-            case V_DBL: return DECLINE;  /* polars' float text (1e+20, 0.000025 ...): left to the reference path */
-            default: TRY(buf_put(&c->data, "null", 4));
-        }
+        TRY(put_value_json(&c->data, a));
     }
     TRY(buf_put(&c->data, "}", 1));
     return str_close(c, row, 1);
@@ -567,7 +683,7 @@ static int rest_json(Col *c, int64_t row, Attr *attrs, size_t n, int (*skip)(Str
 
 /* ---- modeled attributes --------------------------------------------------------------- */
 
-enum { T_STR, T_I64, T_F64 };
+enum { T_STR, T_I64, T_F64, T_BOOL };
 typedef struct { const char *key; int type; int col; size_t n; } Modeled;
 #define M(key, type, col) {key, type, col, sizeof(key) - 1}
 
@@ -576,7 +692,17 @@ static int put_modeled(Col *c, int64_t row, int type, const Attr *a) {
     if (!a || a->kind == V_EMPTY) {
         if (type == T_STR) return put_str(c, row, NULL, 0, 0);
         if (type == T_I64) return put_i64(c, row, 0, 0);
+        if (type == T_BOOL) return put_bool(c, row, 0, 0);
         return put_f64(c, row, 0, 0);
+    }
+    if (type == T_BOOL) {  /* "true"/"false" in any case, as attributes._cast reads them */
+        if (a->kind == V_BOOL) return put_bool(c, row, a->bval, 1);
+        if (a->kind != V_STR || (a->text.n != 4 && a->text.n != 5)) return DECLINE;
+        char low[5];
+        for (size_t i = 0; i < a->text.n; i++) low[i] = (char)(a->text.p[i] >= 'A' && a->text.p[i] <= 'Z' ? a->text.p[i] + 32 : a->text.p[i]);
+        if (a->text.n == 4 && memcmp(low, "true", 4) == 0) return put_bool(c, row, 1, 1);
+        if (a->text.n == 5 && memcmp(low, "false", 5) == 0) return put_bool(c, row, 0, 1);
+        return DECLINE;
     }
     if (type == T_STR) {
         if (a->kind == V_STR || a->kind == V_INT) return put_str(c, row, a->text.p, a->text.n, 1);
@@ -686,7 +812,9 @@ static const char *SCOPE_NAMES[SC_NCOLS] = {"scope_name", "scope_version", "scop
 static const char *TOOL_NAMES[T_NCOLS] = {"tool", "invocations", "tokens"};
 
 typedef struct {
-    Table spans, resources, scopes, tools;
+    Table spans, logs, resources, scopes, tools;
+    int logs_signal;  /* the request being read: 0 traces, 1 logs */
+    Buf scratch;      /* a log record's "key=value" fingerprint parts */
     Parser ps;
     int32_t line;
     int32_t resource, scope;  /* the current entries' row numbers */
@@ -741,11 +869,11 @@ static int lower_ascii(Parser *ps, Str *s) {
     return 0;
 }
 
-static int put_hex_id(Ctx *x, int col, Str s) {
-    Col *c = &x->spans.cols[col];
-    if (!s.present || s.n == 0) return put_str(c, x->spans.rows, NULL, 0, 0);
+static int put_hex_id(Ctx *x, Table *t, int col, Str s) {
+    Col *c = &t->cols[col];
+    if (!s.present || s.n == 0) return put_str(c, t->rows, NULL, 0, 0);
     TRY(lower_ascii(&x->ps, &s));
-    return put_str(c, x->spans.rows, s.p, s.n, 1);
+    return put_str(c, t->rows, s.p, s.n, 1);
 }
 
 /* kind / status code as flatten._enum: lowercase, strip the enum prefix, numbers to names. */
@@ -955,9 +1083,9 @@ static int parse_span(Ctx *x) {
     TRY(put_i32(&c[S_LINE], r, x->line, 1));
     TRY(put_i32(&c[S_RESOURCE], r, x->resource, 1));
     TRY(put_i32(&c[S_SCOPE], r, x->scope, 1));
-    TRY(put_hex_id(x, S_TRACE_ID, trace));
-    TRY(put_hex_id(x, S_SPAN_ID, span));
-    TRY(put_hex_id(x, S_PARENT_SPAN_ID, parent));
+    TRY(put_hex_id(x, t, S_TRACE_ID, trace));
+    TRY(put_hex_id(x, t, S_SPAN_ID, span));
+    TRY(put_hex_id(x, t, S_PARENT_SPAN_ID, parent));
     TRY(put_str(&c[S_SPAN_NAME], r, name.p, name.n, name.present));
     TRY(put_enum(x, S_SPAN_KIND, kind, "span_kind_", SPAN_KINDS, 6));
     int sv, ev, err = 0;
@@ -996,6 +1124,195 @@ static int parse_span(Ctx *x) {
 static int skip_resource_attr(Str k) {
     for (int j = 0; j < N_RESOURCE_MODELED; j++)
         if (k.n == RESOURCE_MODELED[j].n && same_key(k.p, RESOURCE_MODELED[j].key, k.n)) return 1;
+    return 0;
+}
+
+/* ---- log records ------------------------------------------------------------------------ */
+
+enum {
+    L_LINE, L_RESOURCE, L_SCOPE, L_TIME, L_OBSERVED, L_SEVERITY_NUMBER, L_SEVERITY_TEXT, L_EVENT_NAME_OTEL, L_BODY,
+    L_TRACE_ID, L_SPAN_ID, L_EVENT_NAME, L_EVENT_TIMESTAMP, L_SESSION_ID, L_USER_ACCOUNT_UUID, L_USER_EMAIL, L_USER_ID,
+    L_ORGANIZATION_ID, L_TERMINAL_TYPE, L_APP_VERSION, L_MODEL, L_COST_USD, L_DURATION_MS, L_INPUT_TOKENS,
+    L_OUTPUT_TOKENS, L_CACHE_READ_TOKENS, L_CACHE_CREATION_TOKENS, L_REQUEST_ID, L_TOOL_NAME, L_SUCCESS, L_DECISION,
+    L_DECISION_SOURCE, L_ERROR, L_STATUS_CODE, L_ATTEMPT, L_PROMPT_LENGTH, L_ATTRIBUTES, L_EVENT_DATE,
+    L_TIME_TEXT, L_OBSERVED_TEXT, L_SEVERITY_NUMBER_TEXT, L_FINGERPRINT, L_NCOLS
+};
+
+/* flatten.LOG_ATTRS */
+static const Modeled LOG_MODELED[] = {
+    M("event.name", T_STR, L_EVENT_NAME),
+    M("event.timestamp", T_STR, L_EVENT_TIMESTAMP),
+    M("session.id", T_STR, L_SESSION_ID),
+    M("user.account_uuid", T_STR, L_USER_ACCOUNT_UUID),
+    M("user.email", T_STR, L_USER_EMAIL),
+    M("user.id", T_STR, L_USER_ID),
+    M("organization.id", T_STR, L_ORGANIZATION_ID),
+    M("terminal.type", T_STR, L_TERMINAL_TYPE),
+    M("app.version", T_STR, L_APP_VERSION),
+    M("model", T_STR, L_MODEL),
+    M("cost_usd", T_F64, L_COST_USD),
+    M("duration_ms", T_F64, L_DURATION_MS),
+    M("input_tokens", T_I64, L_INPUT_TOKENS),
+    M("output_tokens", T_I64, L_OUTPUT_TOKENS),
+    M("cache_read_tokens", T_I64, L_CACHE_READ_TOKENS),
+    M("cache_creation_tokens", T_I64, L_CACHE_CREATION_TOKENS),
+    M("request_id", T_STR, L_REQUEST_ID),
+    M("tool_name", T_STR, L_TOOL_NAME),
+    M("success", T_BOOL, L_SUCCESS),
+    M("decision", T_STR, L_DECISION),
+    M("source", T_STR, L_DECISION_SOURCE),
+    M("error", T_STR, L_ERROR),
+    M("status_code", T_STR, L_STATUS_CODE),
+    M("attempt", T_I64, L_ATTEMPT),
+    M("prompt_length", T_I64, L_PROMPT_LENGTH),
+};
+#define N_LOG_MODELED ((int)(sizeof LOG_MODELED / sizeof LOG_MODELED[0]))
+
+static const char *LOG_NAMES[L_NCOLS] = {
+    "_line", "_resource", "_scope", "time", "observed_time", "severity_number", "severity_text", "otel_event_name",
+    "body", "trace_id", "span_id", "event_name", "event_timestamp", "session_id", "user_account_uuid", "user_email",
+    "user_id", "organization_id", "terminal_type", "app_version", "model", "cost_usd", "duration_ms", "input_tokens",
+    "output_tokens", "cache_read_tokens", "cache_creation_tokens", "request_id", "tool_name", "success", "decision",
+    "decision_source", "error", "status_code", "attempt", "prompt_length", "attributes", "event_date",
+    "_time_text", "_observed_text", "_severity_number_text", "_fingerprint",
+};
+
+static int log_kind_of(int i) {
+    switch (i) {
+        case L_LINE: case L_RESOURCE: case L_SCOPE: case L_SEVERITY_NUMBER: case L_EVENT_DATE: return C_I32;
+        case L_TIME: case L_OBSERVED: case L_INPUT_TOKENS: case L_OUTPUT_TOKENS: case L_CACHE_READ_TOKENS:
+        case L_CACHE_CREATION_TOKENS: case L_ATTEMPT: case L_PROMPT_LENGTH: return C_I64;
+        case L_COST_USD: case L_DURATION_MS: return C_F64;
+        case L_SUCCESS: return C_BOOL;
+        default: return C_STR;
+    }
+}
+
+static int skip_log_attr(Str k) {
+    for (int j = 0; j < N_LOG_MODELED; j++)
+        if (k.n == LOG_MODELED[j].n && same_key(k.p, LOG_MODELED[j].key, k.n)) return 1;
+    return 0;
+}
+
+typedef struct { size_t at, n; } Piece;
+
+/* Every attribute as "key=<JSON value>", sorted, joined by \x1f: typed_attributes' _fingerprint. */
+static int put_fingerprint(Ctx *x, Col *c, int64_t row) {
+    Parser *ps = &x->ps;
+    Buf *sb = &x->scratch;
+    sb->len = 0;
+    Piece pieces[256];
+    size_t np = 0;
+    for (size_t i = 0; i < ps->nattrs; i++) {
+        Attr *a = &ps->attrs[i];
+        if (never_stored(a->key)) continue;
+        if (np == 256) return DECLINE;
+        size_t at = sb->len;
+        TRY(buf_put(sb, a->key.p, a->key.n));
+        TRY(buf_put(sb, "=", 1));
+        TRY(put_value_json(sb, a));
+        pieces[np++] = (Piece){at, sb->len - at};
+    }
+    {
+        /* insertion sort (bytewise, as polars sorts strings): a record has a few dozen attributes */
+        for (size_t i = 1; i < np; i++) {
+            Piece key = pieces[i];
+            size_t j = i;
+            while (j > 0) {
+                const Piece *y = &pieces[j - 1];
+                size_t n = key.n < y->n ? key.n : y->n;
+                int r = memcmp(sb->p + y->at, sb->p + key.at, n);
+                if (r < 0 || (r == 0 && y->n <= key.n)) break;
+                pieces[j] = pieces[j - 1];
+                j--;
+            }
+            pieces[j] = key;
+        }
+    }
+    for (size_t i = 0; i < np; i++) {
+        if (i) TRY(buf_put(&c->data, "\x1f", 1));
+        TRY(buf_put(&c->data, sb->p + pieces[i].at, pieces[i].n));
+    }
+    return str_close(c, row, 1);
+}
+
+/* A body's text: the AnyValue's value as polars decodes it to a string (attributes.long_attributes). */
+static int put_body(Col *c, int64_t row, const Attr *a) {
+    switch (a->kind) {
+        case V_STR: case V_INT: return put_str(c, row, a->text.p, a->text.n, 1);
+        case V_BOOL: return put_str(c, row, a->bval ? "true" : "false", a->bval ? 4 : 5, 1);
+        case V_DBL: if (a->quoted) return put_str(c, row, a->text.p, a->text.n, 1); return DECLINE;  /* polars writes a number anew */
+        default: return put_str(c, row, NULL, 0, 0);
+    }
+}
+
+static int parse_log(Ctx *x) {
+    Parser *ps = &x->ps;
+    Str tt = {0}, ot = {0}, sev = {0}, sevtext = {0}, ev = {0}, trace = {0}, span = {0};
+    Attr body;
+    memset(&body, 0, sizeof body);
+    body.kind = V_EMPTY;
+    unsigned seen = 0;
+    ps->nattrs = 0;
+    TRY(expect(ps, '{'));
+    if (!peek_take(ps, '}')) {
+        for (;;) {
+            Str k;
+            TRY(parse_string(ps, &k));
+            TRY(expect(ps, ':'));
+            unsigned bit = 0;
+#define FIELD(nm, b, stmt) else if (key_is(k, nm)) { bit = b; if (seen & bit) return DECLINE; stmt; }
+            if (0) {}
+            FIELD("timeUnixNano", 1u, TRY(field_int_text(ps, &tt)))
+            FIELD("observedTimeUnixNano", 2u, TRY(field_int_text(ps, &ot)))
+            FIELD("severityNumber", 4u, TRY(field_int_text(ps, &sev)))
+            FIELD("severityText", 8u, TRY(field_string(ps, &sevtext)))
+            FIELD("eventName", 16u, TRY(field_string(ps, &ev)))
+            FIELD("body", 32u, TRY(parse_any_value(ps, &body)))
+            FIELD("attributes", 64u, TRY(parse_attributes(ps)))
+            FIELD("traceId", 128u, TRY(field_string(ps, &trace)))
+            FIELD("spanId", 256u, TRY(field_string(ps, &span)))
+            else TRY(skip_value(ps, 1));
+#undef FIELD
+            seen |= bit;
+            if (peek_take(ps, ',')) continue;
+            TRY(expect(ps, '}'));
+            break;
+        }
+    }
+    Table *t = &x->logs;
+    int64_t r = t->rows;
+    Col *c = t->cols;
+    int tv, ov, err = 0;
+    int64_t tu = us_of(tt, &tv, &err), ou = us_of(ot, &ov, &err);
+    if (err) return DECLINE;
+    int64_t sn = 0;
+    if (sev.present) {
+        TRY(int_of_text(sev.p, sev.n, &sn));
+        if (sn > INT32_MAX || sn < INT32_MIN) return DECLINE;
+    }
+    TRY(put_i32(&c[L_LINE], r, x->line, 1));
+    TRY(put_i32(&c[L_RESOURCE], r, x->resource, 1));
+    TRY(put_i32(&c[L_SCOPE], r, x->scope, 1));
+    int64_t time = tv ? tu : ou;
+    TRY(put_i64(&c[L_TIME], r, time, tv || ov));
+    TRY(put_i64(&c[L_OBSERVED], r, ou, ov));
+    TRY(put_i32(&c[L_SEVERITY_NUMBER], r, (int32_t)sn, sev.present));
+    TRY(put_str(&c[L_SEVERITY_TEXT], r, sevtext.p, sevtext.n, sevtext.present));
+    TRY(put_str(&c[L_EVENT_NAME_OTEL], r, ev.p, ev.n, ev.present));
+    TRY(put_body(&c[L_BODY], r, &body));
+    TRY(put_hex_id(x, t, L_TRACE_ID, trace));
+    TRY(put_hex_id(x, t, L_SPAN_ID, span));
+    const Attr *found[N_LOG_MODELED];
+    TRY(find_modeled(LOG_MODELED, N_LOG_MODELED, ps->attrs, ps->nattrs, found));
+    for (int j = 0; j < N_LOG_MODELED; j++) TRY(put_modeled(&c[LOG_MODELED[j].col], r, LOG_MODELED[j].type, found[j]));
+    TRY(rest_json(&c[L_ATTRIBUTES], r, ps->attrs, ps->nattrs, skip_log_attr));
+    TRY(put_i32(&c[L_EVENT_DATE], r, (int32_t)(time / INT64_C(86400000000)), tv || ov));
+    TRY(put_str(&c[L_TIME_TEXT], r, tt.p, tt.n, tt.present));
+    TRY(put_str(&c[L_OBSERVED_TEXT], r, ot.p, ot.n, ot.present));
+    TRY(put_str(&c[L_SEVERITY_NUMBER_TEXT], r, sev.p, sev.n, sev.present));
+    TRY(put_fingerprint(x, &c[L_FINGERPRINT], r));
+    t->rows++;
     return 0;
 }
 
@@ -1076,10 +1393,10 @@ static int parse_scope_entry(Ctx *x) {
             TRY(parse_string(ps, &k));
             TRY(expect(ps, ':'));
             if (key_is(k, "scope")) { if (have_scope) return DECLINE; have_scope = 1; TRY(parse_scope_object(x)); }
-            else if (key_is(k, "spans")) {
+            else if (x->logs_signal ? key_is(k, "logRecords") : key_is(k, "spans")) {
                 if (have_spans) return DECLINE;
                 have_spans = 1;
-                TRY(each(x, parse_span));
+                TRY(each(x, x->logs_signal ? parse_log : parse_span));
             } else TRY(skip_value(ps, 1));
             if (peek_take(ps, ',')) continue;
             TRY(expect(ps, '}'));
@@ -1112,7 +1429,7 @@ static int parse_resource_entry(Ctx *x) {
                 if (have_resource) return DECLINE;
                 have_resource = 1;
                 TRY(parse_resource_object(x));
-            } else if (key_is(k, "scopeSpans")) {
+            } else if (x->logs_signal ? key_is(k, "scopeLogs") : key_is(k, "scopeSpans")) {
                 if (have_scopes) return DECLINE;
                 have_scopes = 1;
                 TRY(each(x, parse_scope_entry));
@@ -1139,11 +1456,12 @@ static int parse_request(Ctx *x) {
         Str k;
         TRY(parse_string(ps, &k));
         TRY(expect(ps, ':'));
-        if (key_is(k, "resourceSpans")) {
-            if (have_spans) return DECLINE;
+        if (key_is(k, "resourceSpans") || key_is(k, "resourceLogs")) {
+            if (have_spans) return DECLINE;  /* one signal a line; two: the reference path */
             have_spans = 1;
+            x->logs_signal = key_is(k, "resourceLogs");
             TRY(each(x, parse_resource_entry));
-        } else if (key_is(k, "resourceLogs") || key_is(k, "resourceMetrics")) return DECLINE;
+        } else if (key_is(k, "resourceMetrics")) return DECLINE;
         else TRY(skip_value(ps, 1));
         if (peek_take(ps, ',')) continue;
         TRY(expect(ps, '}'));
@@ -1180,7 +1498,7 @@ static PyObject *table_dict(Table *t) {
 static int tool_kind(int i) { return i == T_TOOL ? C_STR : C_I64; }
 static int resource_kind(int i) { (void)i; return C_STR; }
 
-static PyObject *decode_spans(PyObject *self, PyObject *args) {
+static PyObject *decode(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *lines;
     if (!PyArg_ParseTuple(args, "O!", &PyList_Type, &lines)) return NULL;
@@ -1206,17 +1524,19 @@ static PyObject *decode_spans(PyObject *self, PyObject *args) {
         }
     }
     if ((rc = table_init(&x.spans, SPAN_NAMES, S_NCOLS, span_kind_of, 0))) goto done;
+    if ((rc = table_init(&x.logs, LOG_NAMES, L_NCOLS, log_kind_of, 0))) goto done;
     if ((rc = table_init(&x.resources, RESOURCE_NAMES, R_NCOLS, resource_kind, 0))) goto done;
     if ((rc = table_init(&x.scopes, SCOPE_NAMES, SC_NCOLS, resource_kind, 0))) goto done;
     if ((rc = table_init(&x.tools, TOOL_NAMES, T_NCOLS, tool_kind, 0))) goto done;
     x.ps.arena_cap = 2 * longest + 64;
     x.ps.arena = malloc(x.ps.arena_cap);
-    ColMark marks[S_NCOLS + R_NCOLS + SC_NCOLS + T_NCOLS];
+    ColMark marks[S_NCOLS + R_NCOLS + SC_NCOLS + T_NCOLS], log_marks[L_NCOLS];
     if (!x.ps.arena) { rc = NOMEM; goto done; }
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t i = 0; i < n; i++) {
         if (!ptrs[i]) { declined[nd++] = (int32_t)i; continue; }
-        int64_t rows[4] = {x.spans.rows, x.resources.rows, x.scopes.rows, x.tools.rows};
+        int64_t rows[5] = {x.spans.rows, x.resources.rows, x.scopes.rows, x.tools.rows, x.logs.rows};
+        table_mark(&x.logs, log_marks);
         table_mark(&x.spans, marks);
         table_mark(&x.resources, marks + S_NCOLS);
         table_mark(&x.scopes, marks + S_NCOLS + R_NCOLS);
@@ -1228,13 +1548,14 @@ static PyObject *decode_spans(PyObject *self, PyObject *args) {
         int r = parse_request(&x);
         if (r == NOMEM) { rc = NOMEM; break; }
         if (r) {
+            table_reset(&x.logs, log_marks, rows[4]);
             table_reset(&x.spans, marks, rows[0]);
             table_reset(&x.resources, marks + S_NCOLS, rows[1]);
             table_reset(&x.scopes, marks + S_NCOLS + R_NCOLS, rows[2]);
             table_reset(&x.tools, marks + S_NCOLS + R_NCOLS + SC_NCOLS, rows[3]);
             declined[nd++] = (int32_t)i;
-#ifdef FASTSPANS_DEBUG
-            fprintf(stderr, "line %zd declined at _fastspans.c:%d, byte %zd\n", i, declined_at, (Py_ssize_t)(x.ps.p - ptrs[i]));
+#ifdef FASTOTLP_DEBUG
+            fprintf(stderr, "line %zd declined at _fastotlp.c:%d, byte %zd\n", i, declined_at, (Py_ssize_t)(x.ps.p - ptrs[i]));
 #endif
         }
     }
@@ -1246,13 +1567,16 @@ done:;
         PyObject *dl = PyList_New(nd);
         if (dl) {
             for (Py_ssize_t i = 0; i < nd; i++) PyList_SET_ITEM(dl, i, PyLong_FromLong(declined[i]));
-            result = Py_BuildValue("{sNsNsNsNsN}", "spans", table_dict(&x.spans), "resources", table_dict(&x.resources),
+            result = Py_BuildValue("{sNsNsNsNsNsN}", "spans", table_dict(&x.spans), "logs", table_dict(&x.logs),
+                                   "resources", table_dict(&x.resources),
                                    "scopes", table_dict(&x.scopes), "tools", table_dict(&x.tools), "declined", dl);
         }
     }
     for (Py_ssize_t i = 0; held && i < n; i++) Py_XDECREF(held[i]);
     free(held);
     table_free(&x.spans);
+    table_free(&x.logs);
+    free(x.scratch.p);
     table_free(&x.resources);
     table_free(&x.scopes);
     table_free(&x.tools);
@@ -1264,22 +1588,38 @@ done:;
     return result;
 }
 
+static PyObject *float_text(PyObject *self, PyObject *args) {
+    (void)self;
+    double v;
+    const char *lit = NULL;
+    Py_ssize_t litn = 0;
+    if (!PyArg_ParseTuple(args, "dz#", &v, &lit, &litn)) return NULL;
+    Buf b = {0};
+    int r = put_float_text(&b, v, lit, (size_t)litn);
+    PyObject *out = r ? (r == NOMEM ? PyErr_NoMemory() : Py_NewRef(Py_None)) : PyUnicode_FromStringAndSize(b.p, (Py_ssize_t)b.len);
+    free(b.p);
+    return out;
+}
+
 static PyMethodDef METHODS[] = {
-    {"decode_spans", decode_spans, METH_VARARGS,
-     "decode_spans(lines: list[bytes]) -> dict: the span, resource, scope and tool columns of the lines taken, "
-     "and the indices of the lines declined (for the reference path)."},
+    {"decode", decode, METH_VARARGS,
+     "decode(lines: list[bytes]) -> dict: the span, log record, resource, scope and tool columns of the lines "
+     "taken, and the indices of the lines declined (for the reference path)."},
+    {"float_text", float_text, METH_VARARGS, "float_text(x: float, literal: str | None) -> str | None: x as polars "
+     "casts a Float64 to String (None: declined); for the tests."},
     {NULL, NULL, 0, NULL},
 };
 
-static struct PyModuleDef MODULE = {PyModuleDef_HEAD_INIT, "_fastspans", NULL, -1, METHODS, NULL, NULL, NULL, NULL};
+static struct PyModuleDef MODULE = {PyModuleDef_HEAD_INIT, "_fastotlp", NULL, -1, METHODS, NULL, NULL, NULL, NULL};
 
-PyMODINIT_FUNC PyInit__fastspans(void) {
+PyMODINIT_FUNC PyInit__fastotlp(void) {
     PyObject *m = PyModule_Create(&MODULE);
     if (m) {
         PyModule_AddIntConstant(m, "STR", C_STR);
         PyModule_AddIntConstant(m, "I64", C_I64);
         PyModule_AddIntConstant(m, "F64", C_F64);
         PyModule_AddIntConstant(m, "I32", C_I32);
+        PyModule_AddIntConstant(m, "BOOL", C_BOOL);
     }
     return m;
 }
