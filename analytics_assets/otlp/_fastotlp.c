@@ -1,20 +1,23 @@
-/* OTLP/JSON trace request lines straight to the columns of raw.otlp_spans.
+/* OTLP/JSON trace and log request lines straight to the columns of raw.otlp_spans and raw.otlp_logs.
  *
- * Why C: polars decodes a span's ~1.8 kB of JSON at ~20 us and flattens it at ~8 us; DuckDB's
- * insert of the row costs ~6 us; 150 k spans/s on two cores leaves < 7 us for everything but the
- * insert (README, Benchmarks). This decoder reads a line once and writes the flat columns.
+ * Why C: polars decodes a span's ~1.8 kB of JSON at ~20 us and flattens it at ~8 us (a log record:
+ * ~11 + ~6 us); DuckDB's insert of the row costs ~6 us; 150 k records/s on two cores leaves < 7 us
+ * for everything but the insert (README, Benchmarks). This decoder reads a line once and writes
+ * the flat columns.
  *
  * It is a fast path, not a second definition: flatten.py stays the reference. A line is taken
  * here only when every value in it is of a form whose result is certain to equal the polars
  * path's (plain strings, integers, doubles as JSON numbers or plain decimal text, known AnyValue
- * kinds, no duplicate fields ...). Anything else -- a line of logs or metrics, an unknown kind,
- * a value that does not fit its column, broken JSON, a control character, invalid UTF-8 -- is
- * *declined*: the line is handed back, whole, to the polars path, which decodes, quarantines and
- * reports it as before. tests/test_fast_otlp.py holds both paths equal.
+ * kinds, no duplicate fields ...). Anything else -- a line of metrics, an unknown kind, a value
+ * that does not fit its column, broken JSON, a control character, invalid UTF-8 -- is *declined*:
+ * the line is handed back, whole, to the polars path, which decodes, quarantines and reports it as
+ * before. tests/test_fast_otlp.py holds both paths equal.
  *
- * Output: three tables of column buffers (spans, resources, scopes) plus a child table of
- * zen tools; Python (fast_otlp.py) turns them into Arrow arrays without copying them again.
- * Parsing runs without the GIL: two shaping threads decode two batches at once.
+ * Output: tables of column buffers (spans, logs, resources, scopes) plus a child table of zen
+ * tools; Python (fast_otlp.py) turns them into Arrow arrays without copying them again. A log
+ * record's key is left to flatten.py's own _key_src, from the raw texts and the attribute
+ * fingerprint written here. Parsing runs without the GIL: two shaping threads decode two batches
+ * at once.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
