@@ -540,6 +540,27 @@ static int field_int_text(Parser *ps, Str *out) {
     return is_int ? 0 : DECLINE;
 }
 
+/* The members of a JSON object: `...` runs for each with `k` its key, after the ':', and reads the
+ * value. (Every reader below is one of these loops; the macro keeps the punctuation in one place.) */
+#define FOR_MEMBERS(ps, k, ...)                        \
+    do {                                               \
+        TRY(expect(ps, '{'));                          \
+        if (!peek_take(ps, '}')) {                     \
+            for (;;) {                                 \
+                Str k;                                 \
+                TRY(parse_string(ps, &k));             \
+                TRY(expect(ps, ':'));                  \
+                __VA_ARGS__                            \
+                if (peek_take(ps, ',')) continue;      \
+                TRY(expect(ps, '}'));                  \
+                break;                                 \
+            }                                          \
+        }                                              \
+    } while (0)
+
+/* A record's field read once: a second one declines (`seen`, `bit`: the reader's own). */
+#define FIELD(nm, b, stmt) else if (key_is(k, nm)) { bit = b; if (seen & bit) return DECLINE; stmt; }
+
 /* ---- AnyValue and attribute lists ------------------------------------------------------- */
 
 static int parse_any_value(Parser *ps, Attr *a) {
@@ -597,26 +618,17 @@ static int parse_attributes(Parser *ps) {
         Attr *a = &ps->attrs[ps->nattrs];
         memset(a, 0, sizeof *a);
         int have_key = 0, have_value = 0;
-        TRY(expect(ps, '{'));
-        if (!peek_take(ps, '}')) {
-            for (;;) {
-                Str k;
-                TRY(parse_string(ps, &k));
-                TRY(expect(ps, ':'));
-                if (key_is(k, "key")) {
-                    if (have_key) return DECLINE;
-                    have_key = 1;
-                    TRY(parse_string(ps, &a->key));  /* a null key declines */
-                } else if (key_is(k, "value")) {
-                    if (have_value) return DECLINE;
-                    have_value = 1;
-                    TRY(parse_any_value(ps, a));
-                } else TRY(skip_value(ps, 1));
-                if (peek_take(ps, ',')) continue;
-                TRY(expect(ps, '}'));
-                break;
-            }
-        }
+        FOR_MEMBERS(ps, k, {
+            if (key_is(k, "key")) {
+                if (have_key) return DECLINE;
+                have_key = 1;
+                TRY(parse_string(ps, &a->key));  /* a null key declines */
+            } else if (key_is(k, "value")) {
+                if (have_value) return DECLINE;
+                have_value = 1;
+                TRY(parse_any_value(ps, a));
+            } else TRY(skip_value(ps, 1));
+        });
         if (!have_key) return DECLINE;
         ps->nattrs++;
         if (peek_take(ps, ',')) continue;
@@ -912,23 +924,14 @@ static int count_objects(Parser *ps, int32_t *n, const char *field, size_t field
     if (peek_take(ps, ']')) return 0;
     for (;;) {
         int seen = 0;
-        TRY(expect(ps, '{'));
-        if (!peek_take(ps, '}')) {
-            for (;;) {
-                Str k;
-                TRY(parse_string(ps, &k));
-                TRY(expect(ps, ':'));
-                if (k.n == field_n && memcmp(k.p, field, field_n) == 0) {
-                    if (seen++) return DECLINE;
-                    ws(ps);
-                    if (ps->p < ps->end && (*ps->p == '{' || *ps->p == '[')) return DECLINE;
-                }
-                TRY(skip_value(ps, 2));
-                if (peek_take(ps, ',')) continue;
-                TRY(expect(ps, '}'));
-                break;
+        FOR_MEMBERS(ps, k, {
+            if (k.n == field_n && memcmp(k.p, field, field_n) == 0) {
+                if (seen++) return DECLINE;
+                ws(ps);
+                if (ps->p < ps->end && (*ps->p == '{' || *ps->p == '[')) return DECLINE;
             }
-        }
+            TRY(skip_value(ps, 2));
+        });
         (*n)++;
         if (peek_take(ps, ',')) continue;
         return expect(ps, ']');
@@ -1026,6 +1029,21 @@ static int each(Ctx *x, int (*element)(Ctx *)) {
     }
 }
 
+/* A span's status (or null): its code and message. */
+static int parse_status(Parser *ps, Str *code, Str *message) {
+    if (take_literal(ps, "null")) return 0;
+    unsigned seen = 0;
+    FOR_MEMBERS(ps, k, {
+        unsigned bit = 0;
+        if (0) {}
+        FIELD("code", 1u, TRY(field_int_text(ps, code)))
+        FIELD("message", 2u, TRY(field_string(ps, message)))
+        else TRY(skip_value(ps, 1));
+        seen |= bit;
+    });
+    return 0;
+}
+
 static int parse_span(Ctx *x) {
     Parser *ps = &x->ps;
     Str trace = {0}, span = {0}, parent = {0}, state = {0}, name = {0}, kind = {0}, start = {0}, end = {0};
@@ -1033,53 +1051,24 @@ static int parse_span(Ctx *x) {
     int32_t events = 0, links = 0;
     unsigned seen = 0;
     ps->nattrs = 0;
-    TRY(expect(ps, '{'));
-    if (!peek_take(ps, '}')) {
-        for (;;) {
-            Str k;
-            TRY(parse_string(ps, &k));
-            TRY(expect(ps, ':'));
-            unsigned bit = 0;
-#define FIELD(nm, b, stmt) else if (key_is(k, nm)) { bit = b; if (seen & bit) return DECLINE; stmt; }
-            if (0) {}
-            FIELD("traceId", 1u, TRY(field_string(ps, &trace)))
-            FIELD("spanId", 2u, TRY(field_string(ps, &span)))
-            FIELD("parentSpanId", 4u, TRY(field_string(ps, &parent)))
-            FIELD("traceState", 8u, TRY(field_string(ps, &state)))
-            FIELD("name", 16u, TRY(field_string(ps, &name)))
-            FIELD("kind", 32u, TRY(field_int_text(ps, &kind)))
-            FIELD("startTimeUnixNano", 64u, TRY(field_int_text(ps, &start)))
-            FIELD("endTimeUnixNano", 128u, TRY(field_int_text(ps, &end)))
-            FIELD("attributes", 256u, TRY(parse_attributes(ps)))
-            FIELD("events", 512u, TRY(count_objects(ps, &events, "name", 4)))
-            FIELD("links", 1024u, TRY(count_objects(ps, &links, "spanId", 6)))
-            FIELD("status", 2048u, {
-                if (!take_literal(ps, "null")) {
-                    unsigned sseen = 0;
-                    TRY(expect(ps, '{'));
-                    if (!peek_take(ps, '}')) {
-                        for (;;) {
-                            Str sk;
-                            TRY(parse_string(ps, &sk));
-                            TRY(expect(ps, ':'));
-                            if (key_is(sk, "code")) { if (sseen & 1) return DECLINE; sseen |= 1; TRY(field_int_text(ps, &code)); }
-                            else if (key_is(sk, "message")) { if (sseen & 2) return DECLINE; sseen |= 2; TRY(field_string(ps, &message)); }
-                            else TRY(skip_value(ps, 1));
-                            if (peek_take(ps, ',')) continue;
-                            TRY(expect(ps, '}'));
-                            break;
-                        }
-                    }
-                }
-            })
-            else TRY(skip_value(ps, 1));
-#undef FIELD
-            seen |= bit;
-            if (peek_take(ps, ',')) continue;
-            TRY(expect(ps, '}'));
-            break;
-        }
-    }
+    FOR_MEMBERS(ps, k, {
+        unsigned bit = 0;
+        if (0) {}
+        FIELD("traceId", 1u, TRY(field_string(ps, &trace)))
+        FIELD("spanId", 2u, TRY(field_string(ps, &span)))
+        FIELD("parentSpanId", 4u, TRY(field_string(ps, &parent)))
+        FIELD("traceState", 8u, TRY(field_string(ps, &state)))
+        FIELD("name", 16u, TRY(field_string(ps, &name)))
+        FIELD("kind", 32u, TRY(field_int_text(ps, &kind)))
+        FIELD("startTimeUnixNano", 64u, TRY(field_int_text(ps, &start)))
+        FIELD("endTimeUnixNano", 128u, TRY(field_int_text(ps, &end)))
+        FIELD("attributes", 256u, TRY(parse_attributes(ps)))
+        FIELD("events", 512u, TRY(count_objects(ps, &events, "name", 4)))
+        FIELD("links", 1024u, TRY(count_objects(ps, &links, "spanId", 6)))
+        FIELD("status", 2048u, TRY(parse_status(ps, &code, &message)))
+        else TRY(skip_value(ps, 1));
+        seen |= bit;
+    });
     Table *t = &x->spans;
     int64_t r = t->rows;
     Col *c = t->cols;
@@ -1257,32 +1246,21 @@ static int parse_log(Ctx *x) {
     body.kind = V_EMPTY;
     unsigned seen = 0;
     ps->nattrs = 0;
-    TRY(expect(ps, '{'));
-    if (!peek_take(ps, '}')) {
-        for (;;) {
-            Str k;
-            TRY(parse_string(ps, &k));
-            TRY(expect(ps, ':'));
-            unsigned bit = 0;
-#define FIELD(nm, b, stmt) else if (key_is(k, nm)) { bit = b; if (seen & bit) return DECLINE; stmt; }
-            if (0) {}
-            FIELD("timeUnixNano", 1u, TRY(field_int_text(ps, &tt)))
-            FIELD("observedTimeUnixNano", 2u, TRY(field_int_text(ps, &ot)))
-            FIELD("severityNumber", 4u, TRY(field_int_text(ps, &sev)))
-            FIELD("severityText", 8u, TRY(field_string(ps, &sevtext)))
-            FIELD("eventName", 16u, TRY(field_string(ps, &ev)))
-            FIELD("body", 32u, TRY(parse_any_value(ps, &body)))
-            FIELD("attributes", 64u, TRY(parse_attributes(ps)))
-            FIELD("traceId", 128u, TRY(field_string(ps, &trace)))
-            FIELD("spanId", 256u, TRY(field_string(ps, &span)))
-            else TRY(skip_value(ps, 1));
-#undef FIELD
-            seen |= bit;
-            if (peek_take(ps, ',')) continue;
-            TRY(expect(ps, '}'));
-            break;
-        }
-    }
+    FOR_MEMBERS(ps, k, {
+        unsigned bit = 0;
+        if (0) {}
+        FIELD("timeUnixNano", 1u, TRY(field_int_text(ps, &tt)))
+        FIELD("observedTimeUnixNano", 2u, TRY(field_int_text(ps, &ot)))
+        FIELD("severityNumber", 4u, TRY(field_int_text(ps, &sev)))
+        FIELD("severityText", 8u, TRY(field_string(ps, &sevtext)))
+        FIELD("eventName", 16u, TRY(field_string(ps, &ev)))
+        FIELD("body", 32u, TRY(parse_any_value(ps, &body)))
+        FIELD("attributes", 64u, TRY(parse_attributes(ps)))
+        FIELD("traceId", 128u, TRY(field_string(ps, &trace)))
+        FIELD("spanId", 256u, TRY(field_string(ps, &span)))
+        else TRY(skip_value(ps, 1));
+        seen |= bit;
+    });
     Table *t = &x->logs;
     int64_t r = t->rows;
     Col *c = t->cols;
@@ -1336,19 +1314,10 @@ static int parse_resource_object(Ctx *x) {
     ps->nattrs = 0;
     int have_attrs = 0;
     if (!take_literal(ps, "null")) {
-        TRY(expect(ps, '{'));
-        if (!peek_take(ps, '}')) {
-            for (;;) {
-                Str k;
-                TRY(parse_string(ps, &k));
-                TRY(expect(ps, ':'));
-                if (key_is(k, "attributes")) { if (have_attrs) return DECLINE; have_attrs = 1; TRY(parse_attributes(ps)); }
-                else TRY(skip_value(ps, 1));
-                if (peek_take(ps, ',')) continue;
-                TRY(expect(ps, '}'));
-                break;
-            }
-        }
+        FOR_MEMBERS(ps, k, {
+            if (key_is(k, "attributes")) { if (have_attrs) return DECLINE; have_attrs = 1; TRY(parse_attributes(ps)); }
+            else TRY(skip_value(ps, 1));
+        });
     }
     return emit_resource_row(x);
 }
@@ -1359,21 +1328,12 @@ static int parse_scope_object(Ctx *x) {
     Str name = {0}, version = {0};
     unsigned seen = 0;
     if (!take_literal(ps, "null")) {
-        TRY(expect(ps, '{'));
-        if (!peek_take(ps, '}')) {
-            for (;;) {
-                Str k;
-                TRY(parse_string(ps, &k));
-                TRY(expect(ps, ':'));
-                if (key_is(k, "name")) { if (seen & 1) return DECLINE; seen |= 1; TRY(field_string(ps, &name)); }
-                else if (key_is(k, "version")) { if (seen & 2) return DECLINE; seen |= 2; TRY(field_string(ps, &version)); }
-                else if (key_is(k, "attributes")) { if (seen & 4) return DECLINE; seen |= 4; TRY(parse_attributes(ps)); }
-                else TRY(skip_value(ps, 1));
-                if (peek_take(ps, ',')) continue;
-                TRY(expect(ps, '}'));
-                break;
-            }
-        }
+        FOR_MEMBERS(ps, k, {
+            if (key_is(k, "name")) { if (seen & 1) return DECLINE; seen |= 1; TRY(field_string(ps, &name)); }
+            else if (key_is(k, "version")) { if (seen & 2) return DECLINE; seen |= 2; TRY(field_string(ps, &version)); }
+            else if (key_is(k, "attributes")) { if (seen & 4) return DECLINE; seen |= 4; TRY(parse_attributes(ps)); }
+            else TRY(skip_value(ps, 1));
+        });
     }
     Table *t = &x->scopes;
     TRY(put_str(&t->cols[SC_NAME], t->rows, name.p, name.n, name.present));
@@ -1389,23 +1349,14 @@ static int parse_scope_entry(Ctx *x) {
     Parser *ps = &x->ps;
     x->scope = (int32_t)x->scopes.rows;
     int have_scope = 0, have_spans = 0;
-    TRY(expect(ps, '{'));
-    if (!peek_take(ps, '}')) {
-        for (;;) {
-            Str k;
-            TRY(parse_string(ps, &k));
-            TRY(expect(ps, ':'));
-            if (key_is(k, "scope")) { if (have_scope) return DECLINE; have_scope = 1; TRY(parse_scope_object(x)); }
-            else if (x->logs_signal ? key_is(k, "logRecords") : key_is(k, "spans")) {
-                if (have_spans) return DECLINE;
-                have_spans = 1;
-                TRY(each(x, x->logs_signal ? parse_log : parse_span));
-            } else TRY(skip_value(ps, 1));
-            if (peek_take(ps, ',')) continue;
-            TRY(expect(ps, '}'));
-            break;
-        }
-    }
+    FOR_MEMBERS(ps, k, {
+        if (key_is(k, "scope")) { if (have_scope) return DECLINE; have_scope = 1; TRY(parse_scope_object(x)); }
+        else if (x->logs_signal ? key_is(k, "logRecords") : key_is(k, "spans")) {
+            if (have_spans) return DECLINE;
+            have_spans = 1;
+            TRY(each(x, x->logs_signal ? parse_log : parse_span));
+        } else TRY(skip_value(ps, 1));
+    });
     if (!have_scope) {  /* no scope object: a row of nulls, as the reference's struct fields give */
         ps->nattrs = 0;
         Table *t = &x->scopes;
@@ -1421,27 +1372,18 @@ static int parse_resource_entry(Ctx *x) {
     Parser *ps = &x->ps;
     x->resource = (int32_t)x->resources.rows;
     int have_resource = 0, have_scopes = 0;
-    TRY(expect(ps, '{'));
-    if (!peek_take(ps, '}')) {
-        for (;;) {
-            Str k;
-            TRY(parse_string(ps, &k));
-            TRY(expect(ps, ':'));
-            if (key_is(k, "resource")) {
-                /* before or after the scopes: no other entry's resource row comes in between */
-                if (have_resource) return DECLINE;
-                have_resource = 1;
-                TRY(parse_resource_object(x));
-            } else if (x->logs_signal ? key_is(k, "scopeLogs") : key_is(k, "scopeSpans")) {
-                if (have_scopes) return DECLINE;
-                have_scopes = 1;
-                TRY(each(x, parse_scope_entry));
-            } else TRY(skip_value(ps, 1));
-            if (peek_take(ps, ',')) continue;
-            TRY(expect(ps, '}'));
-            break;
-        }
-    }
+    FOR_MEMBERS(ps, k, {
+        if (key_is(k, "resource")) {
+            /* before or after the scopes: no other entry's resource row comes in between */
+            if (have_resource) return DECLINE;
+            have_resource = 1;
+            TRY(parse_resource_object(x));
+        } else if (x->logs_signal ? key_is(k, "scopeLogs") : key_is(k, "scopeSpans")) {
+            if (have_scopes) return DECLINE;
+            have_scopes = 1;
+            TRY(each(x, parse_scope_entry));
+        } else TRY(skip_value(ps, 1));
+    });
     if (!have_resource) {  /* no resource object: nulls and "{}", as the reference's struct fields give */
         ps->nattrs = 0;
         TRY(emit_resource_row(x));
