@@ -293,28 +293,30 @@ class Rank:
         return ", ".join(f"{value.format(row=row)} DESC" for value in self.sql)
 
 
-def insert_new(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, key: str = "record_key", hash_key: bool = False,
-               rank: Rank | None = None, none_stored: bool = False) -> tuple[int, int]:
+def insert_new(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame | pa.Table, key: str = "record_key", hash_key: bool = False,
+               rank: Rank | None = None, none_stored: bool = False, repeated: bool | None = None) -> tuple[int, int]:
     """Insert rows whose key is not in the table yet (first of each key within the batch).
     With `hash_key`, the frame's key column holds the key's source text and the stored key is its
-    md5 (by DuckDB: polars' hash is not stable across versions, and keys live in the warehouse).
-    With a `rank`, the batch's best row of each key is inserted, and replaces a stored row it
-    beats: the table holds the best row seen of each key. `none_stored`: the caller found none
-    of the frame's keys in the table (any_key_stored, in this transaction), which then is not
-    looked up again. Returns (rows inserted, stored rows replaced); the rest were duplicates."""
-    if frame.height == 0:
+    md5 (`stored_keys`: without it, the key column holds the key as stored). With a `rank`, the
+    batch's best row of each key is inserted, and replaces a stored row it beats: the table holds the
+    best row seen of each key. `none_stored`: the caller found none of the frame's keys in the table
+    (any_key_stored, in this transaction), which then is not looked up again. `repeated`: whether a
+    key repeats within the frame, when the caller knows (see `insertable`). Returns (rows inserted,
+    stored rows replaced); the rest were duplicates."""
+    if len(frame) == 0:
         return 0, 0
     if rank is not None:
         frame = rank.best(frame, key)
     batch = _as_stored_keys("_insert_batch", key, hash_key)
     # Ranking the batch's rows by key costs more than the rest of the insert: only when keys repeat.
-    repeated = rank is None and frame.get_column(key).is_duplicated().any()
+    if repeated is None:
+        repeated = rank is None and frame.get_column(key).is_duplicated().any()
     first = f"QUALIFY row_number() OVER (PARTITION BY b.{key} ORDER BY b.source_offset) = 1" if repeated else ""
     new = "" if none_stored else f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = b.{key})"
     insert = f"INSERT INTO {table} BY NAME SELECT * FROM {batch} b {new} {first}"
     with registered(con, "_insert_batch", frame):
         inserted = con.execute(insert).fetchone()[0]
-        if rank is None or inserted == frame.height:
+        if rank is None or inserted == len(frame):
             return inserted, 0  # no key of the batch was stored before: the common case, one statement
         # Some were: a request's streaming writes that a batch or run boundary split, a resumed
         # session's copies, a file read again. Stored rows that the batch's beat make way for them.
@@ -322,6 +324,13 @@ def insert_new(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, 
         if replaced:
             inserted += con.execute(insert).fetchone()[0]
     return inserted, replaced
+
+
+def insertable(frame: pl.DataFrame, key: str = "record_key") -> tuple[pa.Table, bool]:
+    """A frame made ready for insert_new where there is time to spare (the ingest's shaping threads,
+    not its one writer): Arrow with polars' string views kept (DuckDB reads them as they are, ~6 %
+    faster to insert than the large strings of a default conversion), and whether a key repeats."""
+    return frame.to_arrow(compat_level=pl.CompatLevel.newest()), bool(frame.get_column(key).is_duplicated().any())
 
 
 def any_key_stored(con: duckdb.DuckDBPyConnection, table: str, keys: pl.Series, key: str = "record_key", hash_key: bool = False) -> bool:
@@ -336,16 +345,27 @@ def _as_stored_keys(view: str, key: str, hash_key: bool) -> str:
     return f"(SELECT * REPLACE (md5({key}) AS {key}) FROM {view})" if hash_key else view
 
 
-def ensure_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+def stored_keys(con: duckdb.DuckDBPyConnection, texts: pl.Series) -> pl.Series:
+    """Content-keyed rows' keys as stored, from their source text: DuckDB's md5, the function every
+    stored key was made with (polars' hash is not stable across versions), as insert_new's
+    `hash_key` computes it inside the insert. `con` may be a cursor of the writer's database used
+    from another thread: the query reads no table."""
+    with registered(con, "_key_texts", pa.table({"k": texts.to_arrow()})):
+        hashed = con.execute("SELECT md5(k) AS k FROM _key_texts").to_arrow_table()
+    return pl.from_arrow(hashed).to_series().alias(texts.name)
+
+
+def ensure_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame | pa.Table) -> None:
     """Create `table` shaped like `frame`; on an existing table add the columns a newer version
     of the flattening produces, so INSERT BY NAME keeps working across upgrades."""
     try:  # pragma_table_info, not duckdb_columns(): the latter's first call in a process costs ~10 ms
         existing = {r[0] for r in con.execute(f"SELECT name FROM pragma_table_info('{table}')").fetchall()}
     except duckdb.CatalogException:
         existing = set()
-    if existing and existing.issuperset(frame.columns):
+    columns = frame.column_names if isinstance(frame, pa.Table) else frame.columns
+    if existing and existing.issuperset(columns):
         return  # the common case, every run after the first: one catalog query
-    with registered(con, "_shape", frame.head(0)):
+    with registered(con, "_shape", frame.slice(0, 0) if isinstance(frame, pa.Table) else frame.head(0)):
         if not existing:
             con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM _shape")
             return

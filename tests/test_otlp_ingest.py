@@ -278,3 +278,26 @@ def test_a_batch_that_fails_stops_the_run_and_a_rerun_loads_the_rest_once(env, m
     monkeypatch.undo()
     stats = ingest_otlp(con, otlp, SALT, batch_bytes=4096)
     assert count(con) == 240 and stats.loaded["spans"] == 240 - first and stats.duplicates["spans"] == 0
+
+
+def test_log_keys_hashed_by_the_shapers_or_by_the_insert_are_the_same_keys(env, tmp_path, monkeypatch, shared_fixtures):
+    """Large batches get their md5 keys on the shaping threads, small ones inside the insert: one
+    record loaded either way has one stored key, and the other way finds it a duplicate."""
+    from analytics_assets.ingest import runner
+
+    otlp, con = env
+    (otlp / "logs.jsonl").write_bytes((shared_fixtures / "otlp" / "logs.json").read_bytes().replace(b"\n", b"") + b"\n")
+    monkeypatch.setattr(runner, "SHAPER_HASHED_ROWS", 1)  # every content-keyed frame hashed by a shaper
+    first = ingest_otlp(con, otlp, SALT)
+    keys = con.execute("SELECT record_key FROM raw.otlp_logs ORDER BY ALL").fetchall()
+    assert first.loaded["logs"] == len(keys) > 0 and all(len(k) == 32 for (k,) in keys)
+    monkeypatch.setattr(runner, "SHAPER_HASHED_ROWS", 1 << 30)  # every one hashed by the insert
+    shutil.copy(otlp / "logs.jsonl", otlp / "copy.jsonl")
+    again = ingest_otlp(con, otlp, SALT)
+    assert again.duplicates["logs"] == len(keys) and again.loaded["logs"] == 0
+    other = duckdb.connect(str(tmp_path / "other.duckdb"))
+    try:
+        ingest_otlp(other, otlp, SALT)
+        assert other.execute("SELECT DISTINCT record_key FROM raw.otlp_logs ORDER BY ALL").fetchall() == keys
+    finally:
+        other.close()

@@ -209,11 +209,21 @@ class _Batch:
         self.cursors[str(path)] = cursor
 
 
-def _insert(con: duckdb.DuckDBPyConnection, source: LineSource, frame_name: str, frame: pl.DataFrame, fresh: bool) -> tuple[int, int]:
-    frame = frame.rename({"record_key_src": "record_key"})
+def _insert(con: duckdb.DuckDBPyConnection, source: LineSource, frame_name: str, rows: tuple, fresh: bool) -> tuple[int, int]:
+    frame, repeated, hash_key = rows  # as _insertable made them
     warehouse.ensure_table(con, source.tables[frame_name], frame)  # a table from an older version lacks a new column
-    return warehouse.insert_new(con, source.tables[frame_name], frame, hash_key=frame_name in source.content_keyed,
-                                rank=source.ranked.get(frame_name), none_stored=fresh)
+    return warehouse.insert_new(con, source.tables[frame_name], frame, hash_key=hash_key, rank=source.ranked.get(frame_name),
+                                none_stored=fresh, repeated=repeated)
+
+
+def _insertable(source: LineSource, frame_name: str, frame: pl.DataFrame, hash_key: bool) -> tuple:
+    """A shaped frame as the committing thread inserts it, made on the shaping thread: the key column
+    named as stored, and (unless the source keeps a best row per key, which ranks the frame first)
+    Arrow with whether a key repeats (warehouse.insertable); `hash_key`: its keys are still texts."""
+    frame = frame.rename({"record_key_src": "record_key"})
+    if frame_name in source.ranked:
+        return frame, None, hash_key
+    return (*warehouse.insertable(frame), hash_key)
 
 
 @dataclass
@@ -227,9 +237,11 @@ class _Shaped:
 
 
 def _shape_batch(source: LineSource, batch: _Batch, max_line_bytes: int,
-                 decoded: Callable[[dict[str, pl.Series]], None] | None = None) -> _Shaped:
-    """`decoded`: given the frames' keys (their source text) as soon as they are decoded, before the
-    validation and scrubbing (the committing thread looks them up meanwhile)."""
+                 decoded: Callable[[dict[str, tuple[pl.Series, bool]]], None] | None, hashing: duckdb.DuckDBPyConnection) -> _Shaped:
+    """`decoded`: given the frames' keys (as stored) as soon as they are decoded, before the
+    validation and scrubbing (the committing thread looks them up meanwhile). `hashing`: a cursor of
+    the warehouse for the md5 of content-keyed frames' keys (warehouse.stored_keys), computed here
+    rather than by the one writer."""
     stats = IngestStats()
     if batch.scan is None:
         frames, decode_quarantine, skipped = source.decode(batch.sources, batch.offsets, batch.lines)
@@ -240,8 +252,14 @@ def _shape_batch(source: LineSource, batch: _Batch, max_line_bytes: int,
         stats.lines += lines + len(batch.oversize)
     stats.lines_skipped += skipped
     stats.bytes_read += batch.size
+    # Content-keyed frames' md5 keys made here, off the one writer (~1 µs a row), where a batch is large
+    # enough to repay a query on the shaper's own cursor (~2 ms); smaller ones are hashed by the insert.
+    hashed = {name for name, frame in frames.items() if name in source.content_keyed and frame.height >= SHAPER_HASHED_ROWS}
+    frames = {name: frame.with_columns(warehouse.stored_keys(hashing, frame.get_column("record_key_src"))) if name in hashed else frame
+              for name, frame in frames.items()}
     if decoded is not None:
-        decoded({name: frame.get_column("record_key_src") for name, frame in frames.items() if frame.height})
+        decoded({name: (frame.get_column("record_key_src"), name in source.content_keyed and name not in hashed)
+                 for name, frame in frames.items() if frame.height})
     oversize = pl.DataFrame(batch.oversize, schema=QUARANTINE_SCHEMA)
     quarantine = [decode_quarantine, oversize]
     stats.quarantined["undecoded"] += decode_quarantine.height + oversize.height
@@ -256,7 +274,7 @@ def _shape_batch(source: LineSource, batch: _Batch, max_line_bytes: int,
         good = stored(source.scrub(name, good))
         if "event_date" in good.columns:
             stats.event_dates.update(d for d in good.get_column("event_date").unique().to_list() if d is not None)
-        to_insert[name] = good
+        to_insert[name] = _insertable(source, name, good, name in source.content_keyed and name not in hashed)
     return _Shaped(to_insert, quarantine, batch, stats)
 
 
@@ -267,12 +285,12 @@ def _begin_batch(con: duckdb.DuckDBPyConnection, source: LineSource, batch: _Bat
         warehouse.save_cursors(con, source.name, list(batch.cursors.values()))
 
 
-def _look_up(con: duckdb.DuckDBPyConnection, source: LineSource, keys: Mapping[str, pl.Series]) -> dict[str, bool]:
+def _look_up(con: duckdb.DuckDBPyConnection, source: LineSource, keys: Mapping[str, tuple[pl.Series, bool]]) -> dict[str, bool]:
     """In the batch's open transaction, per frame: no key of the batch is stored yet (its insert then
     needs no lookup)."""
     with warehouse.rolled_back_on_error(con):
-        return {name: not warehouse.any_key_stored(con, source.tables[name], column, hash_key=name in source.content_keyed)
-                for name, column in keys.items()}
+        return {name: not warehouse.any_key_stored(con, source.tables[name], column, hash_key=hash_key)
+                for name, (column, hash_key) in keys.items()}
 
 
 def _finish_batch(con: duckdb.DuckDBPyConnection, source: LineSource, shaped: _Shaped, stats: IngestStats, fresh: Mapping[str, bool]) -> None:
@@ -283,7 +301,7 @@ def _finish_batch(con: duckdb.DuckDBPyConnection, source: LineSource, shaped: _S
             inserted, replaced = _insert(con, source, name, good, fresh.get(name, False))
             stats.loaded[name] += inserted
             stats.replaced[name] += replaced
-            stats.duplicates[name] += good.height - inserted
+            stats.duplicates[name] += len(good[0]) - inserted
         warehouse.insert_quarantine(con, source.name, pl.concat(shaped.quarantine, how="vertical_relaxed"))
         if shaped.batch.last:
             warehouse.checkpoint_at_commit(con)
@@ -456,6 +474,9 @@ def _reads(plans: list[Plan], batch_bytes: int, max_line_bytes: int, blocks: boo
 # side keep both cores busy (1 M OTLP spans: +8 % records/s, 32 MB batches then using less memory
 # than one shaper with 64 MB ones).
 SHAPERS = 2
+# Content-keyed frames of at least this many rows get their md5 keys on the shaping thread (see
+# _shape_batch): measured, the writer's md5 costs ~1 µs a row, a shaper's query ~2 ms whatever its size.
+SHAPER_HASHED_ROWS = 16_384
 
 
 class _Writer:
@@ -477,23 +498,27 @@ class _Writer:
         self.submitted = 0
         self.closed = False  # the caller submits no more
         self.batches: dict[int, _Batch] = {}  # submitted, their transaction not begun yet
-        self.keys: dict[int, dict[str, pl.Series]] = {}  # decoded keys, not looked up yet
+        self.keys: dict[int, dict[str, tuple[pl.Series, bool]]] = {}  # decoded keys (and whether hashed by the insert), not looked up yet
         self.ready: dict[int, _Shaped | None] = {}  # shaped (None: its shaping failed or was skipped)
         self.following = 0  # the batch committed next
         self.error: BaseException | None = None
         self.stopped = False  # commit nothing more (the caller or a commit failed)
+        # A cursor of the warehouse per shaper, made here (a connection's cursor is not made from two threads at once).
+        self.hashing = [con.cursor() for _ in range(SHAPERS)]
         self.threads = [*(threading.Thread(target=self._shape, name=f"ingest-shaper-{i}", daemon=True) for i in range(SHAPERS)),
                         threading.Thread(target=self._commit, name="ingest-writer", daemon=True)]
 
     def _shape(self) -> None:
+        hashing = self.hashing.pop()
         while True:
             item = self.queue.get()
             if item is None:
+                hashing.close()
                 return
             number, batch, shaped = *item, None
             if self.error is None:
                 try:
-                    shaped = _shape_batch(self.source, batch, self.max_line_bytes, lambda keys: self._decoded(number, keys))
+                    shaped = _shape_batch(self.source, batch, self.max_line_bytes, lambda keys: self._decoded(number, keys), hashing)
                 except BaseException as exc:  # noqa: BLE001 - raised in the caller
                     self._fail(exc)
             with self.changed:
@@ -502,7 +527,7 @@ class _Writer:
                 self.ready[number] = shaped
                 self.changed.notify_all()
 
-    def _decoded(self, number: int, keys: dict[str, pl.Series]) -> None:
+    def _decoded(self, number: int, keys: dict[str, tuple[pl.Series, bool]]) -> None:
         with self.changed:
             if number >= self.following:  # else already committed (without the lookup)
                 self.keys[number] = keys
