@@ -145,6 +145,7 @@ typedef struct {
     int64_t ival;  /* V_INT */
     double dval;   /* V_DBL */
     int quoted;    /* the value was a JSON string (polars keeps its text; a number it writes anew) */
+    int modeled;   /* a key with a column of its own (set by find_modeled): not in the rest's JSON */
     int bval;      /* V_BOOL */
 } Attr;
 
@@ -636,6 +637,7 @@ static int parse_attributes(Parser *ps) {
     }
 }
 
+static int is_tool_key(Str k) { return k.n >= 10 && memcmp(k.p, "zen.tools.", 10) == 0; }
 static int never_stored(Str k) { return key_is(k, "prompt") || key_is(k, "tool_parameters") || key_is(k, "tool_input"); }
 
 /* A string as polars' json_encode writes it. */
@@ -679,13 +681,14 @@ static int put_value_json(Buf *b, const Attr *a) {
     }
 }
 
-/* The JSON object of the attributes not modeled ("{}" when none), as typed_attributes writes it. */
-static int rest_json(Col *c, int64_t row, Attr *attrs, size_t n, int (*skip)(Str key)) {
+/* The JSON object of the attributes not modeled ("{}" when none), as typed_attributes writes it:
+ * after find_modeled marked the modeled ones; `skip_tools`: zen.tools.* keys left out too (spans). */
+static int rest_json(Col *c, int64_t row, Attr *attrs, size_t n, int skip_tools) {
     TRY(buf_put(&c->data, "{", 1));
     int first = 1;
     for (size_t i = 0; i < n; i++) {
         Attr *a = &attrs[i];
-        if (never_stored(a->key) || (skip && skip(a->key))) continue;
+        if (never_stored(a->key) || a->modeled || (skip_tools && is_tool_key(a->key))) continue;
         if (!first) TRY(buf_put(&c->data, ",", 1));
         first = 0;
         TRY(json_string(&c->data, a->key.p, a->key.n));
@@ -741,7 +744,8 @@ static int put_modeled(Col *c, int64_t row, int type, const Attr *a) {
     return put_f64(c, row, d, 1);
 }
 
-/* Which modeled key an attribute is (index), -1 when none; a modeled key twice declines. */
+/* The attribute of each modeled key (found[j]: NULL when absent), each marked modeled; a modeled key
+ * twice declines. */
 static int find_modeled(const Modeled *m, int nm, Attr *attrs, size_t n, const Attr **found) {
     for (int j = 0; j < nm; j++) found[j] = NULL;
     for (size_t i = 0; i < n; i++) {
@@ -750,6 +754,7 @@ static int find_modeled(const Modeled *m, int nm, Attr *attrs, size_t n, const A
             if (attrs[i].key.n == m[j].n && same_key(attrs[i].key.p, m[j].key, m[j].n)) {
                 if (found[j]) return DECLINE;
                 found[j] = &attrs[i];
+                attrs[i].modeled = 1;
                 break;
             }
         }
@@ -938,7 +943,6 @@ static int count_objects(Parser *ps, int32_t *n, const char *field, size_t field
     }
 }
 
-static int is_tool_key(Str k) { return k.n >= 10 && memcmp(k.p, "zen.tools.", 10) == 0; }
 
 typedef struct { const char *tool; size_t n; int64_t inv, tok; int has_inv, has_tok; } Tool;
 
@@ -997,13 +1001,6 @@ static int emit_tools(Ctx *x, Attr *attrs, size_t n) {
     int64_t at = x->tools.rows;  /* written even when null: list offsets must not go back */
     TRY(buf_put(&end->data, &at, 8));
     return col_valid(end, x->spans.rows, nt > 0);
-}
-
-static int skip_span_attr(Str k) {
-    if (is_tool_key(k)) return 1;
-    for (int j = 0; j < N_SPAN_MODELED; j++)
-        if (k.n == SPAN_MODELED[j].n && same_key(k.p, SPAN_MODELED[j].key, k.n)) return 1;
-    return 0;
 }
 
 static int64_t us_of(Str t, int *valid, int *err) {
@@ -1095,7 +1092,7 @@ static int parse_span(Ctx *x) {
     TRY(find_modeled(SPAN_MODELED, N_SPAN_MODELED, ps->attrs, ps->nattrs, found));
     for (int j = 0; j < N_SPAN_MODELED; j++) TRY(put_modeled(&c[SPAN_MODELED[j].col], r, SPAN_MODELED[j].type, found[j]));
     TRY(emit_tools(x, ps->attrs, ps->nattrs));
-    TRY(rest_json(&c[S_ATTRIBUTES], r, ps->attrs, ps->nattrs, skip_span_attr));
+    TRY(rest_json(&c[S_ATTRIBUTES], r, ps->attrs, ps->nattrs, 1));
     /* event_date: the UTC day of the start (floor: starts are after 1970 here, ns > 0) */
     TRY(put_i32(&c[S_EVENT_DATE], r, (int32_t)(su / INT64_C(86400000000)), sv));
     Col *key = &c[S_KEY];
@@ -1110,12 +1107,6 @@ static int parse_span(Ctx *x) {
     TRY(buf_put(&key->data, sc->data.p + so[si], (size_t)(so[si + 1] - so[si])));
     TRY(str_close(key, r, 1));
     t->rows++;
-    return 0;
-}
-
-static int skip_resource_attr(Str k) {
-    for (int j = 0; j < N_RESOURCE_MODELED; j++)
-        if (k.n == RESOURCE_MODELED[j].n && same_key(k.p, RESOURCE_MODELED[j].key, k.n)) return 1;
     return 0;
 }
 
@@ -1178,12 +1169,6 @@ static int log_kind_of(int i) {
         case L_SUCCESS: return C_BOOL;
         default: return C_STR;
     }
-}
-
-static int skip_log_attr(Str k) {
-    for (int j = 0; j < N_LOG_MODELED; j++)
-        if (k.n == LOG_MODELED[j].n && same_key(k.p, LOG_MODELED[j].key, k.n)) return 1;
-    return 0;
 }
 
 typedef struct { size_t at, n; } Piece;
@@ -1287,7 +1272,7 @@ static int parse_log(Ctx *x) {
     const Attr *found[N_LOG_MODELED];
     TRY(find_modeled(LOG_MODELED, N_LOG_MODELED, ps->attrs, ps->nattrs, found));
     for (int j = 0; j < N_LOG_MODELED; j++) TRY(put_modeled(&c[LOG_MODELED[j].col], r, LOG_MODELED[j].type, found[j]));
-    TRY(rest_json(&c[L_ATTRIBUTES], r, ps->attrs, ps->nattrs, skip_log_attr));
+    TRY(rest_json(&c[L_ATTRIBUTES], r, ps->attrs, ps->nattrs, 0));
     TRY(put_i32(&c[L_EVENT_DATE], r, (int32_t)(time / INT64_C(86400000000)), tv || ov));
     TRY(put_str(&c[L_TIME_TEXT], r, tt.p, tt.n, tt.present));
     TRY(put_str(&c[L_OBSERVED_TEXT], r, ot.p, ot.n, ot.present));
@@ -1304,7 +1289,7 @@ static int emit_resource_row(Ctx *x) {
     TRY(find_modeled(RESOURCE_MODELED, N_RESOURCE_MODELED, ps->attrs, ps->nattrs, found));
     Table *t = &x->resources;
     for (int j = 0; j < N_RESOURCE_MODELED; j++) TRY(put_modeled(&t->cols[RESOURCE_MODELED[j].col], t->rows, T_STR, found[j]));
-    TRY(rest_json(&t->cols[R_ATTRIBUTES], t->rows, ps->attrs, ps->nattrs, skip_resource_attr));
+    TRY(rest_json(&t->cols[R_ATTRIBUTES], t->rows, ps->attrs, ps->nattrs, 0));
     t->rows++;
     return 0;
 }
@@ -1338,7 +1323,7 @@ static int parse_scope_object(Ctx *x) {
     Table *t = &x->scopes;
     TRY(put_str(&t->cols[SC_NAME], t->rows, name.p, name.n, name.present));
     TRY(put_str(&t->cols[SC_VERSION], t->rows, version.p, version.n, version.present));
-    TRY(rest_json(&t->cols[SC_ATTRIBUTES], t->rows, ps->attrs, ps->nattrs, NULL));
+    TRY(rest_json(&t->cols[SC_ATTRIBUTES], t->rows, ps->attrs, ps->nattrs, 0));
     t->rows++;
     return 0;
 }
