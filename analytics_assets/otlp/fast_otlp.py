@@ -26,8 +26,10 @@ _TYPES = {"start_time": pa.timestamp("us", tz="UTC"), "end_time": pa.timestamp("
 
 @dataclass
 class Fast:
+    # Each with helper columns beside flatten's (the rows' line, resource and scope; for logs the raw
+    # texts their record key is made of): flatten.decode_lines selects its own columns.
     spans: pl.DataFrame
-    logs: pl.DataFrame  # with the raw texts its record key is made of (flatten.fast_logs finishes it)
+    logs: pl.DataFrame
     declined: list[int]
 
 
@@ -60,9 +62,8 @@ def _records(out: dict, name: str, sources: pl.DataFrame, extra: dict | None = N
 
 
 def decode(sources: list[str], offsets: list[int], lines: list[bytes]) -> Fast | None:
-    """The span and log record rows of the lines taken (spans in flatten_spans' columns), and the
-    indices of the lines declined; None when the fast path is not available. Rows of a taken line
-    equal what flatten.decode_lines makes of it."""
+    """The span and log record rows of the lines taken, and the indices of the lines declined; None
+    when the fast path is not available. Rows of a taken line equal what the polars path makes of it."""
     if not available():
         return None
     out = _fastotlp.decode(lines)
@@ -73,17 +74,5 @@ def decode(sources: list[str], offsets: list[int], lines: list[bytes]) -> Fast |
     _, ends, _, valid = spans.pop("_tools_end")
     zen_tools = pa.Array.from_buffers(pa.large_list(TOOLS), rows, [pa.py_buffer(valid) if valid is not None else None,
                                                                    pa.py_buffer(b"\0" * 8 + ends)], children=[tool_structs])
-    span_rows = _records(out, "spans", where, {"zen_tools": zen_tools}).select(SPAN_COLUMNS)
-    return Fast(span_rows, _records(out, "logs", where), out["declined"])
+    return Fast(_records(out, "spans", where, {"zen_tools": zen_tools}), _records(out, "logs", where), out["declined"])
 
-
-SPAN_COLUMNS = (
-    "trace_id", "span_id", "parent_span_id", "span_name", "span_kind", "start_time", "end_time", "duration_ms",
-    "status_code", "status_message", "trace_state", "event_count", "link_count", "service_name", "service_version",
-    "host_name", "os_type", "resource_attributes", "scope_name", "scope_version", "scope_attributes", "zen_command",
-    "zen_command_type", "zen_status", "zen_duration_ms", "zen_workspace_hash", "zen_session_hash", "zen_batch_id",
-    "zen_tokens_input", "zen_tokens_output", "zen_tokens_cache_read", "zen_tokens_cache_creation", "zen_tokens_tools",
-    "zen_tokens_total", "zen_cost_usd_input", "zen_cost_usd_output", "zen_cost_usd_cache_read",
-    "zen_cost_usd_cache_creation", "zen_cost_usd_total", "session_id", "zen_tools", "attributes", "event_date",
-    "source_file", "source_offset", "attr_errors", "record_key_src",
-)
