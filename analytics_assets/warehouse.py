@@ -294,24 +294,22 @@ class Rank:
 
 
 def insert_new(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame | pa.Table, key: str = "record_key", hash_key: bool = False,
-               rank: Rank | None = None, none_stored: bool = False, repeated: bool | None = None) -> tuple[int, int]:
+               rank: Rank | None = None, none_stored: bool = False, repeated: bool = False) -> tuple[int, int]:
     """Insert rows whose key is not in the table yet (first of each key within the batch).
     With `hash_key`, the frame's key column holds the key's source text and the stored key is its
     md5 (`stored_keys`: without it, the key column holds the key as stored). With a `rank`, the
     batch's best row of each key is inserted, and replaces a stored row it beats: the table holds the
     best row seen of each key. `none_stored`: the caller found none of the frame's keys in the table
-    (any_key_stored, in this transaction), which then is not looked up again. `repeated`: whether a
-    key repeats within the frame, when the caller knows (see `insertable`). Returns (rows inserted,
-    stored rows replaced); the rest were duplicates."""
+    (any_key_stored, in this transaction), which then is not looked up again. `repeated`: a key
+    repeats within the frame (`insertable` tells; a ranked frame has one row per key once ranked).
+    Returns (rows inserted, stored rows replaced); the rest were duplicates."""
     if len(frame) == 0:
         return 0, 0
     if rank is not None:
         frame = rank.best(frame, key)
     batch = _as_stored_keys("_insert_batch", key, hash_key)
     # Ranking the batch's rows by key costs more than the rest of the insert: only when keys repeat.
-    if repeated is None:
-        repeated = rank is None and frame.get_column(key).is_duplicated().any()
-    first = f"QUALIFY row_number() OVER (PARTITION BY b.{key} ORDER BY b.source_offset) = 1" if repeated else ""
+    first = f"QUALIFY row_number() OVER (PARTITION BY b.{key} ORDER BY b.source_offset) = 1" if repeated and rank is None else ""
     new = "" if none_stored else f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = b.{key})"
     insert = f"INSERT INTO {table} BY NAME SELECT * FROM {batch} b {new} {first}"
     with registered(con, "_insert_batch", frame):

@@ -222,7 +222,7 @@ def _insertable(source: LineSource, frame_name: str, frame: pl.DataFrame, hash_k
     Arrow with whether a key repeats (warehouse.insertable); `hash_key`: its keys are still texts."""
     frame = frame.rename({"record_key_src": "record_key"})
     if frame_name in source.ranked:
-        return frame, None, hash_key
+        return frame, False, hash_key
     return (*warehouse.insertable(frame), hash_key)
 
 
