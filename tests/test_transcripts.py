@@ -14,7 +14,8 @@ import pytest
 
 from analytics_assets.config import DBT_PROJECT_DIR
 from analytics_assets.identities import write_identities
-from analytics_assets.ingest.runner import ensure_tables, run_ingest
+from analytics_assets import warehouse
+from analytics_assets.ingest.runner import ensure_tables, read_ahead, run_ingest
 from analytics_assets.project_config import ProjectConfig, identity_rows
 from analytics_assets.otlp.load import OtlpSource
 from analytics_assets.transcripts.load import ClaudeSource, CodexSource
@@ -313,3 +314,75 @@ def test_the_fast_path_and_forked_scanners_load_exactly_what_the_general_path_lo
     assert records["claude_requests"] == loaded["claude_requests"] + duplicates["claude_requests"] + quarantined["claude_requests"]
     a_cursor = dict(cursors)[str(projects / "a.jsonl")]
     assert a_cursor == (projects / "a.jsonl").stat().st_size - 30  # the torn last line is not read yet
+
+
+def _ahead_run(landing, db: Path):
+    """An ingest as the asset runs it: the read-ahead started, then the warehouse opened."""
+    source, roots = ClaudeSource(landing), [landing / "claude" / "ada-laptop" / "projects"]
+    ahead = read_ahead(source, roots, db)
+    con = warehouse.connect(db)
+    try:
+        return run_ingest(con, source, roots, ahead=ahead), ahead.result()
+    finally:
+        con.close()
+
+
+def _stored(db: Path) -> tuple:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return (con.execute("SELECT count(*), sum(output_tokens) FROM raw.claude_requests").fetchone(),
+                warehouse.load_cursors(con, "claude"))
+    finally:
+        con.close()
+
+
+def test_a_read_ahead_from_the_cursor_hint_loads_what_the_warehouse_cursors_would(tmp_path):
+    landing = tmp_path / "landing"
+    projects = landing / "claude" / "ada-laptop" / "projects" / "-home-ada-src-api"
+    projects.mkdir(parents=True)
+    db = tmp_path / "w.duckdb"
+    hint = tmp_path / "w.duckdb.claude-cursors.json"
+    (projects / "a.jsonl").write_bytes(line("m1", "r1", output=1) + b"\n" + USER + b"\n")
+    (projects / "b.jsonl").write_bytes(line("m2", "r2", output=2) + b"\n")
+    stats, early = _ahead_run(landing, db)
+    assert early.hinted is None and early.batches is None  # the first run: no hint, only the listing
+    assert stats.loaded["claude_requests"] == 2
+    (rows, tokens), cursors = _stored(db)
+    assert (rows, tokens) == (2, 3)
+    # The run left its cursors beside the warehouse, as the next run's hint.
+    assert {c[0]: c[4] for c in json.loads(hint.read_bytes())["cursors"]} == {p: c.offset for p, c in cursors.items()}
+
+    # Appended lines: the hint equals the warehouse's cursors, and the batches read ahead are what loads.
+    with (projects / "a.jsonl").open("ab") as f:
+        f.write(line("m3", "r3", output=4) + b"\n" + line("m1", "r1", output=8) + b"\n")  # a new request, a longer write of m1
+    stats, early = _ahead_run(landing, db)
+    assert early.hinted == cursors and early.batches and sum(len(b.cursors) for b in early.batches) == 1
+    assert stats.files_seen == 2 and stats.files_read == 1
+    assert (stats.loaded["claude_requests"], stats.replaced["claude_requests"]) == (2, 1)  # m3, and m1 replaced by its longer write
+    assert _stored(db)[0] == (3, 2 + 4 + 8)
+
+    # A hint that lies (says a.jsonl was read to its end, and knows nothing of b.jsonl): the warehouse's
+    # cursors win, and what they say is new is read, once.
+    (_, _), cursors = _stored(db)
+    with (projects / "a.jsonl").open("ab") as f:
+        f.write(line("m4", "r4", output=16) + b"\n")
+    with (projects / "b.jsonl").open("ab") as f:
+        f.write(line("m5", "r5", output=32) + b"\n")
+    size = (projects / "a.jsonl").stat()
+    lie = [[str(projects / "a.jsonl"), size.st_ino, cursors[str(projects / "a.jsonl")].head_hash, 256, size.st_size, "lines", "", size.st_mtime_ns]]
+    hint.write_bytes(json.dumps({"version": 1, "source": "claude", "cursors": lie}).encode())
+    stats, early = _ahead_run(landing, db)
+    assert early.hinted is not None and early.hinted != cursors  # it was read, and not trusted
+    assert stats.loaded["claude_requests"] == 2 and stats.files_read == 2
+    assert _stored(db)[0] == (5, 2 + 4 + 8 + 16 + 32)
+
+    # A hint that is not one (torn, or of another version): ignored.
+    for junk in (b'{"version": 1, "source": "claude", "cursors": [["x", 1', b"\x00\xff", b'{"version": 99}', b'[1, 2]',
+                 b'{"version": 1, "source": "claude", "cursors": [[1]]}'):
+        hint.write_bytes(junk)
+        with (projects / "b.jsonl").open("ab") as f:
+            f.write(line(f"m{len(junk)}", "rj", output=1) + b"\n")
+        stats, early = _ahead_run(landing, db)
+        assert early.hinted is None and stats.loaded["claude_requests"] == 1
+    assert _stored(db)[0][0] == 10
+    assert {c[0]: c[4] for c in json.loads(hint.read_bytes())["cursors"]} == {p: c.offset for p, c in _stored(db)[1].items()}

@@ -17,7 +17,7 @@ from ..partitions import ONE_RUN, SCHEDULE_TIMEZONE
 from ..transform.dbt_assets import refresh_selection
 from ..resources import WRITER_POOL, WarehouseResource
 from .landing import landing_paths
-from .runner import IngestStats, LineSource, run_ingest
+from .runner import IngestStats, LineSource, read_ahead, run_ingest
 
 
 class IngestConfig(dg.Config):
@@ -137,10 +137,12 @@ def build_ingest(defn: IngestDefinition) -> dict:
         current = settings()
         roots = defn.roots(current)
         started = time.perf_counter()
+        source = defn.make_source(config, hash_salt(warehouse.path), current)
+        # Listing (and, from the last run's cursor hint, reading) the landing files while DuckDB opens the warehouse.
+        ahead = read_ahead(source, roots, warehouse.path, config.batch_bytes or None, config.max_line_bytes)
         with warehouse.connect() as con:
             run_started = con.execute("SELECT now()").fetchone()[0]
-            source = defn.make_source(config, hash_salt(warehouse.path), current)
-            stats = run_ingest(con, source, roots, config.batch_bytes or None, config.max_line_bytes)
+            stats = run_ingest(con, source, roots, config.batch_bytes or None, config.max_line_bytes, ahead=ahead)
             elapsed = time.perf_counter() - started
             for note in stats.notes:
                 context.log.warning(note)

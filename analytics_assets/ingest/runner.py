@@ -10,6 +10,7 @@ No Dagster import.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -23,6 +24,7 @@ from queue import Queue
 from typing import Callable, Iterator, Mapping, Protocol, Sequence
 
 import duckdb
+import msgspec
 import polars as pl
 
 from .. import warehouse
@@ -315,61 +317,180 @@ def run_ingest(
     roots: Sequence[Path],
     batch_bytes: int | None = None,
     max_line_bytes: int = 32 << 20,
+    ahead: "ReadAhead | None" = None,
 ) -> IngestStats:
     """Read every landing file's new complete lines under `roots`; write them in batches of ~batch_bytes
-    (the source's by default; a block source: in a few batches, the last one small; see `_flush_points`)."""
+    (the source's by default; a block source: in a few batches, the last one small; see `_flush_points`).
+    `ahead`: a `read_ahead` of the same source, roots and sizes, started before `con` was opened."""
     batch_bytes = batch_bytes or source.batch_bytes
     stats = IngestStats()
     # The warehouse's bookkeeping (DuckDB statements, which release the GIL) overlaps listing the
-    # landing files (system calls) and, once the cursors are read, planning the reads: fixed costs of
-    # every run, a fifth of a small incremental one.
+    # landing files (system calls), planning the reads once the cursors are read, and reading: fixed
+    # costs of every run, a fifth of a small incremental one. The connection is the preparing
+    # thread's until it is done; the writer's threads wait for it before they use it.
     cursors: Future = Future()
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        prepared = pool.submit(_prepare, con, source, cursors)
+    switch = ahead.switch if ahead is not None else sys.getswitchinterval()  # the read-ahead may have it lowered still
+    with contextlib.ExitStack() as loading, ThreadPoolExecutor(max_workers=1) as pool:  # the pool ends (waits) first
+        prepared = pool.submit(_prepare, con, source, cursors, loading)
+        early = ahead.result() if ahead is not None and ahead.matches(source, roots, batch_bytes, max_line_bytes) else None
         # Names and os.stat, not Path objects: every file of a history, every run (half the time).
-        found = {name: _stat(name) for name in landing_names(roots, source.patterns)}
-        plans = _plans(found, cursors.result(), source, stats)
+        found = early.found if early is not None else _found(source, roots)
+        stored = cursors.result()
+        if early is not None and early.hinted == stored:
+            stats.add(early.stats)  # what the read-ahead planned from the hint is what these cursors plan
+            plans, batches = early.plans, early.batches
+        else:
+            plans, batches = _plans(found, stored, source, stats), None
+        for note in stats.notes:
+            log.warning("%s", note)
+        # The reader and writer threads need the GIL only for moments between long GIL-free calls (a
+        # read, a DuckDB statement); at the default 5 ms they wait that long behind the decoding each time.
+        sys.setswitchinterval(min(switch, 0.0002))
+        try:
+            with _Writer(con, source, stats, max_line_bytes, prepared) as writer:
+                for batch in batches if batches is not None else _batches(source, plans, batch_bytes, max_line_bytes, prepared.result):
+                    writer.submit(batch)
+                    for path, cursor in batch.cursors.items():
+                        stored[path] = cursor
+        finally:
+            sys.setswitchinterval(switch)
         prepared.result()
+    if ahead is not None:
+        ahead.remember(stored)
+    return stats
+
+
+def _found(source: LineSource, roots: Sequence[Path]) -> dict[str, os.stat_result | None]:
+    return {name: _stat(name) for name in landing_names(roots, source.patterns)}
+
+
+def _batches(source: LineSource, plans: list[Plan], batch_bytes: int, max_line_bytes: int,
+             before_fork: Callable[[], object]) -> Iterator[_Batch]:
+    """The planned files' new lines (a block source: scanned) in batches for the writer, the last
+    one marked. `before_fork`: called before scanners are forked (see forked.py)."""
     blocks = hasattr(source, "scan_block")
     new_batch = (lambda: _Batch(scan=source.new_scan())) if blocks else _Batch  # noqa: E731
     total = sum(plan.size - plan.start for plan in plans)
     schedule = _Schedule(batch_bytes, _flush_points(total, batch_bytes, batch_bytes * SCAN_BATCH_FACTOR) if blocks else None)
     batch = new_batch()
-    switch = sys.getswitchinterval()
-    # The reader and writer threads need the GIL only for moments between long GIL-free calls (a
-    # read, a DuckDB statement); at the default 5 ms they wait that long behind the decoding each time.
-    sys.setswitchinterval(min(switch, 0.0002))
-    try:
-        with warehouse.bulk_load(con), _Writer(con, source, stats, max_line_bytes) as writer:
-            if blocks and total >= forked.MIN_BYTES and forked.available():
-                for path, part, cursor, size, oversize in forked.scanned(source, plans, max_line_bytes):
-                    batch.add_scanned(source, path, part, cursor, size, oversize, max_line_bytes)
-                    if schedule.due(batch, size):
-                        writer.submit(batch)
-                        batch = new_batch()
+    if blocks and total >= forked.MIN_BYTES and forked.available():
+        before_fork()
+        for path, part, cursor, size, oversize in forked.scanned(source, plans, max_line_bytes):
+            batch.add_scanned(source, path, part, cursor, size, oversize, max_line_bytes)
+            if schedule.due(batch, size):
+                yield batch
+                batch = new_batch()
+    else:
+        reads = _reads(plans, batch_bytes, max_line_bytes, blocks)
+        for path, piece, cursor in prefetch(reads) if total >= PREFETCH_MIN_BYTES else reads:
+            if isinstance(piece, Block):
+                batch.add_block(source, path, piece, cursor, max_line_bytes)
+                read = len(piece.data)
             else:
-                reads = _reads(plans, batch_bytes, max_line_bytes, blocks)
-                for path, piece, cursor in prefetch(reads) if total >= PREFETCH_MIN_BYTES else reads:
-                    if isinstance(piece, Block):
-                        batch.add_block(source, path, piece, cursor, max_line_bytes)
-                        read = len(piece.data)
-                    else:
-                        batch.add(path, piece, cursor, max_line_bytes)
-                        read = 0
-                    if schedule.due(batch, read):
-                        writer.submit(batch)
-                        batch = new_batch()
-            if batch.cursors:
-                batch.last = True
-                writer.submit(batch)
-    finally:
-        sys.setswitchinterval(switch)
-    return stats
+                batch.add(path, piece, cursor, max_line_bytes)
+                read = 0
+            if schedule.due(batch, read):
+                yield batch
+                batch = new_batch()
+    if batch.cursors:
+        batch.last = True
+        yield batch
 
 
-def _prepare(con: duckdb.DuckDBPyConnection, source: LineSource, cursors: Future) -> None:
+@dataclass
+class _Early:
+    """What a read-ahead did before the warehouse was open."""
+
+    found: dict[str, os.stat_result | None]  # the landing files and their stats
+    hinted: dict[str, Cursor] | None = None  # the cursors the hint file held (None: no usable hint)
+    stats: IngestStats | None = None  # and from them: the planning's counts and notes,
+    plans: list[Plan] | None = None  # the plans,
+    batches: list[_Batch] | None = None  # and, when they read little (< PREFETCH_MIN_BYTES), their batches, read
+
+
+class ReadAhead:
+    """The part of an ingest that needs no warehouse, started before it is opened (DuckDB takes
+    ~12 ms to make a database instance, and reading the cursors a few more, with the GIL released):
+    listing the landing files and, from the cursors the last run left in a hint file beside the
+    warehouse, planning and (when small) reading and scanning them. The warehouse's cursors stay
+    the truth: run_ingest uses the plans and batches only if the hint equals them (else it plans
+    again from the files listed here), and writes the hint anew after a run that committed."""
+
+    def __init__(self, source: LineSource, roots: Sequence[Path], hint: Path, batch_bytes: int | None = None,
+                 max_line_bytes: int = 32 << 20):
+        batch_bytes = batch_bytes or source.batch_bytes
+        self.settings = (source, list(roots), batch_bytes, max_line_bytes)
+        self.hint = hint
+        self._early: Future = Future()
+        # Its reading holds the GIL, which the opening of the warehouse meanwhile needs only for
+        # moments: at the default 5 ms switch interval it would wait that long each time.
+        self.switch = sys.getswitchinterval()
+        sys.setswitchinterval(min(self.switch, 0.0002))
+        threading.Thread(target=self._run, name="ingest-read-ahead", daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            source, roots, batch_bytes, max_line_bytes = self.settings
+            early = _Early(_found(source, roots))
+            try:
+                early.hinted = _load_hint(self.hint, source.name)
+                if early.hinted is not None:
+                    early.stats = IngestStats()
+                    early.plans = _plans(early.found, early.hinted, source, early.stats)
+                    if sum(plan.size - plan.start for plan in early.plans) < PREFETCH_MIN_BYTES:
+                        early.batches = list(_batches(source, early.plans, batch_bytes, max_line_bytes, lambda: None))
+            except Exception:  # noqa: BLE001 - e.g. a file gone since: run_ingest plans and reads again, and says what is wrong
+                early = _Early(early.found)
+            self._early.set_result(early)
+        except BaseException as exc:  # noqa: BLE001 - raised where run_ingest asks for the result
+            self._early.set_exception(exc)
+        finally:
+            sys.setswitchinterval(self.switch)
+
+    def result(self) -> _Early:
+        return self._early.result()
+
+    def matches(self, source: LineSource, roots: Sequence[Path], batch_bytes: int, max_line_bytes: int) -> bool:
+        return self.settings == (source, list(roots), batch_bytes, max_line_bytes)
+
+    def remember(self, cursors: Mapping[str, Cursor]) -> None:
+        """The cursors a run left in the warehouse, as the next run's hint (written whole, then
+        renamed over the last: a reader never sees half of it)."""
+        rows = [[c.path, c.inode, c.head_hash, c.head_len, c.offset, c.mode, c.tail_hash, c.mtime_ns] for c in cursors.values()]
+        temporary = self.hint.with_name(self.hint.name + ".tmp")
+        try:
+            temporary.write_bytes(msgspec.json.encode({"version": HINT_VERSION, "source": self.settings[0].name, "cursors": rows}))
+            os.replace(temporary, self.hint)
+        except OSError as exc:  # only a hint: the next run reads its cursors from the warehouse
+            log.warning("could not write the cursor hint %s: %s", self.hint, exc)
+
+
+HINT_VERSION = 1
+
+
+def _load_hint(hint: Path, source: str) -> dict[str, Cursor] | None:
+    """The cursors a hint file holds, or None when there is none or it is not one of ours."""
+    try:
+        held = msgspec.json.decode(hint.read_bytes())
+        if held.get("version") != HINT_VERSION or held.get("source") != source:
+            return None
+        return {row[0]: Cursor(*row) for row in held["cursors"]}
+    except (OSError, msgspec.DecodeError, TypeError, KeyError, IndexError, AttributeError):
+        return None
+
+
+def read_ahead(source: LineSource, roots: Sequence[Path], warehouse_path: Path, batch_bytes: int | None = None,
+               max_line_bytes: int = 32 << 20) -> ReadAhead:
+    """A ReadAhead whose hint file sits beside the warehouse file (one per source)."""
+    warehouse_path = Path(warehouse_path)
+    return ReadAhead(source, roots, warehouse_path.with_name(f"{warehouse_path.name}.{source.name}-cursors.json"), batch_bytes, max_line_bytes)
+
+
+def _prepare(con: duckdb.DuckDBPyConnection, source: LineSource, cursors: Future, loading: contextlib.ExitStack) -> list[duckdb.DuckDBPyConnection]:
     """The source's cursors (handed over as soon as they are read: in a warehouse that has them,
-    before the bookkeeping tables are ensured), then the bookkeeping and raw tables."""
+    before the bookkeeping tables are ensured), then the bookkeeping and raw tables and the bulk
+    load's settings (`loading` restores them and checkpoints when the run ends). Returns a cursor
+    of the warehouse per shaper (made here: a connection's cursor is not made from two threads at once)."""
     try:
         try:
             found = warehouse.load_cursors(con, source.name)
@@ -382,6 +503,8 @@ def _prepare(con: duckdb.DuckDBPyConnection, source: LineSource, cursors: Future
         raise
     warehouse.ensure_bookkeeping(con)
     ensure_raw_tables(con, source)
+    loading.enter_context(warehouse.bulk_load(con))
+    return [con.cursor() for _ in range(SHAPERS)]
 
 
 class _Schedule:
@@ -445,13 +568,11 @@ def _plans(names: Mapping[str, os.stat_result | None], cursors: dict, source: Li
             problem = unreadable(exc)
         if problem:
             stats.notes.append(f"{path}: skipped, unreadable ({problem}); other files continue")
-            log.warning("skipping unreadable landing file %s: %s", path, problem)
             continue
         if plan.reason == "unchanged":
             continue
         if plan.reason in ("rotated", "truncated", "rewritten"):
             stats.notes.append(f"{path}: {plan.reason}; re-read from byte 0 (already loaded records are skipped by key)")
-            log.warning("landing file %s was %s; re-reading it from the start", path, plan.reason)
         stats.files_read += 1
         plans.append(plan)
     return plans
@@ -491,8 +612,10 @@ class _Writer:
     none after it (each batch is its own transaction: the warehouse stays consistent, and the next
     run resumes from the cursors)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, source: LineSource, stats: IngestStats, max_line_bytes: int):
-        self.con, self.source, self.stats, self.max_line_bytes = con, source, stats, max_line_bytes
+    def __init__(self, con: duckdb.DuckDBPyConnection, source: LineSource, stats: IngestStats, max_line_bytes: int, prepared: Future):
+        """`prepared`: done when the connection is free for the writer's threads; its result, a
+        cursor of the warehouse per shaper (see _prepare)."""
+        self.con, self.source, self.stats, self.max_line_bytes, self.prepared = con, source, stats, max_line_bytes, prepared
         self.queue: Queue = Queue(maxsize=1)  # (sequence number, batch) to shape, then one None per shaper
         self.changed = threading.Condition()  # guards the five below
         self.submitted = 0
@@ -503,21 +626,23 @@ class _Writer:
         self.following = 0  # the batch committed next
         self.error: BaseException | None = None
         self.stopped = False  # commit nothing more (the caller or a commit failed)
-        # A cursor of the warehouse per shaper, made here (a connection's cursor is not made from two threads at once).
-        self.hashing = [con.cursor() for _ in range(SHAPERS)]
         self.threads = [*(threading.Thread(target=self._shape, name=f"ingest-shaper-{i}", daemon=True) for i in range(SHAPERS)),
                         threading.Thread(target=self._commit, name="ingest-writer", daemon=True)]
 
     def _shape(self) -> None:
-        hashing = self.hashing.pop()
+        hashing = None
         while True:
             item = self.queue.get()
             if item is None:
-                hashing.close()
+                if hashing is not None:
+                    hashing.close()
                 return
             number, batch, shaped = *item, None
             if self.error is None:
                 try:
+                    if hashing is None:
+                        with self.changed:  # the two shapers take one each
+                            hashing = self.prepared.result().pop()
                     shaped = _shape_batch(self.source, batch, self.max_line_bytes, lambda keys: self._decoded(number, keys), hashing)
                 except BaseException as exc:  # noqa: BLE001 - raised in the caller
                     self._fail(exc)
@@ -560,6 +685,10 @@ class _Writer:
         cursor must not be saved before the earlier lines are; and a batch's keys are looked up
         in the warehouse as the batches before it left it."""
         begun, fresh = False, None  # the batch committed next: its transaction is open; its lookup
+        try:
+            self.prepared.result()
+        except BaseException as exc:  # noqa: BLE001 - raised in the caller (by run_ingest's own wait)
+            self._fail(exc, stop=True)
         while True:
             step, item = self._next(begun, fresh is not None)
             if step == "end":
@@ -620,5 +749,8 @@ class _Writer:
             self.changed.notify_all()
         for thread in self.threads:
             thread.join()
+        if self.prepared.done() and self.prepared.exception() is None:
+            for unused in self.prepared.result():  # a shaper that had no batch
+                unused.close()
         if exc_info[0] is None:
             self._raise()
