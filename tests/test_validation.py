@@ -1,4 +1,4 @@
-"""The row screen in validation.split_valid: one collect decides that every row passes, else
+"""The row screen in validation.split_valid: one select decides that every row passes, else
 pandera decides row by row. It must never pass a frame pandera would reject."""
 
 from __future__ import annotations
@@ -109,3 +109,23 @@ def test_the_columns_screen_agrees_with_pandera_on_the_frame_shape(schema, make,
             continue
         assert not validation._fits_its_columns(schema, changed), label
         assert not _pandera_passes(schema, changed), label
+
+
+class _Counted(pa.DataFrameModel):
+    """A check that is not one expression over the frame (it collects it): the screen cannot evaluate it."""
+
+    n: int = pa.Field(ge=0)
+
+    @pa.check("n", name="few_distinct")
+    @classmethod
+    def few_distinct(cls, data: pa.PolarsData) -> bool:
+        return data.lazyframe.collect().get_column(data.key).n_unique() < 10
+
+
+def test_a_check_the_screen_cannot_evaluate_leaves_the_verdict_to_pandera():
+    frame = pl.DataFrame({"n": [1, 2, -3]})
+    assert not validation._every_row_passes(_Counted, frame)  # cannot tell: not "every row passes"
+    good, bad = validation.split_valid(_Counted, frame)
+    assert good.get_column("n").to_list() == [1, 2] and bad.get_column("n").to_list() == [-3]
+    assert "greater_than_or_equal_to" in bad.get_column("reason")[0]
+    assert validation.split_valid(_Counted, frame.head(2))[0].height == 2  # pandera passes it whole
