@@ -21,11 +21,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Queue
-from typing import Callable, Iterator, Mapping, Protocol, Sequence
+from typing import Callable, Iterator, Mapping, NamedTuple, Protocol, Sequence
 
 import duckdb
 import msgspec
 import polars as pl
+import pyarrow as pa
 
 from .. import warehouse
 from . import forked
@@ -211,28 +212,35 @@ class _Batch:
         self.cursors[str(path)] = cursor
 
 
-def _insert(con: duckdb.DuckDBPyConnection, source: LineSource, frame_name: str, rows: tuple, fresh: bool) -> tuple[int, int]:
-    frame, repeated, hash_key = rows  # as _insertable made them
-    warehouse.ensure_table(con, source.tables[frame_name], frame)  # a table from an older version lacks a new column
-    return warehouse.insert_new(con, source.tables[frame_name], frame, hash_key=hash_key, rank=source.ranked.get(frame_name),
-                                none_stored=fresh, repeated=repeated)
+class _Rows(NamedTuple):
+    """A shaped frame as the committing thread inserts it (see `_insertable`)."""
+
+    frame: pl.DataFrame | pa.Table
+    repeated: bool  # a key repeats within the frame
+    hash_key: bool  # its keys are still texts, hashed by the insert
 
 
-def _insertable(source: LineSource, frame_name: str, frame: pl.DataFrame, hash_key: bool) -> tuple:
-    """A shaped frame as the committing thread inserts it, made on the shaping thread: the key column
-    named as stored, and (unless the source keeps a best row per key, which ranks the frame first)
-    Arrow with whether a key repeats (warehouse.insertable); `hash_key`: its keys are still texts."""
+def _insert(con: duckdb.DuckDBPyConnection, source: LineSource, frame_name: str, rows: _Rows, fresh: bool) -> tuple[int, int]:
+    warehouse.ensure_table(con, source.tables[frame_name], rows.frame)  # a table from an older version lacks a new column
+    return warehouse.insert_new(con, source.tables[frame_name], rows.frame, hash_key=rows.hash_key, rank=source.ranked.get(frame_name),
+                                none_stored=fresh, repeated=rows.repeated)
+
+
+def _insertable(source: LineSource, frame_name: str, frame: pl.DataFrame, hash_key: bool) -> _Rows:
+    """Made on the shaping thread: the key column named as stored, and (unless the source keeps a
+    best row per key, which ranks the frame first) Arrow with whether a key repeats
+    (warehouse.insertable); `hash_key`: its keys are still texts."""
     frame = frame.rename({"record_key_src": "record_key"})
     if frame_name in source.ranked:
-        return frame, False, hash_key
-    return (*warehouse.insertable(frame), hash_key)
+        return _Rows(frame, False, hash_key)
+    return _Rows(*warehouse.insertable(frame), hash_key)
 
 
 @dataclass
 class _Shaped:
     """A batch made rows: validated and scrubbed frames per table, quarantine rows, the cursors."""
 
-    to_insert: dict
+    to_insert: dict[str, _Rows]
     quarantine: list
     batch: _Batch
     stats: IngestStats  # what shaping counted, added to the run's when the batch commits
@@ -265,7 +273,7 @@ def _shape_batch(source: LineSource, batch: _Batch, max_line_bytes: int,
     oversize = pl.DataFrame(batch.oversize, schema=QUARANTINE_SCHEMA)
     quarantine = [decode_quarantine, oversize]
     stats.quarantined["undecoded"] += decode_quarantine.height + oversize.height
-    to_insert: dict[str, pl.DataFrame] = {}
+    to_insert: dict[str, _Rows] = {}
     for name, frame in frames.items():
         stats.records[name] += frame.height
         if frame.height == 0:
@@ -299,11 +307,11 @@ def _finish_batch(con: duckdb.DuckDBPyConnection, source: LineSource, shaped: _S
     """Add the shaped batch's rows to its open transaction and commit it. `fresh`: the frames whose
     keys were looked up and none found stored."""
     with warehouse.rolled_back_on_error(con):
-        for name, good in shaped.to_insert.items():
-            inserted, replaced = _insert(con, source, name, good, fresh.get(name, False))
+        for name, rows in shaped.to_insert.items():
+            inserted, replaced = _insert(con, source, name, rows, fresh.get(name, False))
             stats.loaded[name] += inserted
             stats.replaced[name] += replaced
-            stats.duplicates[name] += len(good[0]) - inserted
+            stats.duplicates[name] += len(rows.frame) - inserted
         warehouse.insert_quarantine(con, source.name, pl.concat(shaped.quarantine, how="vertical_relaxed"))
         if shaped.batch.last:
             warehouse.checkpoint_at_commit(con)
