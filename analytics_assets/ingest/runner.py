@@ -18,7 +18,7 @@ import sys
 import threading
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from queue import Queue
 from typing import Callable, Iterator, Mapping, NamedTuple, Protocol, Sequence
@@ -341,7 +341,6 @@ def run_ingest(
     with contextlib.ExitStack() as loading, ThreadPoolExecutor(max_workers=1) as pool:  # the pool ends (waits) first
         prepared = pool.submit(_prepare, con, source, cursors, loading)
         early = ahead.result() if ahead is not None and ahead.matches(source, roots, batch_bytes, max_line_bytes) else None
-        # Names and os.stat, not Path objects: every file of a history, every run (half the time).
         found = early.found if early is not None else _found(source, roots)
         stored = cursors.result()
         if early is not None and early.hinted == stored:
@@ -369,6 +368,8 @@ def run_ingest(
 
 
 def _found(source: LineSource, roots: Sequence[Path]) -> dict[str, os.stat_result | None]:
+    """Every landing file with its stat. Names and os.stat, not Path objects: every file of a history,
+    every run (half the time)."""
     return {name: _stat(name) for name in landing_names(roots, source.patterns)}
 
 
@@ -464,7 +465,7 @@ class ReadAhead:
     def remember(self, cursors: Mapping[str, Cursor]) -> None:
         """The cursors a run left in the warehouse, as the next run's hint (written whole, then
         renamed over the last: a reader never sees half of it)."""
-        rows = [[c.path, c.inode, c.head_hash, c.head_len, c.offset, c.mode, c.tail_hash, c.mtime_ns] for c in cursors.values()]
+        rows = [[getattr(c, name) for name in _CURSOR_FIELDS] for c in cursors.values()]
         temporary = self.hint.with_name(self.hint.name + ".tmp")
         try:
             temporary.write_bytes(msgspec.json.encode({"version": HINT_VERSION, "source": self.settings[0].name, "cursors": rows}))
@@ -474,6 +475,7 @@ class ReadAhead:
 
 
 HINT_VERSION = 1
+_CURSOR_FIELDS = tuple(f.name for f in fields(Cursor))  # a hint's row: a Cursor's fields in order (Cursor(*row) reads it)
 
 
 def _load_hint(hint: Path, source: str) -> dict[str, Cursor] | None:
