@@ -75,4 +75,3 @@ def decode(sources: list[str], offsets: list[int], lines: list[bytes]) -> Fast |
     zen_tools = pa.Array.from_buffers(pa.large_list(TOOLS), rows, [pa.py_buffer(valid) if valid is not None else None,
                                                                    pa.py_buffer(b"\0" * 8 + ends)], children=[tool_structs])
     return Fast(_records(out, "spans", where, {"zen_tools": zen_tools}), _records(out, "logs", where), out["declined"])
-
