@@ -1,9 +1,11 @@
 -- Cost of every request, computed once, here.
 --
 -- Matching: a request's model is matched to a price by, in order: the exact price key; the
--- normalized name (provider prefixes, regions, -v1:0 and @date suffixes removed); the model
--- family (normalized, date suffix removed). Overrides win over the table; the model maker's own
--- listing wins over resellers'. The matched key is kept (price_key, price_match) for audit.
+-- regional name (provider paths such as `converse/`, -v1:0 and @date suffixes removed, the region
+-- kept: a regional endpoint's premium is not lost); the normalized name (regions and makers'
+-- prefixes removed too, version dots written as dashes); the model family (normalized, date suffix
+-- removed). Overrides win over the table; the model maker's own listing wins over resellers'. The
+-- matched key is kept (price_key, price_match) for audit.
 --
 -- Long-context rule (Anthropic's): when a request's whole prompt (input + cache read + cache
 -- creation) exceeds the model's tier threshold (200k; 272k for GPT-5), every component of that
@@ -29,10 +31,13 @@ candidates as (
     select m.model, p.*, 0 as match_rank, 'exact' as price_match
     from models m join prices p on lower(p.price_key) = lower(m.model)
     union all
-    select m.model, p.*, 1 as match_rank, 'normalized' as price_match
+    select m.model, p.*, 1 as match_rank, 'regional' as price_match
+    from models m join prices p on p.model_regional = {{ normalize_model_name('m.model', regional=true) }}
+    union all
+    select m.model, p.*, 2 as match_rank, 'normalized' as price_match
     from models m join prices p on p.model_norm = {{ normalize_model_name('m.model') }}
     union all
-    select m.model, p.*, 2 as match_rank, 'family' as price_match
+    select m.model, p.*, 3 as match_rank, 'family' as price_match
     from models m join prices p on p.model_family = {{ normalize_model_name('m.model', strip_date=true) }}
 ),
 
@@ -40,7 +45,7 @@ best as (
     select * from (
         select
             *,
-            row_number() over (partition by model order by source_rank, match_rank, provider_rank, price_key) as pick
+            row_number() over (partition by model order by source_rank, match_rank, provider_rank, is_provider_path, price_key) as pick
         from candidates
     ) ranked
     where pick = 1
