@@ -15,6 +15,7 @@ from .git.assets import git_commits, git_job, git_repositories, git_schedule, gi
 from .identities import developer_identities
 from .otlp.assets import OTLP
 from .resources import WarehouseResource
+from .stale_runs import release_dead_runs_of_this_instance
 from .retention.assets import purged_rows, retention_job, retention_schedule
 from .transcripts.assets import CLAUDE, CODEX
 from .transform.checks import every_model_priced
@@ -35,3 +36,7 @@ defs = dg.Definitions(
                retention_schedule],
     resources={"warehouse": WarehouseResource(), "dbt": dbt_resource()},
 )
+
+# Every entry point (make run, dagster job execute, dagster dev's code server) loads this module: runs
+# whose process died are failed and their writer slots freed before anything queues behind them.
+release_dead_runs_of_this_instance()

@@ -53,6 +53,7 @@ class RetryPolicy:
     backoff: float = 1.0         # seconds, doubled per retry when the server gives no hint
     max_wait: float = 120.0      # never sleep longer than this for one retry
     sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.time  # the wall clock a reset time is compared with
 
 
 def _wait_hint(response: requests.Response, now: float) -> float | None:
@@ -101,7 +102,7 @@ class RetryingSession(GitHubSession):
                 continue
             if attempt == policy.attempts or not _should_retry(response):
                 return response
-            hint = _wait_hint(response, time.time())
+            hint = _wait_hint(response, policy.clock())
             wait = min(policy.max_wait, hint if hint is not None else policy.backoff * 2 ** (attempt - 1))
             LOG.info("GitHub answered %s; retry %d in %.1fs", response.status_code, attempt, wait)
             self.retries += 1

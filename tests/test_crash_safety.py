@@ -1,5 +1,6 @@
 """A run killed with SIGKILL in the middle of ingestion, then run again, gives exactly the marts
-of an uninterrupted run: rows and cursors commit together, so nothing is lost or counted twice."""
+of an uninterrupted run: rows and cursors commit together, so nothing is lost or counted twice. The
+dead run's writer slot does not block the next run: the next entry point frees it."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import dagster as dg
@@ -31,6 +31,7 @@ MARTS = ("fact_instance_usage", "fact_tool_usage", "fact_cost_daily", "fct_agent
 RUN_CONFIG = {"ops": {"ingest_otlp": {"config": {"batch_bytes": 1 << 20}}}}
 # The killed run executes in one process (the writer itself), so SIGKILL hits the process holding the file.
 CLI_CONFIG = {**RUN_CONFIG, "execution": {"config": {"in_process": {}}}}
+POOL = "duckdb_writer"
 DAYS = days_tags(DEMO_END - dt.timedelta(days=13))  # the generated 14 days
 
 
@@ -68,31 +69,40 @@ def test_sigkill_mid_ingestion_then_rerun_equals_an_uninterrupted_run(project_en
         _materialize(instance)
     expected = _marts(reference)
 
-    # The faulty run: a real `dagster asset materialize` process, killed once ingestion is writing.
+    # The faulty run: a real `dagster asset materialize` process that SIGKILLs itself (a named fault point,
+    # analytics_assets/faults.py) with the third batch's rows inserted and its transaction not yet committed:
+    # two batches are committed, the third is lost with the process, every run.
     monkeypatch.setenv("ANALYTICS_DUCKDB_PATH", str(project_env["duckdb"]))
     dagster = str(Path(sys.executable).parent / "dagster")
-    proc = subprocess.Popen([dagster, "asset", "materialize", "-m", "analytics_assets.definitions", "--select",
-                             "raw/otlp_spans,raw/otlp_logs,raw/otlp_metric_points", "--config-json", json.dumps(CLI_CONFIG)],
-                            cwd=PROJECT_ROOT, env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
-    wal = Path(str(project_env["duckdb"]) + ".wal")
-    deadline = time.time() + 120
-    while time.time() < deadline and not (wal.exists() and wal.stat().st_size > 0):
-        time.sleep(0.02)
-    time.sleep(1.0)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
+    proc = subprocess.run([dagster, "asset", "materialize", "-m", "analytics_assets.definitions", "--select",
+                           "raw/otlp_spans,raw/otlp_logs,raw/otlp_metric_points", "--config-json", json.dumps(CLI_CONFIG)],
+                          cwd=PROJECT_ROOT, env={**os.environ, "ANALYTICS_FAULT": "ingest.before_commit:3"},
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, timeout=600)
+    assert proc.returncode == -signal.SIGKILL
     partial = _raw_rows(project_env["duckdb"])
     total = _raw_rows(reference)
     print(f"\nkilled mid-ingestion with {partial:,} of {total:,} raw OTLP rows committed")
-    assert partial < total, "the kill should land while ingestion is writing"
+    assert 0 < partial < total, "two batches committed, the rest not"
 
-    # Run again: the marts equal the uninterrupted run's. (A fresh Dagster instance: the killed run still holds its
-    # pool slot in the old one until the daemon's run monitoring marks it failed; the warehouse is what is tested here.)
-    (tmp_path / "rerun_home").mkdir()
-    shutil.copy(PROJECT_ROOT / "dagster.yaml", tmp_path / "rerun_home" / "dagster.yaml")
-    with dg.instance_for_test(temp_dir=str(tmp_path / "rerun_home")) as instance:
-        _materialize(instance)
+    # The dead run still holds the pool's one writer slot, and no daemon runs to free it. A new CLI run on the
+    # same instance starts anyway: loading the code location marks the dead run failed and frees its slot.
+    instance = dg.DagsterInstance.get()
+    storage = instance.event_log_storage
+    [killed] = instance.get_runs()
+    assert killed.status == dg.DagsterRunStatus.STARTED and storage.get_concurrency_info(POOL).claimed_slots
+    rerun = subprocess.run([dagster, "asset", "materialize", "-m", "analytics_assets.definitions", "--select",
+                            "raw/otlp_spans,raw/otlp_logs,raw/otlp_metric_points", "--config-json", json.dumps(RUN_CONFIG)],
+                           cwd=PROJECT_ROOT, env=dict(os.environ), capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert "blocked by limit for pool" not in rerun.stderr
+    assert instance.get_run_by_id(killed.run_id).status == dg.DagsterRunStatus.FAILURE
+    failure = instance.get_records_for_run(killed.run_id, of_type=dg.DagsterEventType.RUN_FAILURE).records
+    assert "is gone" in failure[0].event_log_entry.dagster_event.message
+    assert _raw_rows(project_env["duckdb"]) == total
+
+    # The rest of the graph, on the same instance: the marts equal the uninterrupted run's.
+    _materialize(instance)
+    assert not storage.get_concurrency_info(POOL).claimed_slots
     _assert_same_marts(_marts(project_env["duckdb"]), expected)
     assert _raw_rows(project_env["duckdb"]) == total
 

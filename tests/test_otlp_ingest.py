@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
+import threading
 
 import duckdb
 import pytest
@@ -266,11 +266,27 @@ def test_a_batch_that_fails_stops_the_run_and_a_rerun_loads_the_rest_once(env, m
     elif stage == "committing":  # batches begin in order: the second batch's fails
         calls = itertools.count(1)
         monkeypatch.setattr(runner.warehouse, "save_cursors", fails_when(warehouse.save_cursors, lambda *args: next(calls) == 2))
-    else:  # the second lookup fails (validation slowed down: each batch's keys are looked up before it is shaped)
-        calls = itertools.count(1)
-        monkeypatch.setattr(runner.warehouse, "any_key_stored", fails_when(warehouse.any_key_stored, lambda *args: next(calls) == 2))
-        slow = load.OtlpSource.split_valid
-        monkeypatch.setattr(load.OtlpSource, "split_valid", lambda self, name, frame: (time.sleep(0.05), slow(self, name, frame))[1])
+    else:  # the second lookup fails
+        # A batch's keys are looked up while it is shaped, if they are decoded before it is shaped: its
+        # validation waits until its own keys were looked up (or a lookup failed), so the lookup happens.
+        calls, seen, failed, changed = itertools.count(1), set(), [], threading.Condition()
+
+        def looked_up(con, table, keys, *args, real=warehouse.any_key_stored, **kwargs):
+            with changed:
+                seen.add(keys[0])
+                failed.append(next(calls) == 2)
+                changed.notify_all()
+            if failed[-1]:
+                raise RuntimeError(f"{stage} failed")
+            return real(con, table, keys, *args, **kwargs)
+
+        def validated_after_its_lookup(self, name, frame, validate=load.OtlpSource.split_valid):
+            with changed:
+                assert changed.wait_for(lambda: frame.get_column("record_key_src")[0] in seen or any(failed), timeout=120)
+            return validate(self, name, frame)
+
+        monkeypatch.setattr(runner.warehouse, "any_key_stored", looked_up)
+        monkeypatch.setattr(load.OtlpSource, "split_valid", validated_after_its_lookup)
     with pytest.raises(RuntimeError, match=f"{stage} failed"):
         ingest_otlp(con, otlp, SALT, batch_bytes=4096)
     first, distinct, highest = con.execute("SELECT count(*), count(DISTINCT span_id), max(span_id) FROM raw.otlp_spans").fetchone()

@@ -28,7 +28,7 @@ import msgspec
 import polars as pl
 import pyarrow as pa
 
-from .. import warehouse
+from .. import faults, warehouse
 from . import forked
 from .landing import (Block, Chunk, Cursor, Plan, blocks_with_cursors, cursor_after, landing_names, plan_file, prefetch, read_document,
                       read_lines, readable, unchanged, unreadable)
@@ -315,7 +315,9 @@ def _finish_batch(con: duckdb.DuckDBPyConnection, source: LineSource, shaped: _S
         warehouse.insert_quarantine(con, source.name, pl.concat(shaped.quarantine, how="vertical_relaxed"))
         if shaped.batch.last:
             warehouse.checkpoint_at_commit(con)
+    faults.point("ingest.before_commit")
     warehouse.commit(con)
+    faults.point("ingest.after_commit")
     stats.add(shaped.stats)
 
 

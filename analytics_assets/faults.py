@@ -1,0 +1,32 @@
+"""Named fault points, for crash tests that must kill a process at one chosen step, every run.
+
+`ANALYTICS_FAULT="<point>:<n>"` in a process's environment SIGKILLs it (its process group when it
+leads one, so forked helpers die with it) the n-th time it reaches `<point>`. Unset — always,
+outside tests — a point is one environment lookup. Points: `ingest.before_commit` (a batch's rows
+inserted, its transaction open), `ingest.after_commit`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+
+_passed: dict[str, int] = {}
+_lock = threading.Lock()
+
+
+def point(name: str) -> None:
+    spec = os.environ.get("ANALYTICS_FAULT")
+    if not spec:
+        return
+    target, _, nth = spec.rpartition(":")
+    if target != name:
+        return
+    with _lock:
+        _passed[name] = _passed.get(name, 0) + 1
+        if _passed[name] != int(nth):
+            return
+    if os.getpgid(0) == os.getpid():
+        os.killpg(os.getpid(), signal.SIGKILL)
+    os.kill(os.getpid(), signal.SIGKILL)
