@@ -1,6 +1,9 @@
 // Agent Analytics dashboard: every chart is drawn from DATA (embedded marts) after filtering by
 // date range, agent and team; nothing is fetched. A status element records errors, the time to
 // the first chart and every chart's title and point count (the browser test reads it).
+// Every string in DATA comes from someone holding a token (model, tool, team, developer names, alert
+// messages): it is written as text (textContent, never innerHTML) and escaped for plotly, whose
+// labels understand a few HTML tags.
 "use strict";
 const STATUS = {errors: window.__errors || [], firstChartMs: null, charts: []};
 const COLORS = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#eeca3b", "#b279a2", "#ff9da6", "#9d755d", "#bab0ac"];
@@ -33,18 +36,47 @@ const uniq = (rows, key) => [...new Set(rows.map(r => r[key]))].filter(v => v !=
 const week = d => { const x = new Date(d.slice(0, 10) + "T00:00:00Z"); x.setUTCDate(x.getUTCDate() - ((x.getUTCDay() + 6) % 7)); return x.toISOString().slice(0, 10); };
 const month = d => d.slice(0, 7);
 const money = v => "$" + Number(v || 0).toLocaleString(undefined, {maximumFractionDigits: 2});
+// Every day from `from` to `to` (YYYY-MM-DD): a day with no spend is drawn as zero, not skipped.
+function everyDay(from, to) {
+  const out = [];
+  if (!from || !to) return out;
+  for (let d = new Date(from + "T00:00:00Z"); d <= new Date(to + "T00:00:00Z"); d.setUTCDate(d.getUTCDate() + 1)) out.push(d.toISOString().slice(0, 10));
+  return out;
+}
+// An element with text children only; `parts` are strings (text) or [tag, text] pairs.
+function el(tag, ...parts) {
+  const node = document.createElement(tag);
+  for (const part of parts) {
+    if (Array.isArray(part)) node.appendChild(el(part[0], ...part.slice(1)));
+    else node.appendChild(document.createTextNode(part === null || part === undefined ? "" : String(part)));
+  }
+  return node;
+}
+// Plotly renders <b>, <br>, <a href> and entities in labels: data strings go in with &, < and > escaped.
+const plotlyText = v => (typeof v === "string" ? v.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;") : v);
+const TEXT_FIELDS = ["x", "y", "labels", "text", "hovertext"];
+function escapeTrace(t) {
+  const out = {...t};
+  for (const f of TEXT_FIELDS) if (Array.isArray(t[f])) out[f] = t[f].map(plotlyText);
+  if (typeof t.name === "string") out.name = plotlyText(t.name);
+  return out;
+}
+function empty(node, title, hint) {
+  node.replaceChildren(el("div", ["h3", title], ["p", HINTS[hint]]));
+  node.firstChild.className = "empty";
+}
 
 function chart(id, title, traces, layout = {}, hint = "spend") {
-  const el = document.getElementById(id);
+  const node = document.getElementById(id);
   const points = traces.reduce((n, t) => n + ((t.x || t.values || t.z || []).filter(v => v !== null).length), 0);
   // The sum of every plotted value: lets a test compare a chart with the mart it came from.
   const total = traces.reduce((n, t) => n + (t.values || t.y || []).reduce((s, v) => s + (typeof v === "number" ? v : 0), 0), 0);
-  STATUS.charts.push({id, title, points, total, view: el.closest(".view").id});
+  STATUS.charts.push({id, title, points, total, view: node.closest(".view").id});
   if (!points) {
-    el.innerHTML = `<div class="empty"><h3>${title}</h3><p>${HINTS[hint]}</p></div>`;
+    empty(node, title, hint);
     return;
   }
-  Plotly.react(el, traces, Object.assign({title: {text: title, font: {size: 14}}, height: 300, margin: {t: 40, l: 55, r: 15, b: 40},
+  Plotly.react(node, traces.map(escapeTrace), Object.assign({title: {text: plotlyText(title), font: {size: 14}}, height: 300, margin: {t: 40, l: 55, r: 15, b: 40},
     legend: {orientation: "h", y: -0.2}, colorway: COLORS, paper_bgcolor: "#fff", plot_bgcolor: "#fff"}, layout),
     {displaylogo: false, responsive: true});
   if (STATUS.firstChartMs === null) {
@@ -53,18 +85,24 @@ function chart(id, title, traces, layout = {}, hint = "spend") {
   }
 }
 function htmlTable(id, title, columns, rows, hint) {
-  const el = document.getElementById(id);
-  STATUS.charts.push({id, title, points: rows.length, view: el.closest(".view").id});
-  el.innerHTML = rows.length ? `<h3>${title}</h3><table><tr>${columns.map(c => `<th>${c}</th>`).join("")}</tr>` +
-    rows.map(r => `<tr>${r.map(v => `<td>${v ?? ""}</td>`).join("")}</tr>`).join("") + "</table>"
-    : `<div class="empty"><h3>${title}</h3><p>${HINTS[hint]}</p></div>`;
+  const node = document.getElementById(id);
+  STATUS.charts.push({id, title, points: rows.length, view: node.closest(".view").id});
+  if (!rows.length) { empty(node, title, hint); return; }
+  const grid = el("table", el("tr", ...columns.map(c => ["th", c])));
+  for (const r of rows) grid.appendChild(el("tr", ...r.map(v => ["td", v ?? ""])));
+  node.replaceChildren(el("h3", title), grid);
 }
-function stacked(rows, xKey, seriesKey, field, type = "bar") {
+// One trace per series; with `xs`, every x of it (a missing one is zero).
+function stacked(rows, xKey, seriesKey, field, type = "bar", xs = null) {
   return uniq(rows, seriesKey).map(s => {
     const m = sumBy(rows.filter(r => r[seriesKey] === s), xKey, field);
-    return {type, name: s, x: [...m.keys()], y: [...m.values()], ...(type === "scatter" ? {stackgroup: "one"} : {})};
+    const x = xs || [...m.keys()];
+    return {type, name: s, x, y: x.map(k => m.get(k) || 0), ...(type === "scatter" ? {stackgroup: "one"} : {})};
   });
 }
+// The days of the date filter (else of the rows): the x of every daily chart.
+const days = rows => { const d = uniq(rows, "day").map(v => v.slice(0, 10)); return everyDay(state.from || d[0], state.to || d.slice(-1)[0]); };
+const byDay = rows => rows.map(r => ({...r, day: r.day.slice(0, 10)}));
 
 function executive() {
   const roi = table("roi").filter(r => (state.agent === "all" ? true : r.agent === state.agent || r.agent === "all"));
@@ -88,9 +126,9 @@ function executive() {
     {type: "bar", name: "ROI", x: all.map(r => r.month), y: all.map(r => r.roi_usd)},
     {type: "bar", name: "tool cost", x: all.map(r => r.month), y: all.map(r => r.tool_cost_usd)}], {xaxis: {type: "category"}, yaxis: {tickprefix: "$"}}, "git");
   const inputs = all.slice(-1)[0];
-  document.getElementById("exec-inputs").innerHTML = inputs ? `ROI inputs: <b>${inputs.hours_saved_per_assisted_commit}</b> hours saved per ` +
-    `agent-assisted commit × <b>${money(inputs.hourly_rate_usd)}</b> per hour (roi: in analytics.yaml). Latest month: ` +
-    `${inputs.assisted_commits} assisted commits → ${Number(inputs.estimated_hours_saved).toFixed(1)} h saved, ROI ${money(inputs.roi_usd)}.` : "";
+  document.getElementById("exec-inputs").replaceChildren(...(inputs ? el("p", "ROI inputs: ", ["b", inputs.hours_saved_per_assisted_commit],
+    " hours saved per agent-assisted commit × ", ["b", money(inputs.hourly_rate_usd)], " per hour (roi: in analytics.yaml). Latest month: " +
+    `${inputs.assisted_commits} assisted commits → ${Number(inputs.estimated_hours_saved).toFixed(1)} h saved, ROI ${money(inputs.roi_usd)}.`).childNodes : []));
 }
 
 function comparison() {
@@ -120,7 +158,7 @@ function team() {
     return {type: "bar", name: a, y: byDev, x: byDev.map(d => m.get(d) || 0), orientation: "h"};
   }), {barmode: "stack", height: 360, margin: {l: 120, t: 40}, xaxis: {tickprefix: "$"}});
   const spend = filtered("spend");
-  chart("team-daily", "Daily requests by team", stacked(spend, "day", "team", "requests", "scatter"));
+  chart("team-daily", "Daily requests by team", stacked(byDay(spend), "day", "team", "requests", "scatter", days(spend)));
   chart("team-weekly", "Weekly spend by team", stacked(spend.map(r => ({...r, week: week(r.day)})), "week", "team", "cost"), {barmode: "stack", yaxis: {tickprefix: "$"}});
   const hours = filtered("hours");
   const z = [1, 2, 3, 4, 5, 6, 7].map(d => Array.from({length: 24}, (_, h) => hours.filter(r => r.weekday === d && r.hour === h).reduce((s, r) => s + r.requests, 0)));
@@ -145,12 +183,13 @@ function git() {
 
 function costs() {
   const spend = filtered("spend");
-  chart("cost-daily", "Daily spend by agent", stacked(spend, "day", "agent", "cost", "scatter"), {yaxis: {tickprefix: "$"}});
+  chart("cost-daily", "Daily spend by agent", stacked(byDay(spend), "day", "agent", "cost", "scatter", days(spend)), {yaxis: {tickprefix: "$"}});
   chart("cost-weekly", "Weekly spend by agent", stacked(spend.map(r => ({...r, week: week(r.day)})), "week", "agent", "cost"), {barmode: "stack", yaxis: {tickprefix: "$"}});
   chart("cost-monthly", "Monthly spend by agent", stacked(spend.map(r => ({...r, month: month(r.day)})), "month", "agent", "cost"), {barmode: "stack", xaxis: {type: "category"}, yaxis: {tickprefix: "$"}});
   const series = state.agent !== "all" ? ["agent", state.agent] : state.team !== "all" ? ["team", state.team] : ["total", "all"];
   const f = table("forecast").filter(r => r.series_kind === series[0] && r.series_name === series[1]);
-  const actual = sumBy(spend, "day", "cost");
+  const spent = sumBy(byDay(spend), "day", "cost");
+  const actual = new Map(days(spend).map(d => [d, spent.get(d) || 0]));
   const band = (lo, hi, name, color) => [{type: "scatter", x: f.map(r => r.day), y: f.map(r => r[hi]), line: {width: 0}, showlegend: false, hoverinfo: "skip"},
     {type: "scatter", x: f.map(r => r.day), y: f.map(r => r[lo]), fill: "tonexty", fillcolor: color, line: {width: 0}, name}];
   chart("cost-forecast", `30-day forecast (${series.join(": ")}) with 80 % and 95 % intervals`, f.length ? [
@@ -225,7 +264,7 @@ function init() {
   const days = [...new Set(["spend", "zen_daily", "commits", "copilot"].flatMap(n => table(n).map(r => r.day.slice(0, 10))))].sort();
   const from = document.getElementById("from"), to = document.getElementById("to");
   from.value = state.from = days[0] || ""; to.value = state.to = days.slice(-1)[0] || "";
-  const fill = (id, values) => { document.getElementById(id).innerHTML = ["all", ...values].map(v => `<option>${v}</option>`).join(""); };
+  const fill = (id, values) => { document.getElementById(id).replaceChildren(...["all", ...values].map(v => el("option", v))); };
   fill("agent", uniq(table("spend"), "agent"));
   fill("team", uniq(table("spend"), "team"));
   for (const id of ["from", "to", "agent", "team"]) {

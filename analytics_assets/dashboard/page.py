@@ -3,6 +3,8 @@ it opens offline from disk or as an e-mail attachment. No Dagster import."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from pathlib import Path
 
@@ -32,9 +34,23 @@ table{border-collapse:collapse;font-size:12px;margin:4px 8px}td,th{border-bottom
 #exec-inputs{font-size:13px;margin:0 0 12px 0}#status{display:none}
 """
 
-# Errors are collected before anything else runs, so the page can report them (the browser test reads #status).
+# Errors are collected before anything else runs, so the page can report them (the browser test reads #status);
+# so is anything the Content-Security-Policy refused.
 PRELUDE = """window.__errors=[];window.addEventListener('error',e=>window.__errors.push(String(e.message)));
+document.addEventListener('securitypolicyviolation',e=>window.__errors.push('CSP refused '+e.violatedDirective+' '+e.blockedURI));
 const __ce=console.error;console.error=function(){window.__errors.push([...arguments].join(' '));__ce.apply(console,arguments);};"""
+
+
+def _sha256(script: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode() + "'"
+
+
+def content_security_policy(scripts: list[str]) -> str:
+    """Only the page's own inline scripts run (by hash: an injected script or event handler does not),
+    nothing loads from anywhere (the page is self-contained); plotly sets inline styles and draws
+    data: images."""
+    return ("default-src 'none'; script-src " + " ".join(_sha256(s) for s in scripts) +
+            "; style-src 'unsafe-inline'; img-src data:; font-src data:; base-uri 'none'; form-action 'none'")
 
 
 def render(data: dict, plotly_js: str, app_js: str) -> str:
@@ -44,10 +60,16 @@ def render(data: dict, plotly_js: str, app_js: str) -> str:
         extra = '<p id="exec-inputs"></p>' if view == "exec" else ""
         cards = "".join(f'<div class="card"><div id="{i}" class="chart"></div></div>' for i in ids)
         sections.append(f'<section id="view-{view}" class="view" aria-label="{label}">{extra}<div class="grid">{cards}</div></section>')
-    payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")  # never close the script tag early
+    # The data as a JS literal that can never close its script tag or open a comment: <, > and & as \\u escapes
+    # (JSON strings mean the same), and the two line separators JavaScript once refused in literals.
+    payload = (json.dumps(data, separators=(",", ":"), ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
+               .replace("&", "\\u0026").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
     plotly_safe = plotly_js.replace("</script", "<\\/script")  # only inside string literals in the bundle
+    data_js = f"const DATA={payload};"
+    csp = content_security_policy([PRELUDE, plotly_safe, data_js, app_js])
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="{csp}">
+<meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Agent Analytics</title><style>{STYLE}</style><script>{PRELUDE}</script></head>
 <body>
 <header><h1>Agent Analytics</h1>
@@ -58,7 +80,7 @@ def render(data: dict, plotly_js: str, app_js: str) -> str:
 {''.join(sections)}
 <div id="status"></div>
 <script>{plotly_safe}</script>
-<script>const DATA={payload};</script>
+<script>{data_js}</script>
 <script>{app_js}</script>
 </body></html>
 """

@@ -15,6 +15,21 @@ from ..files import copy_query_atomically, write_text_atomically
 from ..resources import MART_READER, WarehouseResource
 
 FORMATS = {"parquet": "(FORMAT parquet, COMPRESSION zstd)", "csv": "(FORMAT csv, HEADER true)", "jsonl": "(FORMAT json)"}
+# A CSV cell a spreadsheet would read as a formula (=, +, -, @; tab and carriage return too, OWASP's list) gets
+# a leading apostrophe: names and messages come from anyone holding a token. Parquet and JSON keep the text as is.
+FORMULA_START = "^[=+\\-@\t\r]"
+
+
+def csv_select(con, mart: str) -> str:
+    """The mart's SELECT for CSV: every text column neutralised for spreadsheets."""
+    parts = []
+    for name, kind, *_ in con.execute(f'DESCRIBE marts."{mart}"').fetchall():
+        quoted = '"' + name.replace('"', '""') + '"'
+        if kind == "VARCHAR":
+            parts.append(f"CASE WHEN regexp_matches({quoted}, '{FORMULA_START}') THEN chr(39) || {quoted} ELSE {quoted} END AS {quoted}")
+        else:
+            parts.append(quoted)
+    return f'SELECT {", ".join(parts)} FROM marts."{mart}"'
 
 
 def _sha256(path) -> str:
@@ -40,7 +55,8 @@ def export_marts(con, folder, marts: list[str] | None, formats: list[str]) -> di
         rows = con.execute(f'SELECT count(*) FROM marts."{mart}"').fetchone()[0]
         for fmt in formats:
             target = folder / f"{mart}.{fmt}"
-            copy_query_atomically(con, f'SELECT * FROM marts."{mart}"', target, FORMATS[fmt])
+            query = csv_select(con, mart) if fmt == "csv" else f'SELECT * FROM marts."{mart}"'
+            copy_query_atomically(con, query, target, FORMATS[fmt])
             files.append({"mart": mart, "format": fmt, "file": target.name, "rows": rows, "bytes": target.stat().st_size,
                           "sha256": _sha256(target)})
     manifest = {"generated_at": dt.datetime.now(dt.timezone.utc).isoformat(), "marts": chosen, "formats": formats,
@@ -60,7 +76,8 @@ def export_marts(con, folder, marts: list[str] | None, formats: list[str]) -> di
     group_name="outputs",
     kinds={"parquet", "csv", "json"},
     description="Every mart as Parquet, CSV and JSON lines under exports/<date>/ (atomic temp file + rename), with "
-    "manifest.json: row counts and SHA-256 checksums. `exports: {marts: [...], formats: [parquet, csv, jsonl]}` in "
+    "manifest.json: row counts and SHA-256 checksums. CSV text cells starting with =, +, -, @, tab or CR get a "
+    "leading ' (no formulas when opened in a spreadsheet). `exports: {marts: [...], formats: [parquet, csv, jsonl]}` in "
     "analytics.yaml narrows it.",
 )
 def exports(warehouse: WarehouseResource) -> dg.MaterializeResult:
