@@ -62,16 +62,11 @@ RUN_CONFIG := $(if $(wildcard analytics.yaml),analytics.yaml,landing/analytics.d
 
 # Copilot reports are partitioned by day (no partition for today: GitHub publishes the next morning): their
 # range is one run; then the rest of the graph with the daily marts' days, one run too (every asset has a
-# single-run backfill policy, which `--partition-range` asks for).
-COPILOT_SELECTION := key:"raw/copilot_usage" or key:"raw/copilot_user_usage"
-
+# single-run backfill policy). Both in one process (`analytics-assets materialize-all`): the code location is
+# imported once and every step runs in it (the in-process executor).
 run: install dagster-home
 	test -f landing/demo_manifest.json || $(BIN)/python -m analytics_assets.demo $(DEMO_ARGS)
-	export ANALYTICS_CONFIG=$${ANALYTICS_CONFIG:-$(RUN_CONFIG)}; \
-	$(BIN)/dagster asset materialize -m analytics_assets.definitions --select '$(COPILOT_SELECTION)' \
-	  --partition-range "$$($(BIN)/analytics-assets partition-range copilot)" && \
-	$(BIN)/dagster asset materialize -m analytics_assets.definitions --select '* and not ($(COPILOT_SELECTION))' \
-	  --partition-range "$$($(BIN)/analytics-assets partition-range marts)"
+	ANALYTICS_CONFIG=$${ANALYTICS_CONFIG:-$(RUN_CONFIG)} $(BIN)/analytics-assets materialize-all
 	$(BIN)/analytics-assets summary
 
 summary: install

@@ -1,6 +1,7 @@
 """`analytics-assets` console script. `summary` prints what the warehouse holds (used by `make run`);
-`partition-range` the Copilot or marts partitions `make run` backfills; `receive` runs the OTLP/HTTP receiver;
-`init` configures this machine's agents; `doctor` checks the set-up."""
+`partition-range` the Copilot or marts partitions `make run` backfills; `materialize-all` runs the whole
+graph over them (`make run`); `receive` runs the OTLP/HTTP receiver; `init` configures this machine's
+agents; `doctor` checks the set-up."""
 
 from __future__ import annotations
 
@@ -56,7 +57,13 @@ def summary() -> int:
 
 
 def partition_range(kind: str, days: int) -> int:
-    """The partition range `make run` backfills, START...END. The demo's days when landing/ holds the
+    start, end = partition_span(kind, days)
+    print(f"{start}...{end}")
+    return 0
+
+
+def partition_span(kind: str, days: int = 28) -> tuple[str, str]:
+    """The partition range `make run` backfills, (START, END). The demo's days when landing/ holds the
     demo. Otherwise, Copilot: the last `days` complete days (GitHub publishes a day's report the next
     morning); marts: every day raw retention keeps, up to today (a partition for today exists)."""
     import datetime as dt
@@ -76,7 +83,33 @@ def partition_range(kind: str, days: int) -> int:
     else:
         cutoff = project_config.load(settings().config_path).retention.raw_cutoff(today)
         start, end = max(cutoff.isoformat(), partitions.HISTORY_START), today.isoformat()
-    print(f"{start}...{end}")
+    return start, end
+
+
+def materialize_all() -> int:
+    """`make run`'s graph, in this one process (the code location is imported once, every step runs in
+    it): Copilot's report partitions in one run, then everything else over the marts' days in a second
+    (each asset's single-run backfill policy makes a partition range one run). Both are runs of the
+    instance DAGSTER_HOME names, as `dagster asset materialize --partition-range` would make them."""
+    import time
+
+    import dagster as dg
+
+    from .copilot.assets import copilot_usage
+    from .definitions import defs
+
+    instance = dg.DagsterInstance.get()
+    copilot = dg.AssetSelection.assets(copilot_usage)
+    for label, selection, kind in (("Copilot reports", copilot, "copilot"), ("the rest of the graph", dg.AssetSelection.all() - copilot, "marts")):
+        start, end = partition_span(kind)
+        started = time.perf_counter()
+        result = dg.materialize([*defs.assets, *defs.asset_checks], instance=instance, resources=defs.resources, selection=selection,
+                                tags={"dagster/asset_partition_range_start": start, "dagster/asset_partition_range_end": end},
+                                raise_on_error=False)
+        outcome = "succeeded" if result.success else "FAILED"
+        print(f"{label} ({start}...{end}): run {result.run_id} {outcome} in {time.perf_counter() - started:.1f} s", flush=True)
+        if not result.success:
+            return 1
     return 0
 
 
@@ -87,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     span = sub.add_parser("partition-range", help="START...END of the partitions `make run` backfills")
     span.add_argument("kind", choices=["copilot", "marts"])
     span.add_argument("--days", type=int, default=28, help="Copilot: how many complete days (outside the demo)")
+    sub.add_parser("materialize-all", help="the whole graph on the demo's (or retention's) days, in two runs of this instance")
     receive = sub.add_parser("receive", help="OTLP/HTTP receiver writing landing/otlp (token: ANALYTICS_RECEIVER_TOKEN)")
     receive.add_argument("--host", default="127.0.0.1")
     receive.add_argument("--port", type=int, default=4318, help="0 picks a free port (printed on the first line)")
@@ -120,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         return summary()
     if args.command == "partition-range":
         return partition_range(args.kind, args.days)
+    if args.command == "materialize-all":
+        return materialize_all()
     return 2
 
 

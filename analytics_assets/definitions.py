@@ -35,6 +35,7 @@ defs = dg.Definitions(
     schedules=[*(s["schedule"] for s in SOURCES), copilot_daily_schedule, copilot_seats_schedule, git_schedule, marts_schedule,
                retention_schedule],
     resources={"warehouse": WarehouseResource(), "dbt": dbt_resource()},
+    executor=dg.in_process_executor,
 )
 
 # Every entry point (make run, dagster job execute, dagster dev's code server) loads this module: runs

@@ -5,7 +5,7 @@ import hashlib
 
 import dagster as dg
 
-from .. import project_config
+from .. import project_config, warehouse
 from ..config import hash_salt, settings
 from ..github_api import GitHubClient
 from ..ingest.assets import contract_spec, contract_verdict
@@ -13,7 +13,7 @@ from ..partitions import ONE_RUN, SCHEDULE_TIMEZONE
 from ..transform.dbt_assets import refresh_selection
 from ..resources import WRITER_POOL, WarehouseResource
 from . import log
-from .load import COMMITS, GitStats, ingest_github, ingest_local
+from .load import COMMITS, GitStats, ingest_github, ingest_local, repo_name, tips_stored
 from .schemas import GitCommits
 
 COMMITS_KEY = dg.AssetKey(COMMITS.split("."))
@@ -99,17 +99,35 @@ def git_sensor(context: dg.SensorEvaluationContext):
     if not repos:
         return dg.SkipReason("no local repositories configured (git.repos / git.repos_dir)")
     digest = hashlib.sha256()
+    every = {}
     for path in repos:
         try:
             tips = log.heads(path)
         except log.GitError:
             continue
+        every[repo_name(path)] = tips
         digest.update(f"{path}\0{sorted(tips.items())}\n".encode())
     signature = digest.hexdigest()[:32]
     if signature == context.cursor:
         return dg.SkipReason("no branch tip moved since the last run request")
+    first = context.cursor is None
     context.update_cursor(signature)
+    if first and _stored(every):
+        return dg.SkipReason("the warehouse already holds every branch tip (no run needed)")
     return dg.RunRequest(run_key=f"git-{signature}")
+
+
+def _stored(tips: dict) -> bool:
+    """On the sensor's first evaluation (a new instance: `make ui` after `make run`): whether the warehouse's
+    refs equal the repositories' tips. Any doubt (no warehouse, a writer holding the file) answers no."""
+    path = settings().duckdb_path
+    if not path.exists():
+        return False
+    try:
+        with warehouse.connect(path, read_only=True) as con:
+            return tips_stored(con, tips)
+    except Exception:  # noqa: BLE001 - e.g. the file is locked by a run that is writing it
+        return False
 
 
 git_schedule = dg.ScheduleDefinition(

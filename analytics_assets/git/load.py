@@ -85,6 +85,14 @@ def _store(con, frame: pl.DataFrame, quarantine: pl.DataFrame, salt: bytes, keep
     insert_quarantine(con, "git", quarantine)
 
 
+def tips_stored(con: duckdb.DuckDBPyConnection, tips: dict[str, dict[str, str]]) -> bool:
+    """Whether `raw.git_refs` holds exactly these branch tips (repo name -> ref -> sha): nothing to read."""
+    stored: dict[str, dict[str, str]] = {}
+    for repo, ref, sha in con.execute(f"SELECT repo, ref, sha FROM {REFS}").fetchall():
+        stored.setdefault(repo, {})[ref] = sha
+    return all(stored.get(repo) == refs for repo, refs in tips.items())
+
+
 def ingest_local(con: duckdb.DuckDBPyConnection, repos: list[Path], salt: bytes, keep_names: bool) -> GitStats:
     ensure_bookkeeping(con)
     ensure_tables(con)

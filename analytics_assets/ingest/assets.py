@@ -12,12 +12,13 @@ import dagster as dg
 import pandera.polars as pa
 import polars as pl
 
+from .. import warehouse
 from ..config import Settings, hash_salt, settings
 from ..partitions import ONE_RUN, SCHEDULE_TIMEZONE
 from ..transform.dbt_assets import refresh_selection
 from ..resources import WRITER_POOL, WarehouseResource
 from .landing import landing_paths
-from .runner import IngestStats, LineSource, read_ahead, run_ingest
+from .runner import IngestStats, LineSource, has_new_bytes, read_ahead, run_ingest
 
 
 class IngestConfig(dg.Config):
@@ -115,6 +116,19 @@ def _landing_signature(paths) -> str:
     return digest.hexdigest()[:32]
 
 
+def _covered(defn: IngestDefinition, current) -> bool:
+    """On a sensor's first evaluation (a new instance, `make ui` after `make run`): whether the warehouse
+    already holds every landing file's bytes, so that no run is launched to find out. Any doubt (no
+    warehouse yet, a writer holding the file, no cursors table) answers no: a run is launched as before."""
+    if not current.duckdb_path.exists():
+        return False
+    try:
+        with warehouse.connect(current.duckdb_path, read_only=True) as con:
+            return not has_new_bytes(con, defn.make_source(IngestConfig(), hash_salt(current.duckdb_path), current), defn.roots(current))
+    except Exception:  # noqa: BLE001 - e.g. the file is locked by a run that is writing it
+        return False
+
+
 def build_ingest(defn: IngestDefinition) -> dict:
     """The landing spec, ingest multi-asset, refresh job, sensor and schedule of one source."""
     landing = dg.AssetSpec(key=defn.landing_key, description=defn.landing_description, group_name="landing", kinds={"file"})
@@ -193,13 +207,17 @@ def build_ingest(defn: IngestDefinition) -> dict:
         "ticks see it.",
     )
     def sensor(context: dg.SensorEvaluationContext):
-        paths = landing_paths(defn.roots(settings()), defn.patterns)
+        current = settings()
+        paths = landing_paths(defn.roots(current), defn.patterns)
         if not paths:
             return dg.SkipReason(f"no {defn.landing} files yet")
         signature = _landing_signature(paths)
         if signature == context.cursor:
             return dg.SkipReason("no new bytes since the last run request")
+        first = context.cursor is None
         context.update_cursor(signature)
+        if first and _covered(defn, current):
+            return dg.SkipReason("the warehouse's cursors already cover every landing file (no run needed)")
         return dg.RunRequest(run_key=f"{defn.landing}-{signature}", tags={"landing_files": str(len(paths))})
 
     schedule = dg.ScheduleDefinition(

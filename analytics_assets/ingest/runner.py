@@ -369,6 +369,14 @@ def run_ingest(
     return stats
 
 
+def has_new_bytes(con: duckdb.DuckDBPyConnection, source: LineSource, roots: Sequence[Path]) -> bool:
+    """Whether a landing file under `roots` holds bytes the warehouse's cursors do not cover: what an
+    ingest would read (the landing sensor's question before it launches a run on a warehouse it has
+    not seen yet)."""
+    plans = _plans(_found(source, roots), warehouse.load_cursors(con, source.name), source, IngestStats())
+    return any(plan.size > plan.start for plan in plans)  # an empty new file has nothing to read
+
+
 def _found(source: LineSource, roots: Sequence[Path]) -> dict[str, os.stat_result | None]:
     """Every landing file with its stat. Names and os.stat, not Path objects: every file of a history,
     every run (half the time)."""
