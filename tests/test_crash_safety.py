@@ -29,8 +29,7 @@ from .conftest import DEMO_END, days_tags
 MARTS = ("fact_instance_usage", "fact_tool_usage", "fact_cost_daily", "fct_agent_requests", "fct_daily_agent_usage")
 # Small batches: many transactions, so a kill lands between commits and inside one.
 RUN_CONFIG = {"ops": {"ingest_otlp": {"config": {"batch_bytes": 1 << 20}}}}
-# The killed run executes in one process (the writer itself), so SIGKILL hits the process holding the file.
-CLI_CONFIG = {**RUN_CONFIG, "execution": {"config": {"in_process": {}}}}
+# Runs execute in one process (the in-process executor), so the fault point kills the process holding the file.
 POOL = "duckdb_writer"
 DAYS = days_tags(DEMO_END - dt.timedelta(days=13))  # the generated 14 days
 
@@ -75,7 +74,7 @@ def test_sigkill_mid_ingestion_then_rerun_equals_an_uninterrupted_run(project_en
     monkeypatch.setenv("ANALYTICS_DUCKDB_PATH", str(project_env["duckdb"]))
     dagster = str(Path(sys.executable).parent / "dagster")
     proc = subprocess.run([dagster, "asset", "materialize", "-m", "analytics_assets.definitions", "--select",
-                           "raw/otlp_spans,raw/otlp_logs,raw/otlp_metric_points", "--config-json", json.dumps(CLI_CONFIG)],
+                           "raw/otlp_spans,raw/otlp_logs,raw/otlp_metric_points", "--config-json", json.dumps(RUN_CONFIG)],
                           cwd=PROJECT_ROOT, env={**os.environ, "ANALYTICS_FAULT": "ingest.before_commit:3"},
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, timeout=600)
     assert proc.returncode == -signal.SIGKILL
