@@ -76,7 +76,7 @@ test: install chromium
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=10
 
 ui: install dagster-home
-	$(BIN)/dagster dev -w workspace.yaml
+	ANALYTICS_CONFIG=$${ANALYTICS_CONFIG:-$(RUN_CONFIG)} $(BIN)/dagster dev -w workspace.yaml
 
 bench: bench-transcripts bench-otlp bench-receiver
 
