@@ -84,8 +84,16 @@ def _table(con, sql: str) -> dict:
     return {"columns": columns, "rows": [[_plain(v) for v in row] for row in cursor.fetchall()]}
 
 
+def _table_or_empty(con, sql: str) -> dict:
+    """A mart not built yet (a refresh run on a new warehouse, before the daily marts' first run) is empty."""
+    try:
+        return _table(con, sql)
+    except duckdb.CatalogException:
+        return {"columns": [], "rows": []}
+
+
 def collect(con: duckdb.DuckDBPyConnection, budgets: list, keep_names: bool, copilot_configured: bool) -> dict:
-    data = {name: _table(con, sql) for name, sql in QUERIES.items()}
+    data = {name: _table_or_empty(con, sql) for name, sql in QUERIES.items()}
     for name, (table, sql) in OPTIONAL.items():
         data[name] = _table(con, sql) if table_exists(con, table) else {"columns": [], "rows": []}
     # Inactive licensed users (a staging view: the seat list itself has no mart of its own).

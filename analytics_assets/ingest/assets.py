@@ -193,8 +193,8 @@ def build_ingest(defn: IngestDefinition) -> dict:
     job = dg.define_asset_job(
         f"{defn.landing}_refresh",
         selection=refresh_selection(ingest),
-        description=f"Ingest new {defn.landing} bytes and rebuild the dbt models over them (the daily marts and their "
-        "readers follow by automation).",
+        description=f"Ingest new {defn.landing} bytes, rebuild the dbt models over them and their readers, and rewrite "
+        "the dashboard and exports (the daily marts follow by automation).",
     )
 
     @dg.sensor(

@@ -109,14 +109,21 @@ def dbt_daily_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource, ware
     yield from _build(context, dbt, warehouse, variables)
 
 
+# The files people open, rewritten by every refresh run (they read the marts that run rebuilt; a day's
+# daily-mart figures follow by automation, which rewrites them again).
+OUTPUT_KEYS = (dg.AssetKey(["reports", "dashboard"]), dg.AssetKey(["exports", "marts"]))
+
+
 def refresh_selection(*assets) -> dg.AssetSelection:
-    """An ingest, every unpartitioned dbt model, and the other readers of the ingest. The whole unpartitioned
-    dbt project, not only the ingest's descendants: a model's tests read models of other sources (relationships)
-    and on a fresh warehouse those exist only once built; the project builds in seconds. The daily marts and
-    their readers follow by declarative automation (today's partition) and the late-data sensor (older days),
-    so the landing sensors' runs need no partition and every asset runs once per change."""
+    """An ingest, every unpartitioned dbt model, the other readers of the ingest, and the dashboard and
+    exports. The whole unpartitioned dbt project, not only the ingest's descendants: a model's tests read
+    models of other sources (relationships) and on a fresh warehouse those exist only once built; the
+    project builds in seconds. The daily marts follow by declarative automation (today's partition) and the
+    late-data sensor (older days), so the landing sensors' runs need no partition and every asset runs once
+    per change; the dashboard and exports are in the run so that it ends with them showing the new rows."""
     daily = dg.AssetSelection.assets(dbt_daily_marts).downstream()
-    return (dg.AssetSelection.assets(*assets, dbt_models) | dg.AssetSelection.assets(*assets).downstream()) - daily
+    return ((dg.AssetSelection.assets(*assets, dbt_models) | dg.AssetSelection.assets(*assets).downstream()) - daily
+            | dg.AssetSelection.assets(*OUTPUT_KEYS))
 
 
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, variables: dict):
