@@ -8,7 +8,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 
 DEMO_ARGS ?= --days 90 --developers 12 --seed 7 --scale 1
 
-.PHONY: chromium install run demo test ui bench bench-otlp bench-transcripts bench-receiver dagster-home summary clean
+.PHONY: chromium install run demo test ui bench bench-otlp bench-transcripts bench-receiver bench-freshness dagster-home summary clean
 
 $(STAMP): pyproject.toml analytics_assets/otlp/_fastotlp.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -78,7 +78,7 @@ test: install chromium
 ui: install dagster-home
 	ANALYTICS_CONFIG=$${ANALYTICS_CONFIG:-$(RUN_CONFIG)} $(BIN)/dagster dev -w workspace.yaml
 
-bench: bench-transcripts bench-otlp bench-receiver
+bench: bench-transcripts bench-otlp bench-receiver bench-freshness
 
 bench-otlp: install
 	$(BIN)/python tests/bench/bench_otlp.py
@@ -88,6 +88,9 @@ bench-transcripts: install
 
 bench-receiver: install
 	$(BIN)/python tests/bench/bench_receiver.py
+
+bench-freshness: install
+	$(BIN)/python tests/bench/bench_freshness.py
 
 clean:
 	rm -rf data landing output .dagster_home dbt/target dbt/logs .tools

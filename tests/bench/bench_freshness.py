@@ -1,0 +1,113 @@
+"""What a user waits for, from new bytes to an updated dashboard, as ratios to the same run's floor.
+
+In a fresh folder (its own landing, warehouse and Dagster instance): the demo, then
+- the whole graph as `make run` runs it (`analytics-assets materialize-all`) against the floor: a bare
+  `dbt build` of the whole project on the same warehouse, dbt's own CLI;
+- `claude_refresh` from the CLI after one appended request, until it ends (the dashboard rewritten with
+  the request in it), against the floor: a bare `dbt build` of the models that refresh builds;
+- a new instance's first sensor evaluations on the up-to-date warehouse (`make ui` after `make run`):
+  how many runs they request.
+Targets (issue "Cheap runs"): refresh <= 1.5 x its floor and <= 10 s; whole graph <= 3 x its floor; no run.
+
+    make bench-freshness      (or: python tests/bench/bench_freshness.py --days 90 --developers 12)
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def timed(args: list[str], env: dict) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True)
+    if done.returncode:
+        sys.exit(f"{' '.join(args[:4])} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    return time.perf_counter() - started
+
+
+def spend_requests(page: Path, day: str) -> int:
+    text = page.read_text()
+    start = text.index("<script>const DATA=") + len("<script>const DATA=")
+    data = json.loads(text[start:text.index(";</script>", start)])
+    rows = [dict(zip(data["spend"]["columns"], r)) for r in data["spend"]["rows"]]
+    return sum(r["requests"] for r in rows if r["day"] == day and r["agent"] == "claude_code")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--developers", type=int, default=12)
+    parser.add_argument("--scale", type=float, default=1.0)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="bench-freshness-"))
+    try:
+        landing, home = folder / "landing", folder / "dagster_home"
+        home.mkdir()
+        shutil.copy(ROOT / "dagster.yaml", home / "dagster.yaml")
+        (folder / "no-home").mkdir()
+        env = {**os.environ, "DAGSTER_HOME": str(home), "ANALYTICS_LANDING_DIR": str(landing),
+               "ANALYTICS_DUCKDB_PATH": str(folder / "warehouse.duckdb"), "ANALYTICS_OUTPUT_DIR": str(folder / "output"),
+               "ANALYTICS_CONFIG": str(landing / "analytics.demo.yaml"), "CLAUDE_CONFIG_DIR": str(folder / "no-home"),
+               "CODEX_HOME": str(folder / "no-home")}
+        timed([str(BIN / "python"), "-m", "analytics_assets.demo", "--days", str(args.days), "--developers", str(args.developers),
+               "--seed", "7", "--scale", str(args.scale), "--out", str(landing)], env)
+        graph = timed([str(BIN / "analytics-assets"), "materialize-all"], env)
+        span = subprocess.run([str(BIN / "analytics-assets"), "partition-range", "marts"], env=env, capture_output=True, text=True,
+                              check=True).stdout.strip()
+        start, end = span.split("...")
+        dbt = [str(BIN / "dbt"), "build", "--quiet", "--project-dir", str(ROOT / "dbt"), "--profiles-dir", str(ROOT / "dbt")]
+        graph_floor = timed([*dbt, "--vars", json.dumps({"min_date": start, "max_date": end})], env)
+
+        # One request appended to one transcript, today; the refresh from the CLI.
+        now = dt.datetime.now(dt.timezone.utc)
+        page = folder / "output" / "reports" / "dashboard.html"
+        before = spend_requests(page, now.date().isoformat())
+        transcript = sorted((landing / "claude").rglob("*.jsonl"))[0]
+        line = json.loads(transcript.read_text().splitlines()[-1])
+        line["message"] = {**line["message"], "id": "msg_bench_freshness"}
+        line["requestId"], line["uuid"] = "req_bench_freshness", "00000000-0000-4000-8000-0000000000bf"
+        line["timestamp"] = now.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        with transcript.open("a") as f:
+            f.write(json.dumps(line, separators=(",", ":")) + "\n")
+        refresh = timed([str(BIN / "dagster"), "job", "execute", "-m", "analytics_assets.definitions", "-j", "claude_refresh"], env)
+        counted = spend_requests(page, now.date().isoformat()) - before
+        refresh_floor = timed([*dbt, "--exclude", "tag:daily"], env)
+
+        # make ui after make run: a new instance's sensors, first evaluation each.
+        probe = ("import dagster as dg, warnings; warnings.simplefilter('ignore')\n"
+                 "from analytics_assets.definitions import defs\n"
+                 "i = dg.DagsterInstance.ephemeral()\n"
+                 "names = ['otlp_landing_sensor', 'claude_landing_sensor', 'codex_landing_sensor', 'git_repositories_sensor']\n"
+                 "print(sum(isinstance(defs.get_sensor_def(n)(dg.build_sensor_context(instance=i)), dg.RunRequest) for n in names))")
+        launched = int(subprocess.run([str(BIN / "python"), "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True,
+                                      check=True).stdout.strip())
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+    rows = [
+        ("whole graph (`analytics-assets materialize-all`)", graph, graph_floor, "<= 3 x"),
+        ("claude_refresh after one appended request", refresh, refresh_floor, "<= 1.5 x and <= 10 s"),
+    ]
+    print(f"demo: {args.days} days, {args.developers} developers, scale {args.scale}")
+    print(f"{'':52} {'seconds':>8} {'floor':>8} {'ratio':>7}  target")
+    for name, seconds, floor, target in rows:
+        print(f"{name:52} {seconds:8.1f} {floor:8.1f} {seconds / floor:6.2f}x  {target}")
+    print(f"the refresh's dashboard counts the new request: {'yes' if counted == 1 else f'NO ({counted})'}")
+    print(f"runs requested by a new instance's first sensor evaluations (make ui after make run): {launched}  target: 0")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
