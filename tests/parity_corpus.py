@@ -9,14 +9,15 @@ dated suffixes). No line carries a costUSD, so ccusage computes every cost from 
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 import random
 from pathlib import Path
 
-from analytics_assets.config import PROJECT_ROOT
+from analytics_assets.config import DBT_PROJECT_DIR
 
-TABLE = PROJECT_ROOT.parent / "shared" / "pricing" / "litellm_model_prices.json"
+SEED = DBT_PROJECT_DIR / "seeds" / "model_prices.csv"  # LiteLLM's table as the project prices it
 
 # Named by LiteLLM 1.109.1 only as Bedrock entries, which list no 1-hour rate.
 LEGACY_ANTHROPIC = ["claude-opus-4-20250514", "claude-sonnet-4-20250514", "claude-3-5-haiku-20241022", "claude-opus-4-1-20250805"]
@@ -36,10 +37,9 @@ CODEX = ["gpt-5-1-codex-2025-11-13", "gpt-5.1-codex", "gpt-5-codex", "gpt-5-1-co
 
 
 def anthropic_models() -> list[str]:
-    """Every Anthropic-listed chat model of the price table."""
-    table = json.loads(TABLE.read_text())
-    return sorted(k for k, v in table.items() if isinstance(v, dict) and v.get("litellm_provider") == "anthropic"
-                  and v.get("mode") == "chat" and v.get("input_cost_per_token") is not None)
+    """Every Anthropic-listed chat model of the price table (the seed keeps priced models only)."""
+    with SEED.open(newline="") as f:
+        return sorted(r["price_key"] for r in csv.DictReader(f) if r["provider"] == "anthropic" and r["mode"] == "chat")
 
 
 def _ts(moment: dt.datetime) -> str:
