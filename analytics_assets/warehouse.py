@@ -7,7 +7,7 @@ import contextlib
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import duckdb
 import polars as pl
@@ -165,6 +165,18 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
                              "close that connection first.") from exc
     except duckdb.Error as exc:
         raise WarehouseError(f"The warehouse {path} is not a readable DuckDB file ({exc}). {REBUILD_HINT}") from exc
+
+
+def holds(path: Path, question: Callable[[duckdb.DuckDBPyConnection], bool]) -> bool:
+    """`question` asked of the warehouse, read-only; any doubt answers no: no warehouse yet, a writer
+    holding the file, a table not there. What a sensor asks before it decides a run is not needed."""
+    if not Path(path).exists():
+        return False
+    try:
+        with connect(path, read_only=True) as con:
+            return question(con)
+    except Exception:  # noqa: BLE001 - e.g. the file is locked by a run that is writing it: run, as without the question
+        return False
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:

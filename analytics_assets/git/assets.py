@@ -119,15 +119,8 @@ def git_sensor(context: dg.SensorEvaluationContext):
 
 def _stored(tips: dict) -> bool:
     """On the sensor's first evaluation (a new instance: `make ui` after `make run`): whether the warehouse's
-    refs equal the repositories' tips. Any doubt (no warehouse, a writer holding the file) answers no."""
-    path = settings().duckdb_path
-    if not path.exists():
-        return False
-    try:
-        with warehouse.connect(path, read_only=True) as con:
-            return tips_stored(con, tips)
-    except Exception:  # noqa: BLE001 - e.g. the file is locked by a run that is writing it
-        return False
+    refs equal the repositories' tips."""
+    return warehouse.holds(settings().duckdb_path, lambda con: tips_stored(con, tips))
 
 
 git_schedule = dg.ScheduleDefinition(

@@ -118,15 +118,9 @@ def _landing_signature(paths) -> str:
 
 def _covered(defn: IngestDefinition, current) -> bool:
     """On a sensor's first evaluation (a new instance, `make ui` after `make run`): whether the warehouse
-    already holds every landing file's bytes, so that no run is launched to find out. Any doubt (no
-    warehouse yet, a writer holding the file, no cursors table) answers no: a run is launched as before."""
-    if not current.duckdb_path.exists():
-        return False
-    try:
-        with warehouse.connect(current.duckdb_path, read_only=True) as con:
-            return not has_new_bytes(con, defn.make_source(IngestConfig(), hash_salt(current.duckdb_path), current), defn.roots(current))
-    except Exception:  # noqa: BLE001 - e.g. the file is locked by a run that is writing it
-        return False
+    already holds every landing file's bytes, so that no run is launched to find out."""
+    return warehouse.holds(current.duckdb_path, lambda con: not has_new_bytes(
+        con, defn.make_source(IngestConfig(), hash_salt(current.duckdb_path), current), defn.roots(current)))
 
 
 def build_ingest(defn: IngestDefinition) -> dict:
