@@ -23,6 +23,7 @@ from analytics_assets.dashboard.page import VIEWS
 from analytics_assets.definitions import defs
 from analytics_assets.demo import generate
 
+from .appended import append_request
 from .conftest import DEMO_END, days_tags
 from .test_outputs import CHROMIUM, _chromium
 
@@ -57,12 +58,7 @@ def _hostile_landing(landing) -> dict:
                                                    {"scope": "organization", "name": "all", "monthly_usd": 1, "thresholds": [0.5]}]},
                                       allow_unicode=True))
     # A Claude Code request with a model nobody prices: it reaches the alerts table through its message.
-    transcript = sorted((landing / "claude").rglob("*.jsonl"))[0]
-    line = json.loads(transcript.read_text().splitlines()[-1])
-    line["message"] = {**line["message"], "id": "msg_hostile", "model": HOSTILE["model"]}
-    line["requestId"], line["uuid"] = "req_hostile", "00000000-0000-4000-8000-00000000beef"
-    with transcript.open("a") as f:
-        f.write(json.dumps(line, separators=(",", ":")) + "\n")
+    append_request(sorted((landing / "claude").rglob("*.jsonl"))[0], "hostile", model=HOSTILE["model"])
     # Zen telemetry: a tool and a command of hostile names.
     for path in (landing / "otlp").glob("zen-traces-*.jsonl"):
         lines = [json.loads(x) for x in path.read_text().splitlines()]

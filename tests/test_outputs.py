@@ -20,7 +20,9 @@ import duckdb
 import polars as pl
 import pytest
 
-from analytics_assets.dashboard.page import VIEWS
+from analytics_assets.dashboard.page import VIEWS, embedded_data
+
+from .appended import append_request
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -134,9 +136,11 @@ def test_exports_read_back_equal_the_marts(built):
         assert reader(folder / f"fct_agent_costs.{fmt}")["cost_usd"].sum() == pytest.approx(spend, rel=1e-9)
 
 
-def _embedded_data(page: Path) -> dict:
-    text = page.read_text()
-    return json.loads(text[text.index("<script>const DATA=") + len("<script>const DATA="):text.index(";</script>", text.index("const DATA="))])
+def _claude_requests_on(page: Path, day: str) -> int:
+    """The page's Claude Code requests on `day` (its spend table)."""
+    data = embedded_data(page.read_text())
+    rows = [dict(zip(data["spend"]["columns"], r)) for r in data["spend"]["rows"]]
+    return sum(r["requests"] for r in rows if r["day"] == day and r["agent"] == "claude_code")
 
 
 def test_a_refresh_ends_with_the_new_request_in_the_dashboard(built):
@@ -144,23 +148,13 @@ def test_a_refresh_ends_with_the_new_request_in_the_dashboard(built):
     dashboard (and the exports) already count it; nothing waits for a sensor or the automation."""
     page = built["output"] / "reports" / "dashboard.html"
     today = dt.datetime.now(dt.timezone.utc)
-    def requests(data: dict) -> int:  # today's Claude Code requests in the page's spend table
-        rows = [dict(zip(data["spend"]["columns"], r)) for r in data["spend"]["rows"]]
-        return sum(r["requests"] for r in rows if r["day"] == today.date().isoformat() and r["agent"] == "claude_code")
-
-    before = requests(_embedded_data(page))
-    transcript = sorted((built["landing"] / "claude").rglob("*.jsonl"))[0]
-    line = json.loads(transcript.read_text().splitlines()[-1])
-    line["message"] = {**line["message"], "id": "msg_refresh_test"}
-    line["requestId"], line["uuid"] = "req_refresh_test", "00000000-0000-4000-8000-0000000000aa"
-    line["timestamp"] = today.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    with transcript.open("a") as f:
-        f.write(json.dumps(line, separators=(",", ":")) + "\n")
+    before = _claude_requests_on(page, today.date().isoformat())
+    request = append_request(sorted((built["landing"] / "claude").rglob("*.jsonl"))[0], "refresh_test", when=today)
     dagster = str(Path(sys.executable).parent / "dagster")
     done = subprocess.run([dagster, "job", "execute", "-m", "analytics_assets.definitions", "-j", "claude_refresh"],
                           capture_output=True, text=True, env=dict(os.environ), timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert requests(_embedded_data(page)) == before + 1
+    assert _claude_requests_on(page, today.date().isoformat()) == before + 1
     [folder] = list((built["output"] / "exports").iterdir())
     exported = pl.read_parquet(folder / "fct_agent_requests.parquet")
-    assert exported.filter(pl.col("request_id") == "req_refresh_test").height == 1
+    assert exported.filter(pl.col("request_id") == request).height == 1

@@ -4,7 +4,6 @@ request no run; the first new byte (or commit) requests one."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -17,6 +16,8 @@ from analytics_assets.definitions import defs
 from analytics_assets.git.assets import git_commits, git_sensor
 from analytics_assets.otlp.assets import OTLP
 from analytics_assets.transcripts.assets import CLAUDE, CODEX
+
+from .appended import append_request
 
 SOURCES = {"otlp": OTLP, "claude": CLAUDE, "codex": CODEX}
 
@@ -57,11 +58,7 @@ def test_first_evaluations_on_an_up_to_date_warehouse_request_no_run(project_env
         assert isinstance(result, dg.SkipReason) and "already holds" in result.skip_message
 
         # The first new byte: one run for its source, none for the others.
-        transcript = sorted((project_env["landing"] / "claude").rglob("*.jsonl"))[0]
-        line = json.loads(transcript.read_text().splitlines()[-1])
-        line["message"]["id"], line["requestId"] = "msg_sensor_test", "req_sensor_test"
-        with transcript.open("a") as f:
-            f.write(json.dumps(line, separators=(",", ":")) + "\n")
+        append_request(sorted((project_env["landing"] / "claude").rglob("*.jsonl"))[0], "sensor_test")
         for name, sensor in sensors.items():
             result, _ = _evaluate(sensor, instance, cursors[name])
             assert isinstance(result, dg.RunRequest) == (name == "claude"), (name, result)

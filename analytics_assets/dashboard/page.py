@@ -86,6 +86,12 @@ def render(data: dict, plotly_js: str, app_js: str) -> str:
 """
 
 
+def embedded_data(page: str) -> dict:
+    """The data a page written by `render` embeds (its `\\u` escapes are JSON's own)."""
+    start = page.index("<script>const DATA=") + len("<script>const DATA=")
+    return json.loads(page[start:page.index(";</script>", start)])
+
+
 def app_script() -> str:
     return (Path(__file__).parent / "app.js").read_text(encoding="utf-8")
 

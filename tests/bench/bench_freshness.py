@@ -27,6 +27,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT))
+
+from analytics_assets.dashboard.page import embedded_data  # noqa: E402
+from tests.appended import append_request  # noqa: E402
 
 
 def timed(args: list[str], env: dict) -> float:
@@ -38,9 +42,7 @@ def timed(args: list[str], env: dict) -> float:
 
 
 def spend_requests(page: Path, day: str) -> int:
-    text = page.read_text()
-    start = text.index("<script>const DATA=") + len("<script>const DATA=")
-    data = json.loads(text[start:text.index(";</script>", start)])
+    data = embedded_data(page.read_text())
     rows = [dict(zip(data["spend"]["columns"], r)) for r in data["spend"]["rows"]]
     return sum(r["requests"] for r in rows if r["day"] == day and r["agent"] == "claude_code")
 
@@ -74,13 +76,7 @@ def main() -> int:
         now = dt.datetime.now(dt.timezone.utc)
         page = folder / "output" / "reports" / "dashboard.html"
         before = spend_requests(page, now.date().isoformat())
-        transcript = sorted((landing / "claude").rglob("*.jsonl"))[0]
-        line = json.loads(transcript.read_text().splitlines()[-1])
-        line["message"] = {**line["message"], "id": "msg_bench_freshness"}
-        line["requestId"], line["uuid"] = "req_bench_freshness", "00000000-0000-4000-8000-0000000000bf"
-        line["timestamp"] = now.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-        with transcript.open("a") as f:
-            f.write(json.dumps(line, separators=(",", ":")) + "\n")
+        append_request(sorted((landing / "claude").rglob("*.jsonl"))[0], "bench_freshness", when=now)
         refresh = timed([str(BIN / "dagster"), "job", "execute", "-m", "analytics_assets.definitions", "-j", "claude_refresh"], env)
         counted = spend_requests(page, now.date().isoformat()) - before
         refresh_floor = timed([*dbt, "--exclude", "tag:daily"], env)
