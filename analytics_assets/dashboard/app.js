@@ -43,13 +43,12 @@ function everyDay(from, to) {
   for (let d = new Date(from + "T00:00:00Z"); d <= new Date(to + "T00:00:00Z"); d.setUTCDate(d.getUTCDate() + 1)) out.push(d.toISOString().slice(0, 10));
   return out;
 }
-// An element with text children only; `parts` are strings (text) or [tag, text] pairs.
+// Nodes made of text only: `parts` are strings (text nodes) or [tag, ...parts] (elements holding them).
+const nodes = parts => parts.map(part => Array.isArray(part) ? el(part[0], ...part.slice(1))
+  : document.createTextNode(part === null || part === undefined ? "" : String(part)));
 function el(tag, ...parts) {
   const node = document.createElement(tag);
-  for (const part of parts) {
-    if (Array.isArray(part)) node.appendChild(el(part[0], ...part.slice(1)));
-    else node.appendChild(document.createTextNode(part === null || part === undefined ? "" : String(part)));
-  }
+  node.append(...nodes(parts));
   return node;
 }
 // Plotly renders <b>, <br>, <a href> and entities in labels: data strings go in with &, < and > escaped.
@@ -101,8 +100,7 @@ function stacked(rows, xKey, seriesKey, field, type = "bar", xs = null) {
   });
 }
 // The days of the date filter (else of the rows): the x of every daily chart.
-const days = rows => { const d = uniq(rows, "day").map(v => v.slice(0, 10)); return everyDay(state.from || d[0], state.to || d.slice(-1)[0]); };
-const byDay = rows => rows.map(r => ({...r, day: r.day.slice(0, 10)}));
+const days = rows => { const d = uniq(rows, "day"); return everyDay(state.from || d[0], state.to || d.slice(-1)[0]); };
 
 function executive() {
   const roi = table("roi").filter(r => (state.agent === "all" ? true : r.agent === state.agent || r.agent === "all"));
@@ -126,9 +124,9 @@ function executive() {
     {type: "bar", name: "ROI", x: all.map(r => r.month), y: all.map(r => r.roi_usd)},
     {type: "bar", name: "tool cost", x: all.map(r => r.month), y: all.map(r => r.tool_cost_usd)}], {xaxis: {type: "category"}, yaxis: {tickprefix: "$"}}, "git");
   const inputs = all.slice(-1)[0];
-  document.getElementById("exec-inputs").replaceChildren(...(inputs ? el("p", "ROI inputs: ", ["b", inputs.hours_saved_per_assisted_commit],
+  document.getElementById("exec-inputs").replaceChildren(...(inputs ? nodes(["ROI inputs: ", ["b", inputs.hours_saved_per_assisted_commit],
     " hours saved per agent-assisted commit × ", ["b", money(inputs.hourly_rate_usd)], " per hour (roi: in analytics.yaml). Latest month: " +
-    `${inputs.assisted_commits} assisted commits → ${Number(inputs.estimated_hours_saved).toFixed(1)} h saved, ROI ${money(inputs.roi_usd)}.`).childNodes : []));
+    `${inputs.assisted_commits} assisted commits → ${Number(inputs.estimated_hours_saved).toFixed(1)} h saved, ROI ${money(inputs.roi_usd)}.`]) : []));
 }
 
 function comparison() {
@@ -158,7 +156,7 @@ function team() {
     return {type: "bar", name: a, y: byDev, x: byDev.map(d => m.get(d) || 0), orientation: "h"};
   }), {barmode: "stack", height: 360, margin: {l: 120, t: 40}, xaxis: {tickprefix: "$"}});
   const spend = filtered("spend");
-  chart("team-daily", "Daily requests by team", stacked(byDay(spend), "day", "team", "requests", "scatter", days(spend)));
+  chart("team-daily", "Daily requests by team", stacked(spend, "day", "team", "requests", "scatter", days(spend)));
   chart("team-weekly", "Weekly spend by team", stacked(spend.map(r => ({...r, week: week(r.day)})), "week", "team", "cost"), {barmode: "stack", yaxis: {tickprefix: "$"}});
   const hours = filtered("hours");
   const z = [1, 2, 3, 4, 5, 6, 7].map(d => Array.from({length: 24}, (_, h) => hours.filter(r => r.weekday === d && r.hour === h).reduce((s, r) => s + r.requests, 0)));
@@ -183,12 +181,12 @@ function git() {
 
 function costs() {
   const spend = filtered("spend");
-  chart("cost-daily", "Daily spend by agent", stacked(byDay(spend), "day", "agent", "cost", "scatter", days(spend)), {yaxis: {tickprefix: "$"}});
+  chart("cost-daily", "Daily spend by agent", stacked(spend, "day", "agent", "cost", "scatter", days(spend)), {yaxis: {tickprefix: "$"}});
   chart("cost-weekly", "Weekly spend by agent", stacked(spend.map(r => ({...r, week: week(r.day)})), "week", "agent", "cost"), {barmode: "stack", yaxis: {tickprefix: "$"}});
   chart("cost-monthly", "Monthly spend by agent", stacked(spend.map(r => ({...r, month: month(r.day)})), "month", "agent", "cost"), {barmode: "stack", xaxis: {type: "category"}, yaxis: {tickprefix: "$"}});
   const series = state.agent !== "all" ? ["agent", state.agent] : state.team !== "all" ? ["team", state.team] : ["total", "all"];
   const f = table("forecast").filter(r => r.series_kind === series[0] && r.series_name === series[1]);
-  const spent = sumBy(byDay(spend), "day", "cost");
+  const spent = sumBy(spend, "day", "cost");
   const actual = new Map(days(spend).map(d => [d, spent.get(d) || 0]));
   const band = (lo, hi, name, color) => [{type: "scatter", x: f.map(r => r.day), y: f.map(r => r[hi]), line: {width: 0}, showlegend: false, hoverinfo: "skip"},
     {type: "scatter", x: f.map(r => r.day), y: f.map(r => r[lo]), fill: "tonexty", fillcolor: color, line: {width: 0}, name}];
