@@ -1,6 +1,8 @@
 """Late data: transcripts for three past days arrive after their daily-mart partitions were built.
-The late-data sensor (evaluated against a real instance) requests one backfill of exactly those three
-partitions, with the dbt models they read; once run, the marts of those days change and no others."""
+A refresh run rebuilds exactly those three partitions itself; when the rows came in some other way (the
+ingest materialized alone), the late-data sensor (evaluated against a real instance) requests one
+backfill of exactly those days, with the dbt models they read. Either way the marts of those days
+change and no others."""
 
 from __future__ import annotations
 
@@ -51,26 +53,47 @@ def _daily(path) -> dict[str, tuple]:
             "SELECT event_date, sum(requests), sum(cost_usd) FROM marts.fct_daily_agent_usage GROUP BY 1").fetchall()}
 
 
-def test_late_days_are_backfilled_exactly(project_env):
+def _built_before(project_env, instance):
+    """Ten days ingested and their marts built; returns the marts' days and the sensor's cursor then."""
     projects = project_env["landing"] / "claude" / "ada-laptop" / "projects" / "-home-ada-src-api"
     for i, day in enumerate(DAYS):
         _write(projects / f"s{i}.jsonl", day, 3, f"s{i}")
+    _run(instance, dg.AssetSelection.assets(CLAUDE["asset"], dbt_models, dbt_daily_marts), tags=days_tags(DAYS[0], DAYS[-1]))
+    before = _daily(project_env["duckdb"])
+    assert sorted(before) == [str(d) for d in DAYS] and all(v[0] == 3 for v in before.values())
+    # Everything ingested so far was built after it: nothing is late.
+    first = late_data_sensor(dg.build_sensor_context(instance=instance, definitions=defs))
+    assert not first.run_requests and first.cursor
+    for day in LATE:  # late rows for three past days arrive (a laptop synced its history)
+        _write(projects / f"late-{day}.jsonl", day, 2, f"late-{day}")
+    return before, first.cursor
+
+
+def _changed_exactly_the_late_days(project_env, before) -> None:
+    after = _daily(project_env["duckdb"])
+    assert {day for day in after if after[day] != before.get(day)} == {str(d) for d in LATE}
+    assert all(after[str(d)][0] == 5 for d in LATE)
+
+
+def test_a_refresh_rebuilds_the_late_days_itself(project_env):
     with dg.instance_for_test(temp_dir=str(project_env["dagster_home"])) as instance:
-        _run(instance, dg.AssetSelection.assets(CLAUDE["asset"], dbt_models, dbt_daily_marts),
-             tags=days_tags(DAYS[0], DAYS[-1]))
-        before = _daily(project_env["duckdb"])
-        assert sorted(before) == [str(d) for d in DAYS] and all(v[0] == 3 for v in before.values())
+        before, cursor = _built_before(project_env, instance)
+        # The landing sensor's refresh job: the ingest, the models it feeds, and those days' partitions.
+        result = defs.get_job_def("claude_refresh").execute_in_process(instance=instance, resources=defs.resources)
+        assert result.success
+        _changed_exactly_the_late_days(project_env, before)
+        built = {(m.asset_key, m.partition) for m in result.asset_materializations_for_node("dbt_models")}
+        assert {d for k, d in built if k in dbt_daily_marts.keys} == {str(d) for d in LATE}
+        # Nothing is left late: the sensor requests nothing.
+        again = late_data_sensor(dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs))
+        assert not again.run_requests
 
-        # Everything ingested so far was built after it: nothing is late.
-        first = late_data_sensor(dg.build_sensor_context(instance=instance, definitions=defs))
-        assert not first.run_requests and first.cursor
-        cursor = first.cursor
 
-        # Late rows for three past days arrive (a laptop synced its history) and the landing sensor's refresh
-        # job runs: the ingest and the dbt models over it, no partition.
-        for day in LATE:
-            _write(projects / f"late-{day}.jsonl", day, 2, f"late-{day}")
-        defs.get_job_def("claude_refresh").execute_in_process(instance=instance, resources=defs.resources)
+def test_late_days_are_backfilled_exactly(project_env):
+    with dg.instance_for_test(temp_dir=str(project_env["dagster_home"])) as instance:
+        before, cursor = _built_before(project_env, instance)
+        # The ingest alone (from the UI, say): the rows are in raw, no model or partition rebuilt.
+        _run(instance, dg.AssetSelection.assets(CLAUDE["asset"]))
 
         result = late_data_sensor(dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs))
         assert len(result.run_requests) == 1  # one backfill, not a run per day
@@ -87,10 +110,7 @@ def test_late_days_are_backfilled_exactly(project_env):
         _run(instance, dg.AssetSelection.assets(*subset.non_partitioned_asset_keys, dbt_daily_marts), partition_key=str(LATE[0]))
         for day in LATE[1:]:
             _run(instance, dg.AssetSelection.assets(dbt_daily_marts), partition_key=str(day))
-        after = _daily(project_env["duckdb"])
-        changed = {day for day in after if after[day] != before.get(day)}
-        assert changed == {str(d) for d in LATE}
-        assert all(after[str(d)][0] == 5 for d in LATE)
+        _changed_exactly_the_late_days(project_env, before)
 
         # Built: the next evaluation finds nothing late.
         again = late_data_sensor(dg.build_sensor_context(instance=instance, cursor=result.cursor, definitions=defs))
@@ -99,20 +119,19 @@ def test_late_days_are_backfilled_exactly(project_env):
         assert not again.run_requests
 
 
-def test_todays_rows_are_left_to_the_eager_condition(project_env):
+def test_todays_rows_are_in_the_refresh_and_automation_asks_nothing_more(project_env):
     today = dt.datetime.now(dt.timezone.utc).date()
     projects = project_env["landing"] / "claude" / "ada-laptop" / "projects" / "-home-ada-src-api"
     _write(projects / "today.jsonl", today, 2, "today")
     with dg.instance_for_test(temp_dir=str(project_env["dagster_home"])) as instance:
         initial = dg.evaluate_automation_conditions(defs=defs, instance=instance)  # the daemon's first tick
         defs.get_job_def("claude_refresh").execute_in_process(instance=instance, resources=defs.resources)
-        result = late_data_sensor(dg.build_sensor_context(instance=instance, definitions=defs))
-        assert not result.run_requests
-        # Declarative automation requests today's partition of the daily marts, once the models they read updated.
+        assert _daily(project_env["duckdb"])[str(today)][0] == 2  # today's partition came with the refresh
+        assert not late_data_sensor(dg.build_sensor_context(instance=instance, definitions=defs)).run_requests
+        # Declarative automation finds the daily marts, and what reads them, already current: no second run.
         evaluation = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=initial.cursor)
         requested = {key: set(evaluation.get_requested_partitions(key)) for key in dbt_daily_marts.keys}
-        assert requested[dg.AssetKey(["marts", "fct_daily_agent_usage"])] == {str(today)}
-        assert all(parts <= {str(today)} for parts in requested.values()), requested  # never an older day
+        assert not any(requested.values()), requested
 
 
 @pytest.mark.parametrize("days, expected", [([], []), (["2026-11-02", "2026-11-02T23:59:00"], ["2026-11-02"]),

@@ -143,18 +143,33 @@ def _claude_requests_on(page: Path, day: str) -> int:
     return sum(r["requests"] for r in rows if r["day"] == day and r["agent"] == "claude_code")
 
 
+def _claude_mart_requests_on(warehouse: Path, day: str) -> int:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return int(con.execute("SELECT coalesce(sum(requests), 0) FROM marts.fct_daily_agent_usage "
+                               "WHERE event_date = ? AND agent = 'claude_code'", [day]).fetchone()[0])
+
+
 def test_a_refresh_ends_with_the_new_request_in_the_dashboard(built):
     """One request appended to one transcript, then the refresh job from the CLI: when it ends, the
-    dashboard (and the exports) already count it; nothing waits for a sensor or the automation."""
+    dashboard, the exports and the day's daily-mart partition already count it (recorded as that
+    partition's materialization); nothing waits for a sensor or the automation."""
     page = built["output"] / "reports" / "dashboard.html"
     today = dt.datetime.now(dt.timezone.utc)
-    before = _claude_requests_on(page, today.date().isoformat())
+    day = today.date().isoformat()
+    before, mart_before = _claude_requests_on(page, day), _claude_mart_requests_on(built["duckdb"], day)
     request = append_request(sorted((built["landing"] / "claude").rglob("*.jsonl"))[0], "refresh_test", when=today)
     dagster = str(Path(sys.executable).parent / "dagster")
     done = subprocess.run([dagster, "job", "execute", "-m", "analytics_assets.definitions", "-j", "claude_refresh"],
                           capture_output=True, text=True, env=dict(os.environ), timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert _claude_requests_on(page, today.date().isoformat()) == before + 1
+    assert _claude_requests_on(page, day) == before + 1
+    assert _claude_mart_requests_on(built["duckdb"], day) == mart_before + 1
     [folder] = list((built["output"] / "exports").iterdir())
     exported = pl.read_parquet(folder / "fct_agent_requests.parquet")
     assert exported.filter(pl.col("request_id") == request).height == 1
+    instance = dg.DagsterInstance.get()
+    [run] = instance.get_runs(dg.RunsFilter(job_name="claude_refresh"))
+    built_here = {(r.asset_key.to_user_string(), r.partition) for r in
+                  (e.event_log_entry.asset_materialization for e in instance.get_records_for_run(
+                      run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION, limit=1000).records)}
+    assert ("marts/fct_daily_agent_usage", day) in built_here

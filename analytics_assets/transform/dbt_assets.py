@@ -8,22 +8,28 @@ write them, so the UI shows one lineage: landing -> raw -> staging -> marts.
 
 
 import json
+import os
+import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Mapping, Optional
 
 import dagster as dg
+from dagster._core.events import DagsterEventType
 from packaging import version
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from .. import project_config
 from ..config import DBT_PROJECT_DIR, settings
 from ..config import hash_salt
+from .dbt_in_process import InProcessDbt
 from .key_numbers import markdown
 from .sources import ensure_sources
-from ..partitions import EAGER_UNPARTITIONED, ONE_RUN, marts_days
+from ..partitions import EAGER_UNPARTITIONED, ONE_RUN, day_keys, marts_days
 from ..warehouse import PURGED_DAYS, table_exists
 from ..resources import WRITER_POOL, WarehouseResource
 
@@ -90,7 +96,7 @@ SHARED = dict(manifest=ensure_manifest(), project=dbt_project, dagster_dbt_trans
 @dbt_assets(**SHARED, exclude=DAILY, name="dbt_models")
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     """Build (run + test) the selected dbt models on the warehouse file (every model but the daily marts)."""
-    yield from _build(context, dbt, warehouse, dbt_vars())
+    yield from _build(context, dbt, warehouse)
 
 
 @dbt_assets(**SHARED, select=DAILY, partitions_def=marts_days, name="dbt_daily_marts")
@@ -98,7 +104,6 @@ def dbt_daily_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource, ware
     """Rebuild the daily marts for exactly the partition days of this run (a 90-day backfill is one dbt
     invocation); days outside the window are left as they are."""
     window = context.partition_time_window
-    variables = {**dbt_vars(), "min_date": window.start.date().isoformat(), "max_date": window.end.date().isoformat()}
     with warehouse.connect(read_only=True) as con:
         frozen = [str(d) for (d,) in con.execute(
             f"SELECT day FROM {PURGED_DAYS} WHERE day >= ? AND day < ? ORDER BY 1", [window.start.date(), window.end.date()]
@@ -106,36 +111,59 @@ def dbt_daily_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource, ware
     if frozen:
         context.log.warning(f"{len(frozen)} day(s) of this window had raw rows purged by retention: their aggregates are "
                             f"kept as built, not rebuilt ({', '.join(frozen[:5])}{', ...' if len(frozen) > 5 else ''})")
-    yield from _build(context, dbt, warehouse, variables)
+    yield from _build(context, dbt, warehouse, window=(window.start.date(), window.end.date()))
 
 
-# The files people open, rewritten by every refresh run (they read the marts that run rebuilt; a day's
-# daily-mart figures follow by automation, which rewrites them again).
+DAILY_KEYS = set(dbt_daily_marts.keys)
+
+# The files people open, rewritten by every refresh run (they read the marts that run rebuilt).
 OUTPUT_KEYS = (dg.AssetKey(["reports", "dashboard"]), dg.AssetKey(["exports", "marts"]))
 
 
 def refresh_selection(*assets) -> dg.AssetSelection:
     """An ingest, every unpartitioned dbt model, the other readers of the ingest, and the dashboard and
-    exports. The whole unpartitioned dbt project, not only the ingest's descendants: a model's tests read
-    models of other sources (relationships) and on a fresh warehouse those exist only once built; the
-    project builds in seconds. The daily marts follow by declarative automation (today's partition) and the
-    late-data sensor (older days), so the landing sensors' runs need no partition and every asset runs once
-    per change; the dashboard and exports are in the run so that it ends with them showing the new rows."""
+    exports. The whole unpartitioned project, not only the ingest's descendants: the readers (community,
+    dashboard) and the models' tests read models of other sources, which on a fresh warehouse exist only
+    once built. The dbt step also rebuilds the daily-mart partitions of the days the ingest touched
+    (`_build`), so the run ends with the dashboard, exports and the touched days current."""
     daily = dg.AssetSelection.assets(dbt_daily_marts).downstream()
     return ((dg.AssetSelection.assets(*assets, dbt_models) | dg.AssetSelection.assets(*assets).downstream()) - daily
             | dg.AssetSelection.assets(*OUTPUT_KEYS))
 
 
-def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, variables: dict):
+def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, window=None):
+    """`dbt build` of the step's selection (`window` = [start, end) of a daily-marts partition range).
+
+    In a run that selects only some unpartitioned models (a refresh: what the changed source feeds), two
+    things come with it. On a warehouse that lacks models the selection reads (a fresh one), those are
+    built first. And when the run's ingest touched event dates and the run does not build the daily marts
+    itself, their partitions for exactly those days are rebuilt after the models they read (one dbt
+    command; recorded as those partitions' materializations), so the refresh ends with the days current."""
     warehouse.export_env()
+    os.environ["DBT_TARGET_PATH"] = str(target_folder(warehouse.path))
+    days = [] if window else days_to_rebuild(context)
+    # All four daily marts, as one unit (like their partitioned asset and the late-data sensor's backfill).
+    daily = [(key.path[-1], key) for key in sorted(DAILY_KEYS)] if days else []
     with warehouse.connect() as con:  # sources that never ran here exist (empty) for the staging models
         ensure_sources(con, hash_salt(warehouse.path))
+        missing = [] if window else missing_parents(context, con, {key for _, key in daily})
     # dbt holds the file while it runs: its events are collected, then the key numbers of the marts
     # people read most are attached as markdown (the same figures as the dashboard).
     events, failure = [], None
     try:
-        for event in dbt.cli(["build", "--vars", json.dumps(variables)], context=context).stream():
-            events.append(event)
+        if missing:
+            # Models and seeds only (build, unlike run, loads seeds); their tests run with their own refresh.
+            context.log.info(f"building {len(missing)} model(s) this warehouse does not have yet, which the selection reads")
+            _side_build(dbt, ["build", "--exclude-resource-type", "test", "--select", " ".join(name for name, _ in missing)])
+            events += [dg.AssetMaterialization(asset_key=key, description="built first: the run's models read it")
+                       for _, key in missing]
+        with daily_window(window):
+            events += _stream(dbt, context)
+        if daily:
+            context.log.info(f"rebuilding {', '.join(name for name, _ in daily)} for the days this run touched: {', '.join(days)}")
+            with daily_window(days=days):
+                _side_build(dbt, ["build", "--select", " ".join(name for name, _ in daily)])
+            events += [dg.AssetMaterialization(asset_key=key, partition=day) for _, key in daily for day in days]
     except Exception as exc:  # the models that did build still report; then the run fails as dbt did
         failure = exc
     with warehouse.connect(read_only=True) as con:
@@ -147,6 +175,119 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Wa
             yield event
     if failure is not None:
         raise failure
+
+
+def _stream(dbt: DbtCliResource, context: dg.AssetExecutionContext) -> list:
+    events = []
+    invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars())], context=context)
+    try:
+        events.extend(invocation.stream())
+    finally:
+        keep_parse_state(invocation.target_path)
+    return events
+
+
+def _side_build(dbt: DbtCliResource, args: list[str]) -> None:
+    """A dbt command outside the step's own selection (its events are not the step's outputs). One value
+    after --select (names separated by spaces): dagster-dbt takes only the first as the selection."""
+    invocation = dbt.cli([*args, "--vars", json.dumps(dbt_vars())], manifest=dbt_project.manifest_path,
+                         dagster_dbt_translator=translator)
+    try:
+        invocation.wait()
+    finally:
+        keep_parse_state(invocation.target_path)
+
+
+def _graph(context: dg.AssetExecutionContext) -> tuple[dict, dict, set]:
+    """The manifest's models and seeds by unique id, their asset keys, and the ids this step builds."""
+    manifest = json.loads(Path(dbt_project.manifest_path).read_bytes())
+    nodes = {uid: n for uid, n in manifest["nodes"].items() if n["resource_type"] in ("model", "seed")}
+    key_of = {uid: translator.get_asset_key(n) for uid, n in nodes.items()}
+    return nodes, key_of, {uid for uid, key in key_of.items() if key in context.selected_asset_keys}
+
+
+def missing_parents(context: dg.AssetExecutionContext, con, also: set) -> list[tuple[str, dg.AssetKey]]:
+    """(dbt name, asset key) of the models and seeds that the selected models (and the models of `also`)
+    read, directly or not, that this run does not build and the warehouse does not have (a fresh one)."""
+    nodes, key_of, selected = _graph(context)
+    if not selected or len(selected) == len(dbt_models.keys):
+        return []
+    selected |= {uid for uid, key in key_of.items() if key in also}
+    parents, stack = set(), list(selected)
+    while stack:
+        for parent in nodes.get(stack.pop(), {}).get("depends_on", {}).get("nodes", []):
+            if parent in nodes and parent not in parents and parent not in selected:
+                parents.add(parent)
+                stack.append(parent)
+    present = {(schema, name) for schema, name in con.execute(
+        "SELECT table_schema, table_name FROM information_schema.tables").fetchall()}
+    missing = [uid for uid in parents if (nodes[uid]["schema"], nodes[uid]["alias"]) not in present]
+    return [(nodes[uid]["name"], key_of[uid]) for uid in sorted(missing)]
+
+
+def days_to_rebuild(context: dg.AssetExecutionContext) -> list[str]:
+    """The event dates this run's ingests touched, when the run builds unpartitioned models but not the
+    daily marts (a refresh); none otherwise."""
+    planned = set(context.run.asset_selection or context.job_def.asset_layer.selected_asset_keys)
+    if not planned or planned & DAILY_KEYS:
+        return []
+    records = context.instance.get_records_for_run(context.run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION).records
+    touched = []
+    for record in records:
+        materialization = record.event_log_entry.asset_materialization
+        value = materialization.metadata.get("event_dates_touched") if materialization else None
+        data = getattr(value, "data", value)
+        touched += [str(d) for d in data] if isinstance(data, list) else []
+    return day_keys(touched)
+
+
+@contextmanager
+def daily_window(window=None, days=None):
+    """The daily marts' days for the command (`macros/daily_window.sql` reads them): a [start, end) window
+    or a list of days; as environment variables rather than `--vars`: dbt re-parses the whole project
+    whenever its vars change (other days every run), and only the files that read an environment variable
+    when that one changes."""
+    names = ("ANALYTICS_DAILY_MIN_DATE", "ANALYTICS_DAILY_MAX_DATE", "ANALYTICS_DAILY_DAYS")
+    saved = {name: os.environ.pop(name, None) for name in names}
+    if window is not None:
+        os.environ.update(zip(names, (d.isoformat() for d in window)))
+    if days:
+        os.environ["ANALYTICS_DAILY_DAYS"] = ",".join(days)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            os.environ.pop(name, None)
+            if value is not None:
+                os.environ[name] = value
+
+
+KEEP_TARGETS = 5  # the newest dbt target folders kept for looking into (logs, compiled SQL, run results)
+
+
+def target_folder(warehouse_path: str) -> Path:
+    """dbt's target folder for one warehouse, beside it (`<warehouse>.dbt/`): dbt's parse state holds the
+    warehouse path, so warehouses sharing one folder (tests, a second deployment) would re-parse each
+    other's state away; and the dbt project's folder stays what the code ships."""
+    folder = Path(f"{warehouse_path}.dbt")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def keep_parse_state(target: Path) -> None:
+    """dagster-dbt gives every command its own folder under the target folder and seeds it with the target
+    folder's `partial_parse.msgpack`; the state the command leaves goes back there, so the next command
+    parses only what changed (without it, each one re-parsed the whole project: ~10 s). Older command
+    folders are removed (each holds 3-5 MB: a team server refreshing every 30 s would fill its disk)."""
+    project_target = target.parent
+    state = target / "partial_parse.msgpack"
+    if state.exists():
+        staged = project_target / f".partial_parse.{os.getpid()}.msgpack"
+        shutil.copyfile(state, staged)
+        os.replace(staged, project_target / "partial_parse.msgpack")
+    folders = sorted((p for p in project_target.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    for old in folders[:-KEEP_TARGETS]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def dbt_vars() -> dict:
@@ -164,11 +305,31 @@ def _dbt_executable() -> str:
 
 
 class ProjectDbtResource(DbtCliResource):
-    """dagster-dbt's resource without two costs it pays before every dbt step (~5 s of a refresh whose dbt
-    build takes ~10): asking the dbt executable its version in a subprocess (`dbt --version`, ~2 s: it is the
-    dbt-core installed beside this interpreter, whose version we know) and building a dbt adapter in this
-    process (~3 s of macro parsing), which dagster-dbt uses only to fetch row counts and column metadata,
-    which this project does not ask for. The dbt command it runs is the same."""
+    """dagster-dbt's resource without three costs it pays for every dbt step: asking the dbt executable its
+    version in a subprocess (`dbt --version`, ~2 s: it is the dbt-core installed beside this interpreter,
+    whose version we know), building a dbt adapter in this process (~3 s of macro parsing), which
+    dagster-dbt uses only to fetch row counts and column metadata, which this project does not ask for,
+    and starting dbt in a new process (~7 s before it builds anything: `dbt_in_process`). The dbt command,
+    its arguments, environment and events are dagster-dbt's own."""
+
+    in_process: bool = True
+
+    def cli(self, args, *, raise_on_error=True, manifest=None, dagster_dbt_translator=None, context=None,
+            target_path=None):
+        if not self.in_process:
+            return super().cli(args, raise_on_error=raise_on_error, manifest=manifest,
+                               dagster_dbt_translator=dagster_dbt_translator, context=context, target_path=target_path)
+        # dagster-dbt starts the command with `subprocess.Popen` in one place; for this call, that place
+        # starts it in this process instead (the invocation keeps the object it got, nothing else changes).
+        from dagster_dbt.core import dbt_cli_invocation as invocation
+
+        real = invocation.subprocess
+        invocation.subprocess = SimpleNamespace(Popen=InProcessDbt, PIPE=subprocess.PIPE, STDOUT=subprocess.STDOUT)
+        try:
+            return super().cli(args, raise_on_error=raise_on_error, manifest=manifest,
+                               dagster_dbt_translator=dagster_dbt_translator, context=context, target_path=target_path)
+        finally:
+            invocation.subprocess = real
 
     @cached_property
     def _cli_version(self) -> version.Version:
@@ -181,4 +342,6 @@ class ProjectDbtResource(DbtCliResource):
 
 
 def dbt_resource() -> DbtCliResource:
-    return ProjectDbtResource(project_dir=dbt_project, dbt_executable=_dbt_executable())
+    # ANALYTICS_DBT_IN_PROCESS=0 starts dbt as a subprocess, as dagster-dbt does (to compare, or to isolate).
+    return ProjectDbtResource(project_dir=dbt_project, dbt_executable=_dbt_executable(),
+                              in_process=os.environ.get("ANALYTICS_DBT_IN_PROCESS", "1") != "0")
