@@ -43,3 +43,10 @@ def day_keys(days) -> list[str]:
 
 def _as_date(value) -> dt.date:
     return value if isinstance(value, dt.date) and not isinstance(value, dt.datetime) else dt.date.fromisoformat(str(value)[:10])
+
+
+def metadata_days(metadata) -> list[str]:
+    """The event dates an ingest recorded as touched (`event_dates_touched` in its materialization metadata)."""
+    value = metadata.get("event_dates_touched")
+    data = getattr(value, "data", value)
+    return [str(d) for d in data] if isinstance(data, list) else []

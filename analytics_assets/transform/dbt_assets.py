@@ -29,7 +29,7 @@ from ..config import hash_salt
 from .dbt_in_process import InProcessDbt
 from .key_numbers import markdown
 from .sources import ensure_sources
-from ..partitions import EAGER_UNPARTITIONED, ONE_RUN, day_keys, marts_days
+from ..partitions import EAGER_UNPARTITIONED, ONE_RUN, day_keys, marts_days, metadata_days
 from ..warehouse import PURGED_DAYS, table_exists
 from ..resources import WRITER_POOL, WarehouseResource
 
@@ -232,13 +232,8 @@ def days_to_rebuild(context: dg.AssetExecutionContext) -> list[str]:
     if not planned or planned & DAILY_KEYS:
         return []
     records = context.instance.get_records_for_run(context.run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION).records
-    touched = []
-    for record in records:
-        materialization = record.event_log_entry.asset_materialization
-        value = materialization.metadata.get("event_dates_touched") if materialization else None
-        data = getattr(value, "data", value)
-        touched += [str(d) for d in data] if isinstance(data, list) else []
-    return day_keys(touched)
+    return day_keys(day for record in records if (m := record.event_log_entry.asset_materialization)
+                    for day in metadata_days(m.metadata))
 
 
 @contextmanager

@@ -17,7 +17,7 @@ from dagster._core.events import DagsterEventType
 
 from ..copilot.assets import copilot_usage
 from ..otlp.assets import OTLP
-from ..partitions import day_keys, marts_days, today_utc
+from ..partitions import day_keys, marts_days, metadata_days, today_utc
 from ..transcripts.assets import CLAUDE, CODEX
 from .dbt_assets import dbt_daily_marts, dbt_models
 
@@ -39,7 +39,7 @@ def touched_days(instance: dg.DagsterInstance, keys: Iterable[dg.AssetKey], afte
             for record in page.records:
                 newest = max(newest, record.storage_id)
                 event = record.asset_materialization
-                days = list(_metadata_days(event.metadata)) if event else []
+                days = metadata_days(event.metadata) if event else []
                 if record.partition_key:  # a partitioned report run: its days are its partitions
                     days.append(record.partition_key)
                 for day in day_keys(days):
@@ -56,12 +56,6 @@ def stale_days(instance: dg.DagsterInstance, touched: dict[str, int]) -> list[st
         return []
     built = instance.get_latest_storage_id_by_partition(MART_KEY, DagsterEventType.ASSET_MATERIALIZATION, set(touched))
     return sorted(day for day, touch in touched.items() if built.get(day, 0) < touch)
-
-
-def _metadata_days(metadata) -> Iterable[str]:
-    value = metadata.get("event_dates_touched")
-    data = getattr(value, "data", value)
-    return [str(d) for d in data] if isinstance(data, list) else []
 
 
 # One key stands for the daily-marts asset: its models are built together, one partition at a time.
