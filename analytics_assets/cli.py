@@ -1,7 +1,8 @@
 """`analytics-assets` console script. `summary` prints what the warehouse holds (used by `make run`);
 `partition-range` the Copilot or marts partitions `make run` backfills; `materialize-all` runs the whole
-graph over them (`make run`); `receive` runs the OTLP/HTTP receiver; `init` configures this machine's
-agents; `doctor` checks the set-up."""
+graph over them (`make run`); `receive` runs the OTLP/HTTP receiver, which also takes the team's
+pushes; `token` manages the receiver's per-machine tokens; `push` sends this machine's transcripts to
+it; `init` configures this machine's agents; `doctor` checks the set-up."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ import os
 import sys
 from pathlib import Path
 
-from . import warehouse
 from .config import settings
 
 SCHEMAS = ("raw", "pricing", "staging", "intermediate", "marts", "forecast", "alerts", "community")
 
 
 def summary() -> int:
+    from . import warehouse
+
     s = settings()
     if not s.duckdb_path.exists():
         print(f"No warehouse at {s.duckdb_path}: run `make run` first.", file=sys.stderr)
@@ -113,6 +115,32 @@ def materialize_all() -> int:
     return 0
 
 
+def token_command(args) -> int:
+    from .receiver.tokens import TokenError, TokenStore, default_path
+
+    store = TokenStore(Path(args.tokens) if args.tokens else default_path(settings().duckdb_path))
+    try:
+        if args.token_command == "add":
+            token = store.add(args.developer, args.machine)
+            print(f"token for {args.machine} ({args.developer}), shown once; on that machine put it in a file "
+                  f"for `push --token-file` or in ANALYTICS_PUSH_TOKEN:", file=sys.stderr)
+            print(token)
+        elif args.token_command == "list":
+            rows = store.listing()
+            print(f"{'machine':<28} {'developer':<28} created")
+            for row in rows:
+                print(f"{row['machine']:<28} {row['developer']:<28} {row['created']}")
+            print(f"{len(rows)} token(s) in {store.path}", file=sys.stderr)
+        else:
+            removed = store.revoke(args.machine)
+            print(f"revoked {removed} token(s) of {args.machine}", file=sys.stderr)
+            return 0 if removed else 1
+    except TokenError as exc:
+        print(f"analytics-assets token: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="analytics-assets")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -129,6 +157,24 @@ def main(argv: list[str] | None = None) -> int:
     receive.add_argument("--rotate-mb", type=float, default=64.0)
     receive.add_argument("--rotate-seconds", type=float, default=300.0)
     receive.add_argument("--min-free-mb", type=float, default=256.0, help="answer 503 below this much free disk")
+    receive.add_argument("--tokens", default="", help="per-machine tokens file (default: beside the warehouse)")
+    receive.add_argument("--tls-cert", default="", help="serve HTTPS with this certificate chain (PEM)")
+    receive.add_argument("--tls-key", default="", help="the certificate's private key (PEM), when not in --tls-cert")
+    token = sub.add_parser("token", help="the receiver's per-machine tokens: add, list, revoke")
+    token.add_argument("--tokens", default="", help="tokens file (default: beside the warehouse)")
+    token_sub = token.add_subparsers(dest="token_command", required=True)
+    token_add = token_sub.add_parser("add", help="a new token for a machine, printed once (its last word on stdout)")
+    token_add.add_argument("--developer", required=True)
+    token_add.add_argument("--machine", required=True)
+    token_sub.add_parser("list", help="developer, machine and date of every token")
+    token_revoke = token_sub.add_parser("revoke", help="remove every token of a machine")
+    token_revoke.add_argument("machine")
+    push = sub.add_parser("push", help="send this machine's new transcript lines to the team receiver")
+    push.add_argument("--to", required=True, help="the receiver's URL, e.g. https://analytics.example.com:4318")
+    push.add_argument("--token-file", default="", help="file holding this machine's token (else ANALYTICS_PUSH_TOKEN)")
+    push.add_argument("--ca-file", default="", help="certificates to trust for HTTPS (else the system's)")
+    push.add_argument("--state", default="", help="the local cursor file (default: ~/.local/state/analytics-assets/)")
+    push.add_argument("--quiet", action="store_true", help="only the summary line")
     init = sub.add_parser("init", help="configure Claude Code, Codex, transcript roots and repositories on this machine")
     init.add_argument("--dry-run", action="store_true", help="print the changes, write nothing")
     init.add_argument("--home", default=str(Path.home()), help="the home folder holding .claude/ and .codex/")
@@ -148,8 +194,15 @@ def main(argv: list[str] | None = None) -> int:
         return checks.run(settings(), args.receiver)[0]
     if args.command == "receive":
         from .receiver.server import config_from_args, serve
+        from .receiver.tokens import default_path
 
-        return serve(config_from_args(args, settings().landing_dir))
+        return serve(config_from_args(args, settings().landing_dir, default_path(settings().duckdb_path)))
+    if args.command == "token":
+        return token_command(args)
+    if args.command == "push":
+        from .push.client import run as push_run
+
+        return push_run(args)
     if args.command == "summary":
         return summary()
     if args.command == "partition-range":

@@ -3,7 +3,8 @@
 `ANALYTICS_FAULT="<point>:<n>"` in a process's environment SIGKILLs it (its process group when it
 leads one, so forked helpers die with it) the n-th time it reaches `<point>`. Unset — always,
 outside tests — a point is one environment lookup. Points: `ingest.before_commit` (a batch's rows
-inserted, its transaction open), `ingest.after_commit`.
+inserted, its transaction open), `ingest.after_commit`, `receiver.push_mid_write` (half of a pushed
+chunk written), `push.after_chunk` (a chunk acknowledged, the client's cursor not yet saved).
 """
 
 from __future__ import annotations

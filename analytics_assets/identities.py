@@ -6,6 +6,7 @@ import dagster as dg
 from . import project_config
 from .config import hash_salt, settings
 from .partitions import ONE_RUN
+from .receiver.tokens import TokenStore, default_path
 from .resources import WRITER_POOL, WarehouseResource
 from .warehouse import RAW, registered
 
@@ -27,12 +28,14 @@ def write_identities(con, rows) -> None:
     backfill_policy=ONE_RUN,
     description="One row per (developer, identity) from the `developers` section of the project config "
     "(ANALYTICS_CONFIG): machines and logins as named, emails and Claude accounts hashed with the ingest's key "
-    "(so they join to the hashed telemetry), the developer's key hashed unless privacy.keep_names.",
+    "(so they join to the hashed telemetry), the developer's key hashed unless privacy.keep_names. The machines "
+    "of the receiver's per-machine tokens (`analytics-assets token add`) are added as their developers'.",
 )
 def developer_identities(warehouse: WarehouseResource) -> dg.MaterializeResult:
     current = settings()
     config = project_config.load(current.config_path)
-    rows = project_config.identity_rows(config, hash_salt(warehouse.path))
+    tokens = TokenStore(default_path(warehouse.path)).listing()
+    rows = project_config.identity_rows(config, hash_salt(warehouse.path), [(t["developer"], t["machine"]) for t in tokens])
     with warehouse.connect() as con:
         write_identities(con, rows)
     return dg.MaterializeResult(
@@ -41,6 +44,7 @@ def developer_identities(warehouse: WarehouseResource) -> dg.MaterializeResult:
             "status": "no config file: every machine and account is its own developer" if not current.config_path.exists()
             else f"{len(config.developers)} developers",
             "developers": len(config.developers),
+            "token_machines": len({t["machine"] for t in tokens}),
             "identities": rows.height,
             "dagster/row_count": rows.height,
         }

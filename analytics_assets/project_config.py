@@ -278,18 +278,27 @@ IDENTITY_SCHEMA = {"developer_key": pl.String, "developer_name": pl.String, "tea
                    "identity_kind": pl.String, "identity": pl.String}
 
 
-def identity_rows(config: ProjectConfig, salt: bytes) -> pl.DataFrame:
+def identity_rows(config: ProjectConfig, salt: bytes, token_machines: list[tuple[str, str]] = ()) -> pl.DataFrame:
     """One row per (developer, identity). Emails, accounts and GitHub logins are hashed with the same
     key as the ingest, so they join to the hashed columns; machines are names, kept as they are
-    stored elsewhere; the developer's own key is a hash of the name unless names are kept."""
+    stored elsewhere; the developer's own key is a hash of the name unless names are kept.
+    `token_machines`, (developer, machine) of the receiver's tokens, add the machines the config does
+    not list: a pushing machine is its token's developer's (in the team the config gives that name)."""
     rows = []
+    key_of = lambda name: name if config.keep_names else keyed_hash(name, salt)  # noqa: E731
     for dev in config.developers:
-        key = dev.name if config.keep_names else keyed_hash(dev.name, salt)
-        name = dev.name if config.keep_names else None
+        key, name = key_of(dev.name), dev.name if config.keep_names else None
         hashed = (lambda v: v) if config.keep_names else (lambda v: keyed_hash(v, salt))
         for kind, values, transform in (("machine", dev.machines, str), ("email", dev.emails, hashed),
                                         ("account", dev.accounts, hashed), ("login", dev.logins, hashed)):
             rows.extend((key, name, dev.team, kind, transform(v)) for v in values)
+    listed = {m for dev in config.developers for m in dev.machines}
+    teams = {dev.name: dev.team for dev in config.developers}
+    for developer, machine in token_machines:
+        if machine not in listed:  # the config's word wins; a machine's first token names its developer
+            listed.add(machine)
+            rows.append((key_of(developer), developer if config.keep_names else None, teams.get(developer, "unassigned"),
+                         "machine", machine))
     frame = pl.DataFrame(rows, schema=IDENTITY_SCHEMA, orient="row")
     duplicated = frame.group_by("identity_kind", "identity").agg(pl.col("developer_key").n_unique().alias("n")).filter(pl.col("n") > 1)
     if duplicated.height:

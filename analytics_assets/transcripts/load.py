@@ -15,11 +15,8 @@ from ..ingest.runner import RAW_TEXT_BOUND
 from ..privacy import redact_distinct
 from ..project_config import ProjectConfig
 from . import claude, codex
+from .roots import claude_homes, codex_homes
 from .schemas import SCHEMAS
-
-
-def _split(value: str | None) -> list[Path]:
-    return [Path(p).expanduser() for p in (value or "").split(",") if p.strip()]
 
 
 def _roots(landing: Path, agent: str, subfolder: str, extra: tuple[Path, ...], home: list[Path]) -> list[Path]:
@@ -33,16 +30,12 @@ def _roots(landing: Path, agent: str, subfolder: str, extra: tuple[Path, ...], h
 def claude_roots(landing: Path, config: ProjectConfig = ProjectConfig()) -> list[Path]:
     """Claude Code's own folders, unless the config turns them off: CLAUDE_CONFIG_DIR,
     comma-separated, else ~/.config/claude and ~/.claude."""
-    home = []
-    if config.include_home:
-        home = _split(os.environ.get("CLAUDE_CONFIG_DIR")) or [Path.home() / ".config" / "claude", Path.home() / ".claude"]
-    return _roots(landing, "claude", "projects", config.claude_roots, home)
+    return _roots(landing, "claude", "projects", config.claude_roots, claude_homes() if config.include_home else [])
 
 
 def codex_roots(landing: Path, config: ProjectConfig = ProjectConfig()) -> list[Path]:
     """Codex's own folder, unless the config turns it off: CODEX_HOME, else ~/.codex."""
-    home = [Path(os.environ.get("CODEX_HOME") or Path.home() / ".codex").expanduser()] if config.include_home else []
-    return _roots(landing, "codex", "sessions", config.codex_roots, home)
+    return _roots(landing, "codex", "sessions", config.codex_roots, codex_homes() if config.include_home else [])
 
 
 def machine_of(path: str, landing: Path) -> str:
