@@ -8,7 +8,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 
 DEMO_ARGS ?= --days 90 --developers 12 --seed 7 --scale 1
 
-.PHONY: chromium install run demo test ui bench bench-otlp bench-transcripts bench-receiver bench-freshness dagster-home summary clean
+.PHONY: chromium install run mine demo test ui bench bench-otlp bench-transcripts bench-receiver bench-freshness bench-push dagster-home summary clean
 
 $(STAMP): pyproject.toml analytics_assets/otlp/_fastotlp.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -72,13 +72,23 @@ run: install dagster-home
 summary: install
 	$(BIN)/analytics-assets summary
 
+# Your own numbers, apart from the demo: this machine's Claude Code and Codex history (CLAUDE_CONFIG_DIR or
+# ~/.claude, CODEX_HOME or ~/.codex) and your analytics.yaml if you have one, in data/mine/ and output/mine/.
+MINE_ENV := ANALYTICS_DUCKDB_PATH=$(CURDIR)/data/mine/warehouse.duckdb ANALYTICS_LANDING_DIR=$(CURDIR)/data/mine/landing \
+	ANALYTICS_OUTPUT_DIR=$(CURDIR)/output/mine DAGSTER_HOME=$(CURDIR)/data/mine/dagster_home
+mine: install
+	mkdir -p data/mine/landing/otlp data/mine/dagster_home
+	cp dagster.yaml data/mine/dagster_home/dagster.yaml
+	$(MINE_ENV) ANALYTICS_CONFIG=$${ANALYTICS_CONFIG:-$(CURDIR)/analytics.yaml} $(BIN)/analytics-assets materialize-all
+	$(MINE_ENV) $(BIN)/analytics-assets summary
+
 test: install chromium
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=10
 
 ui: install dagster-home
 	ANALYTICS_CONFIG=$${ANALYTICS_CONFIG:-$(RUN_CONFIG)} $(BIN)/dagster dev -w workspace.yaml
 
-bench: bench-transcripts bench-otlp bench-receiver bench-freshness
+bench: bench-transcripts bench-otlp bench-receiver bench-freshness bench-push
 
 bench-otlp: install
 	$(BIN)/python tests/bench/bench_otlp.py
@@ -91,6 +101,13 @@ bench-receiver: install
 
 bench-freshness: install
 	$(BIN)/python tests/bench/bench_freshness.py
+
+bench-push: install
+	@if ! command -v rsync >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq rsync >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq rsync >/dev/null; fi; \
+	fi
+	$(BIN)/python tests/bench/bench_push.py
 
 clean:
 	rm -rf data landing output .dagster_home dbt/target dbt/logs .tools

@@ -170,8 +170,10 @@ def main(argv: list[str] | None = None) -> int:
     token_revoke = token_sub.add_parser("revoke", help="remove every token of a machine")
     token_revoke.add_argument("machine")
     push = sub.add_parser("push", help="send this machine's new transcript lines to the team receiver")
-    push.add_argument("--to", required=True, help="the receiver's URL, e.g. https://analytics.example.com:4318")
-    push.add_argument("--token-file", default="", help="file holding this machine's token (else ANALYTICS_PUSH_TOKEN)")
+    push.add_argument("--to", default="", help="the receiver's URL, e.g. https://analytics.example.com:4318 "
+                      "(default: what `init --push-to` saved)")
+    push.add_argument("--token-file", default="", help="file holding this machine's token (else ANALYTICS_PUSH_TOKEN, "
+                      "else what `init --push-to` saved)")
     push.add_argument("--ca-file", default="", help="certificates to trust for HTTPS (else the system's)")
     push.add_argument("--state", default="", help="the local cursor file (default: ~/.local/state/analytics-assets/)")
     push.add_argument("--quiet", action="store_true", help="only the summary line")
@@ -180,6 +182,10 @@ def main(argv: list[str] | None = None) -> int:
     init.add_argument("--home", default=str(Path.home()), help="the home folder holding .claude/ and .codex/")
     init.add_argument("--repo", action="append", default=[], help="a git repository to follow (repeatable)")
     init.add_argument("--receiver", default="http://127.0.0.1:4318")
+    init.add_argument("--push-to", default="", help="the team server's receiver URL: telemetry and transcript pushes go there")
+    init.add_argument("--token-file", default="", help="with --push-to: the file holding this machine's token")
+    init.add_argument("--cleanup-days", type=int, default=None,
+                      help="set Claude Code's cleanupPeriodDays (how long it keeps transcripts; 30 by default)")
     doctor = sub.add_parser("doctor", help="check the set-up and say what is missing")
     doctor.add_argument("--receiver", default="http://127.0.0.1:4318")
     args = parser.parse_args(argv)
@@ -187,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         from .onboarding import init_agents
 
         return init_agents.run(Path(args.home), dict(os.environ), settings().config_path, [Path(r) for r in args.repo],
-                               args.dry_run, args.receiver)
+                               args.dry_run, args.receiver, args.push_to, args.token_file, args.cleanup_days)
     if args.command == "doctor":
         from .onboarding import doctor as checks
 

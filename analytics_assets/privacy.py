@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 
 import polars as pl
 
@@ -27,6 +28,29 @@ def hash_identities(frame: pl.DataFrame, columns: tuple[str, ...], salt: bytes) 
         mapping = {value: keyed_hash(value, salt) for value in distinct}
         frame = frame.with_columns(pl.col(column).replace_strict(mapping, default=None, return_dtype=pl.String))
     return frame
+
+
+def hash_json_identities(frame: pl.DataFrame, column: str, keys: tuple[str, ...], salt: bytes) -> pl.DataFrame:
+    """Hash the string values of `keys` inside a JSON-object text column (the attributes the OTLP
+    ingest keeps unmodelled, e.g. Codex's `user.account_id`). Only the rows that hold a key are
+    parsed, so a batch without them costs one substring scan."""
+    if column not in frame.columns or frame.height == 0:
+        return frame
+    texts = frame.get_column(column)
+    holding = pl.any_horizontal(*(texts.str.contains(f'"{key}":', literal=True) for key in keys))
+    rows = frame.select(pl.arg_where(holding.fill_null(False))).to_series()
+    if rows.len() == 0:
+        return frame
+    hashed: dict[str, str] = {}
+    fixed = []
+    for text in texts.gather(rows).to_list():
+        data = json.loads(text)
+        for key in keys:
+            if isinstance(data.get(key), str):
+                value = data[key]
+                data[key] = hashed.get(value) or hashed.setdefault(value, keyed_hash(value, salt))
+        fixed.append(json.dumps(data, separators=(",", ":"), ensure_ascii=False))
+    return frame.with_columns(texts.scatter(rows, fixed))
 
 
 _REDACTIONS = (

@@ -319,3 +319,44 @@ def test_telemetry_carries_the_tokens_machine_not_the_clients_word(tmp_path):
     [landed] = [json.loads(line) for p in (tmp_path / "landing" / "otlp").glob("receiver-logs-*.jsonl") for line in p.read_text().splitlines()]
     attributes = {a["key"]: a["value"]["stringValue"] for a in landed["resourceLogs"][0]["resource"]["attributes"]}
     assert attributes == {"service.name": "claude-code", "analytics.machine": "ada", "analytics.developer": "Ada Lovelace"}
+
+
+def test_init_push_to_sets_up_a_machine_once_and_doctor_checks_it(tmp_path):
+    tokens, home = tmp_path / "tokens.json", tmp_path / "home"
+    write_claude(home / ".claude", anthropic_models()[:1], days=1, per_day=3, seed=6)
+    (home / ".claude" / "settings.json").write_text(json.dumps({"model": "opus", "hooks": {"SessionEnd": [
+        {"hooks": [{"type": "command", "command": "echo mine"}]}]}}))
+    token_file = add_token(tokens, "Ada Lovelace", "ada-laptop", tmp_path)
+    token_file.chmod(0o600)
+    token = token_file.read_text()
+    receiver = Receiver(tmp_path / "landing", tokens)
+    env = {k: v for k, v in os.environ.items() if k not in ("CLAUDE_CONFIG_DIR", "CODEX_HOME", "XDG_CONFIG_HOME")}
+    env.update(HOME=str(home), XDG_STATE_HOME=str(home / ".state"), ANALYTICS_CONFIG=str(tmp_path / "analytics.yaml"))
+    init = [CLI, "init", "--home", str(home), "--push-to", receiver.url, "--token-file", str(token_file), "--cleanup-days", "90"]
+    try:
+        dry = subprocess.run([*init, "--dry-run"], capture_output=True, text=True, env=env, check=True)
+        assert "otelHeadersHelper" in dry.stdout and token not in dry.stdout and "<token from the token file>" in dry.stdout
+        assert not (home / ".config" / "analytics-assets").exists()
+        subprocess.run(init, capture_output=True, text=True, env=env, check=True)
+        again = subprocess.run(init, capture_output=True, text=True, env=env, check=True)
+        assert "would change" not in again.stdout and "changing" not in again.stdout, again.stdout
+
+        settings = json.loads((home / ".claude" / "settings.json").read_text())
+        assert settings["model"] == "opus" and settings["cleanupPeriodDays"] == 90
+        assert settings["env"]["OTEL_EXPORTER_OTLP_ENDPOINT"] == receiver.url and token not in json.dumps(settings)
+        commands = [h["command"] for e in settings["hooks"]["SessionEnd"] for h in e["hooks"]]
+        assert commands[0] == "echo mine" and len(commands) == 2 and "push --quiet" in commands[1]
+        header = subprocess.run([settings["otelHeadersHelper"]], capture_output=True, text=True, check=True).stdout
+        assert json.loads(header) == {"Authorization": f"Bearer {token}"}
+        assert f"Bearer {token}" in (home / ".codex" / "config.toml").read_text()
+
+        # The hook's command: push with no arguments, from what init saved.
+        pushed = subprocess.run([CLI, "push", "--quiet"], capture_output=True, text=True, env=env)
+        assert pushed.returncode == 0 and "pushed" in pushed.stdout, pushed.stderr
+        doctor = subprocess.run([CLI, "doctor", "--receiver", receiver.url], capture_output=True, text=True, env=env)
+    finally:
+        receiver.stop()
+    lines = {line[7:23].strip(): line for line in doctor.stdout.splitlines()}
+    assert lines["push receiver"].startswith("[ok  ]") and "ada-laptop" in lines["push receiver"]
+    assert lines["last push"].startswith("[ok  ]") and lines["push waiting"].endswith("nothing waits")
+    assert "after 90 days" in lines["claude cleanup"] and token not in doctor.stdout

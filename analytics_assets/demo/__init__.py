@@ -84,6 +84,9 @@ def demo_config(devs) -> str:
     return yaml.safe_dump({
         # The demo's Copilot reports are files (no GitHub here); a real deployment says source: api.
         "copilot": {"org": ORG, "source": "folder", "seat_price_usd": 19},
+        # The demo is the demo's 12 developers only: this machine's own ~/.claude and ~/.codex stay out
+        # (`make mine` reads them).
+        "transcripts": {"include_home": False},
         "git": {"repos_dir": "git", "session_window_minutes": 120},
         "budgets_file": DEMO_BUDGETS,
         "roi": {"hours_saved_per_assisted_commit": 0.5, "hourly_rate_usd": 80},

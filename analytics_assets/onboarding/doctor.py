@@ -89,15 +89,68 @@ def github(config: project_config.CopilotConfig, api_url: str = "") -> Check:
     return Check("github token", True, f"scopes {', '.join(sorted(scopes))}")
 
 
+def push_checks(home: Path, env: dict, now: float | None = None) -> list[Check]:
+    """For a machine `init --push-to` set up: the server takes this token, when the last push
+    succeeded, what waits to be pushed, and whether Claude Code deletes transcripts before that."""
+    import json
+    import time
+
+    from ..push import client
+    from ..transcripts.roots import own_transcript_folders
+    from . import init_agents, push_setup
+
+    saved = push_setup.load_client_config(home, env)
+    if not saved.get("url"):
+        return [Check("push", None, "not set up (`analytics-assets init --push-to URL --token-file F`): skipped")]
+    now = now or time.time()
+    url, token_file = saved["url"], saved.get("token_file", "")
+    try:
+        token = client.read_token(token_file)
+    except client.PushError as exc:
+        return [Check("push token", False, str(exc))]
+    checks = []
+    remote = client.Remote(url, token, retries=0)
+    try:
+        status, answer = remote.request("GET", "/v1/push/whoami")
+        checks.append(Check("push receiver", status == 200, f"{url} takes this token as {answer.get('machine')} ({answer.get('developer')})"
+                            if status == 200 else f"{url} refuses this token ({status}): ask for a new one (`token add` on the server)"))
+    except client.PushError as exc:
+        checks.append(Check("push receiver", False, str(exc)))
+    finally:
+        remote.close()
+    state = client.State(client.default_state(remote.url), remote.url, token)
+    if state.last_success:
+        age = (now - state.last_success) / 3600
+        checks.append(Check("last push", age < 48, f"{age:.1f} h ago" + ("" if age < 48 else ": is the hook or the timer running?")))
+    else:
+        checks.append(Check("last push", False, "never: run `analytics-assets push`"))
+    folders = own_transcript_folders(env)
+    files, size, oldest = client.waiting(state, folders)
+    checks.append(Check("push waiting", True, f"{size / 1e6:,.1f} MB in {files} files wait for the next push" if files else "nothing waits"))
+    settings_path = init_agents.claude_settings_path(home, env)
+    try:
+        keep = int(json.loads(settings_path.read_text()).get("cleanupPeriodDays", 30))
+    except (OSError, ValueError, TypeError):
+        keep = 30
+    at_risk = oldest is not None and now - oldest > (keep - 3) * 86400
+    checks.append(Check("claude cleanup", not at_risk,
+                        f"Claude Code deletes transcripts after {keep} days" + (
+                            ": some waiting ones are older than that allows, push now, and keep them longer with "
+                            "`analytics-assets init --cleanup-days 365 ...`" if at_risk else "")))
+    return checks
+
+
 def manifest() -> Check:
     path = DBT_PROJECT_DIR / "target" / "manifest.json"
     return Check("dbt manifest", path.exists(), f"{path} present" if path.exists() else f"{path} missing: run `make install` (dbt parse)")
 
 
-def run(settings: Settings, receiver_url: str, api_url: str = "") -> tuple[int, list[Check]]:
+def run(settings: Settings, receiver_url: str, api_url: str = "", home: Path | None = None, env: dict | None = None
+        ) -> tuple[int, list[Check]]:
     config = project_config.load(settings.config_path)
     checks = [receiver(receiver_url), *(writable(settings.landing_dir / d) for d in ("otlp", "claude", "codex")),
-              warehouse(settings.duckdb_path), github(config.copilot, api_url), manifest()]
+              warehouse(settings.duckdb_path), github(config.copilot, api_url), manifest(),
+              *push_checks(home or Path.home(), os.environ if env is None else env)]
     for check in checks:
         mark = "ok  " if check.ok else "skip" if check.ok is None else "FAIL"
         print(f"[{mark}] {check.name:<16} {check.detail}")

@@ -8,6 +8,9 @@
 - The project config: transcript roots (this machine's folders are read by default) and the git
   repositories to follow.
 - Copilot: printed instructions (a token is a secret: it is never written by init).
+- With `--push-to URL --token-file F` (push_setup.py): the agents send to the team server instead, Claude
+  Code pushes transcripts when a session ends, a timer pushes hourly, `push` and `doctor` know the server.
+  Codex cannot read its OTLP header from a file: that one header holds the token (masked in the diff).
 
 Only the keys above are touched; a file that changes is backed up first (`<name>.bak-<time>`).
 `--dry-run` prints the unified diff of every change and writes nothing; a second run changes
@@ -35,6 +38,7 @@ class Change:
     path: Path
     before: str
     after: str
+    mode: int | None = None  # file mode to set when written (a script: 0o700)
 
     @property
     def changed(self) -> bool:
@@ -54,7 +58,8 @@ def codex_config_path(home: Path, env: dict) -> Path:
     return (Path(env["CODEX_HOME"]).expanduser() if env.get("CODEX_HOME") else home / ".codex") / "config.toml"
 
 
-def claude_change(path: Path, receiver: str) -> Change:
+def claude_change(path: Path, receiver: str, extra=None) -> Change:
+    """`extra(settings) -> settings` adds the push set-up's keys (push_setup.claude_push_settings)."""
     before = path.read_text() if path.exists() else ""
     try:
         settings = json.loads(before) if before.strip() else {}
@@ -68,13 +73,15 @@ def claude_change(path: Path, receiver: str) -> Change:
         "OTEL_EXPORTER_OTLP_ENDPOINT": receiver,
     }
     env = settings.get("env") if isinstance(settings.get("env"), dict) else {}
-    if all(env.get(k) == v for k, v in wanted.items()):
+    after = {**settings, "env": {**env, **wanted}}
+    if extra is not None:
+        after = extra(after)
+    if after == settings:
         return Change(path, before, before)
-    settings["env"] = {**env, **wanted}
-    return Change(path, before, json.dumps(settings, indent=2) + "\n")
+    return Change(path, before, json.dumps(after, indent=2) + "\n")
 
 
-def codex_change(path: Path, receiver: str) -> Change:
+def codex_change(path: Path, receiver: str, token: str = "") -> Change:
     before = path.read_text() if path.exists() else ""
     try:
         document = tomlkit.parse(before)
@@ -87,6 +94,8 @@ def codex_change(path: Path, receiver: str) -> Change:
     if otel.get("log_user_prompt") is not False:
         otel["log_user_prompt"] = False
     wanted = {"endpoint": f"{receiver}/v1/logs", "protocol": "binary"}
+    if token:
+        wanted["headers"] = {"authorization": f"Bearer {token}"}
     current = otel.get("exporter")
     if (current.unwrap() if hasattr(current, "unwrap") else current) != {"otlp-http": wanted}:
         inner = tomlkit.table()
@@ -114,9 +123,22 @@ def project_change(path: Path, repos: list[Path]) -> Change:
     return Change(path, before, yaml.safe_dump(data, sort_keys=False) if changed else before)
 
 
-def plan(home: Path, env: dict, project_config: Path, repos: list[Path], receiver: str = RECEIVER) -> list[Change]:
-    return [claude_change(claude_settings_path(home, env), receiver), codex_change(codex_config_path(home, env), receiver),
-            project_change(project_config, [p.expanduser().resolve() for p in repos])]
+def plan(home: Path, env: dict, project_config: Path, repos: list[Path], receiver: str = RECEIVER,
+         push=None, token: str = "", cleanup_days: int | None = None) -> tuple[list[Change], str]:
+    """The changes, and the command that turns the push timer on ("" without --push-to)."""
+    from . import push_setup
+
+    repos = [p.expanduser().resolve() for p in repos]
+    if push is None:
+        extra = (lambda s: {**s, "cleanupPeriodDays": cleanup_days}) if cleanup_days is not None else None
+        return [claude_change(claude_settings_path(home, env), receiver, extra), codex_change(codex_config_path(home, env), receiver),
+                project_change(project_config, repos)], ""
+    helper = push_setup.headers_helper_change(home, env, push)
+    timers, enable = push_setup.timer_changes(home, env, push)
+    claude = claude_change(claude_settings_path(home, env), push.url,
+                           lambda s: push_setup.claude_push_settings(s, helper.path, push, cleanup_days))
+    return [claude, codex_change(codex_config_path(home, env), push.url, token), project_change(project_config, repos),
+            push_setup.client_config_change(home, env, push), helper, *timers], enable
 
 
 def apply(changes: list[Change]) -> list[Path]:
@@ -133,6 +155,8 @@ def apply(changes: list[Change]) -> list[Path]:
             backups.append(backup)
         temp = change.path.with_name(f".{change.path.name}.tmp")
         temp.write_text(change.after)
+        os.chmod(temp, change.mode if change.mode is not None else
+                 (change.path.stat().st_mode & 0o777 if change.path.exists() else 0o600))  # configs may hold a header
         os.replace(temp, change.path)  # atomic: an agent never reads half a settings file
     return backups
 
@@ -143,9 +167,24 @@ COPILOT_HELP = """Copilot (GitHub): set copilot.org (or copilot.enterprise) in {
   then turn on the copilot_reports_daily and copilot_seats_daily schedules in `make ui`."""
 
 
-def run(home: Path, env: dict, project_config: Path, repos: list[Path], dry_run: bool, receiver: str = RECEIVER) -> int:
+def run(home: Path, env: dict, project_config: Path, repos: list[Path], dry_run: bool, receiver: str = RECEIVER,
+        push_to: str = "", token_file: str = "", cleanup_days: int | None = None) -> int:
+    from . import push_setup
+
+    push, token = None, ""
+    if push_to or token_file:
+        if not (push_to and token_file):
+            print("init: --push-to and --token-file go together")
+            return 1
+        token_path = Path(token_file).expanduser().resolve()
+        why = push_setup.check_token_file(token_path)
+        if why:
+            print(f"init: {why}")
+            return 1
+        token = token_path.read_text().strip()
+        push = push_setup.PushSetup(push_to.rstrip("/"), token_path, push_setup.default_cli())
     try:
-        changes = plan(home, env, project_config, repos, receiver)
+        changes, enable = plan(home, env, project_config, repos, receiver, push, token, cleanup_days)
     except ValueError as exc:
         print(f"init: {exc}")
         return 1
@@ -154,11 +193,16 @@ def run(home: Path, env: dict, project_config: Path, repos: list[Path], dry_run:
         print(f"{'would change' if dry_run else 'changing'}: {change.path}" if change.changed else f"unchanged: {change.path}")
     if dry_run:
         for change in pending:
-            print(change.diff())
+            print(change.diff().replace(token, "<token from the token file>") if token else change.diff())
     else:
         for backup in apply(pending):
             print(f"backup: {backup}")
     print()
-    print(f"Receiver: run `analytics-assets receive` (listens on {receiver}); Claude Code and Codex send to it after a restart.")
+    if push is not None:
+        print(f"Team server: {push.url}. Claude Code and Codex send telemetry there after a restart; transcripts are pushed when "
+              f"a Claude Code session ends and by the hourly timer. Turn the timer on: {enable}")
+        print("Push now: analytics-assets push")
+    else:
+        print(f"Receiver: run `analytics-assets receive` (listens on {receiver}); Claude Code and Codex send to it after a restart.")
     print(COPILOT_HELP.format(config=project_config))
     return 0

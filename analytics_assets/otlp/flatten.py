@@ -85,6 +85,9 @@ METRIC_ATTRS = (
     Attr("language", "language"),
 )
 IDENTITY_COLUMNS = ("user_account_uuid", "user_email", "user_id")
+# Identities other agents send under keys we do not model as columns (Codex: its ChatGPT account),
+# hashed inside the kept attributes.
+JSON_IDENTITY_KEYS = ("user.account_id",)
 
 _ENUM_PREFIXES = r"^(span_kind_|status_code_|aggregation_temporality_)"
 SPAN_KINDS = {"0": "unspecified", "1": "internal", "2": "server", "3": "client", "4": "producer", "5": "consumer"}

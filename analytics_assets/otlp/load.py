@@ -10,8 +10,8 @@ import duckdb
 import polars as pl
 
 from ..ingest.runner import RAW_TEXT_BOUND, IngestStats, run_ingest
-from ..privacy import hash_identities, redact
-from .flatten import IDENTITY_COLUMNS, decode_lines
+from ..privacy import hash_identities, hash_json_identities, redact
+from .flatten import IDENTITY_COLUMNS, JSON_IDENTITY_KEYS, decode_lines
 from .schemas import split_valid
 
 TABLES = {"spans": "raw.otlp_spans", "logs": "raw.otlp_logs", "metric_points": "raw.otlp_metric_points"}
@@ -48,6 +48,7 @@ class OtlpSource:
             frame = frame.with_columns(pl.col("user_email").str.to_lowercase())
         if not self.keep_names:
             frame = hash_identities(frame, IDENTITY_COLUMNS, self.salt)
+            frame = hash_json_identities(frame, "attributes", JSON_IDENTITY_KEYS, self.salt)
         return frame.with_columns(*(redact(pl.col(c)) for c in REDACTED_COLUMNS[frame_name]))
 
 

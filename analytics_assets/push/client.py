@@ -149,15 +149,18 @@ class State:
             data = {}
         if data.get("url") != url or data.get("token") != self.token_digest:
             data = {"files": {}}  # another receiver or token: the server will say what it has
-        self.url, self.machine = url, data.get("machine")
+        self.url, self.machine, self.last_success = url, data.get("machine"), data.get("last_success")
         self.files = {p: Cursor(**c) for p, c in (data.get("files") or {}).items() if isinstance(c, dict)}
         self.saved_at = time.monotonic()
         self.dirty = False
 
-    def save(self) -> None:
+    def save(self, succeeded: bool = False) -> None:
+        if succeeded:
+            self.last_success = time.time()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         temporary.write_text(json.dumps({"url": self.url, "token": self.token_digest, "machine": self.machine,
+                                         "last_success": self.last_success,
                                          "files": {p: dataclasses.asdict(c) for p, c in self.files.items()}}))
         os.replace(temporary, self.path)
         self.saved_at, self.dirty = time.monotonic(), False
@@ -316,6 +319,21 @@ class Pusher:
         return taken
 
 
+def waiting(state: State, folders: list[tuple[str, Path]]) -> tuple[int, int, float | None]:
+    """(files, bytes, oldest mtime) of what the next push would send: a stat per file, nothing read."""
+    files = size = 0
+    oldest = None
+    for _, _, path, stat in transcript_files(folders):
+        cursor = state.files.get(str(path))
+        if unchanged(cursor, stat):
+            continue
+        behind = stat.st_size - (cursor.offset if cursor and cursor.inode == stat.st_ino and cursor.offset <= stat.st_size else 0)
+        if behind > 0:
+            files, size = files + 1, size + behind
+            oldest = stat.st_mtime if oldest is None else min(oldest, stat.st_mtime)
+    return files, size, oldest
+
+
 def read_token(token_file: str) -> str:
     if token_file:
         try:
@@ -329,8 +347,17 @@ def read_token(token_file: str) -> str:
 
 
 def run(args) -> int:
+    from ..onboarding.push_setup import load_client_config
+
     started = time.perf_counter()
+    saved = load_client_config(Path.home(), os.environ)
+    if not args.to:
+        args.to = saved.get("url", "")
+    if not args.token_file and not os.environ.get(TOKEN_ENV):
+        args.token_file = saved.get("token_file", "")
     try:
+        if not args.to:
+            raise PushError("no receiver: pass --to URL (or run `analytics-assets init --push-to URL --token-file F` once)")
         token = read_token(args.token_file)
         remote = Remote(args.to, token, args.ca_file)
         state = State(Path(args.state).expanduser() if args.state else default_state(remote.url), remote.url, token)
@@ -341,6 +368,8 @@ def run(args) -> int:
             remote.close()
             if state.dirty:
                 state.save()
+        if not totals.failed:
+            state.save(succeeded=True)
     except PushError as exc:
         print(f"analytics-assets push: {exc}", file=sys.stderr)
         return 2

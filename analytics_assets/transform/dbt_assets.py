@@ -125,10 +125,11 @@ def refresh_selection(*assets) -> dg.AssetSelection:
     exports. The whole unpartitioned project, not only the ingest's descendants: the readers (community,
     dashboard) and the models' tests read models of other sources, which on a fresh warehouse exist only
     once built. The dbt step also rebuilds the daily-mart partitions of the days the ingest touched
-    (`_build`), so the run ends with the dashboard, exports and the touched days current."""
+    (`_build`), so the run ends with the dashboard, exports and the touched days current. The developer
+    identities come along (a small table): a machine whose token was just added is its developer's at once."""
     daily = dg.AssetSelection.assets(dbt_daily_marts).downstream()
     return ((dg.AssetSelection.assets(*assets, dbt_models) | dg.AssetSelection.assets(*assets).downstream()) - daily
-            | dg.AssetSelection.assets(*OUTPUT_KEYS))
+            | dg.AssetSelection.assets(*OUTPUT_KEYS, dg.AssetKey(["raw", "developer_identities"])))
 
 
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, window=None):

@@ -2,7 +2,10 @@
 --   input_tokens = input not served from cache; cache_read_tokens = input served from cache
 --   (Codex reports cached input inside input; it is split out here).
 -- A Claude Code request seen both in a transcript and in OTel telemetry (same request id) is
--- counted once, from the transcript, and flagged seen_in_telemetry.
+-- counted once, from the transcript, and flagged seen_in_telemetry. Codex telemetry carries no id
+-- a session file's turn has, so a Codex session (conversation id) is counted from its session file
+-- when one arrived, else from telemetry: the file also says the project; telemetry fills the gap
+-- for machines that export telemetry but push no files.
 with claude_transcripts as (
     select
         'transcript:' || request_key      as request_key,
@@ -83,11 +86,44 @@ claude_telemetry as (
         reported_cost_usd,
         cast(null as varchar)             as project,
         cast(null as varchar)             as git_branch,
-        cast(null as varchar)             as machine,
+        machine,
         user_account_hash,
         user_email_hash,
         false                             as is_sidechain
     from {{ ref('stg_claude_code_api_requests') }}
+),
+
+codex_telemetry as (
+    select
+        'otel:' || event_id               as request_key,
+        'codex'                           as agent,
+        'otel'                            as source,
+        cast(null as varchar)             as message_id,
+        cast(null as varchar)             as request_id,
+        session_id,
+        model,
+        cast(null as varchar)             as speed,
+        event_at,
+        event_date,
+        greatest(input_tokens - cached_input_tokens, 0) as input_tokens,
+        output_tokens,
+        cached_input_tokens               as cache_read_tokens,
+        cast(0 as bigint)                 as cache_creation_tokens,
+        cast(null as bigint)              as cache_creation_5m_tokens,
+        cast(null as bigint)              as cache_creation_1h_tokens,
+        reasoning_output_tokens,
+        cast(null as double)              as reported_cost_usd,
+        cast(null as varchar)             as project,
+        cast(null as varchar)             as git_branch,
+        machine,
+        user_account_hash,
+        user_email_hash,
+        false                             as is_sidechain
+    from {{ ref('stg_codex_telemetry_turns') }}
+),
+
+codex_sessions as (
+    select distinct session_id from codex where session_id is not null
 ),
 
 telemetry_ids as (
@@ -108,6 +144,10 @@ unioned as (
     select o.*, true as seen_in_telemetry
     from claude_telemetry o
     where o.request_id is null or o.request_id not in (select request_id from transcript_ids)
+    union all
+    select t.*, true as seen_in_telemetry
+    from codex_telemetry t
+    where t.session_id is null or t.session_id not in (select session_id from codex_sessions)
 ),
 
 identities as (

@@ -17,6 +17,7 @@ select
     coalesce(cache_read_tokens, 0)     as cache_read_tokens,
     coalesce(cache_creation_tokens, 0) as cache_creation_tokens,
     cost_usd                           as reported_cost_usd,
-    duration_ms
+    duration_ms,
+    machine
 from {{ ref('stg_claude_code_events') }}
 where event_type = 'api_request'

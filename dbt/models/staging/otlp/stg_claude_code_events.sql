@@ -28,6 +28,8 @@ select
     status_code,
     attempt,
     prompt_length,
+    -- the machine the receiver's per-machine token named (not what the client said)
+    json_extract_string(resource_attributes, '$."analytics.machine"') as machine,
     source_file
 from {{ source('raw', 'otlp_logs') }}
 where coalesce(service_name, '') = 'claude-code'
