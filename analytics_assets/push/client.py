@@ -23,22 +23,26 @@ import json
 import os
 import ssl
 import sys
+import threading
 import time
 import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from .. import faults
+from ..receiver.gzip_codec import compress
 from ..ingest.landing import HEAD_BYTES, Cursor, cursor_after, plan_file, unchanged
 from ..transcripts.roots import own_transcript_folders
 
 TOKEN_ENV = "ANALYTICS_PUSH_TOKEN"
 CHUNK_BYTES = 8 << 20
-GZIP_LEVEL = 1  # transcripts compress ~8x even at level 1; higher levels cost CPU the network does not repay on a LAN
+GZIP_LEVEL = 1  # transcripts compress ~14x at level 1; higher levels cost CPU the network does not repay on a LAN
 RETRIES = 10
 MAX_BACKOFF = 10.0
 SAVE_EVERY_SECONDS = 2.0
+PARALLEL = int(os.environ.get("ANALYTICS_PUSH_PARALLEL") or 4)  # files in flight at once: the server's writes, our reads and gzip (which frees the GIL) overlap
 RETRYABLE = {429, 500, 502, 503, 504}
 
 
@@ -217,13 +221,32 @@ class Progress:
 
 
 class Pusher:
-    def __init__(self, remote: Remote, state: State, folders: list[tuple[str, Path]], quiet: bool = False):
-        self.remote, self.state, self.folders, self.quiet = remote, state, folders, quiet
+    def __init__(self, remote: Remote, state: State, folders: list[tuple[str, Path]], quiet: bool = False,
+                 parallel: int = PARALLEL):
+        self.remote, self.state, self.folders, self.quiet, self.parallel = remote, state, folders, quiet, parallel
         self.totals = Totals()
+        self.lock = threading.Lock()  # totals, cursors and progress, shared by the file workers
+        self.local = threading.local()
+        self.remotes = [remote]
+
+    def _remote(self) -> Remote:
+        """Each worker thread its own keep-alive connection."""
+        remote = getattr(self.local, "remote", None)
+        if remote is None:
+            remote = self.local.remote = Remote(f"{self.remote.url}", self.remote.token, retries=self.remote.retries,
+                                                sleep=self.remote.sleep)
+            remote.context = self.remote.context
+            with self.lock:
+                self.remotes.append(remote)
+        return remote
+
+    def close(self) -> None:
+        for remote in self.remotes:
+            remote.close()
 
     def machine(self, refresh: bool = False) -> str:
         if refresh or not self.state.machine:
-            status, answer = self.remote.request("GET", "/v1/push/whoami")
+            status, answer = self._remote().request("GET", "/v1/push/whoami")
             if status != 200 or not answer.get("machine"):
                 raise PushError(f"{self.remote.url} refused this token ({status}: {answer.get('message', 'no message')})")
             self.state.machine, self.state.dirty = answer["machine"], True
@@ -250,20 +273,35 @@ class Pusher:
                 continue
             plans.append((f"{agent}/{machine}/{path.relative_to(folder.parent).as_posix()}", plan))
         progress = Progress(len(plans), sum(p.size - p.start for _, p in plans), quiet=self.quiet)
-        done = 0
-        for index, (relative, plan) in enumerate(plans):
+        counts = {"files": 0, "bytes": 0}
+
+        def one(item) -> None:
+            relative, plan = item
+            def moved(n: int) -> None:
+                with self.lock:
+                    counts["bytes"] += n
+                    progress.update(counts["files"], counts["bytes"])
             try:
-                done += self.push_file(relative, plan, lambda n: progress.update(index, done + n))
+                self.push_file(relative, plan, moved)
             except PushError as exc:
-                self.totals.failed += 1
+                with self.lock:
+                    self.totals.failed += 1
                 print(f"push: {relative}: {exc}", file=sys.stderr)
-            self.state.maybe_save()
-        progress.update(len(plans), done, force=True)
+            with self.lock:
+                counts["files"] += 1
+                self.state.maybe_save()
+
+        # Biggest first: a long file does not end up alone at the end while the other workers idle.
+        plans.sort(key=lambda item: item[1].size - item[1].start, reverse=True)
+        with ThreadPoolExecutor(max_workers=max(1, self.parallel)) as pool:
+            list(pool.map(one, plans))
+        progress.update(len(plans), counts["bytes"], force=True)
         return self.totals
 
     def push_file(self, relative: str, plan, on_bytes) -> int:
-        """Send `plan`'s complete lines; returns the raw bytes the server took."""
+        """Send `plan`'s complete lines; returns the raw bytes the server took. `on_bytes(n)`: n more taken."""
         path = plan.path
+        remote = self._remote()
         replace = plan.reason in ("rotated", "truncated", "rewritten")
         position = plan.start
         end = complete_end(path, position, plan.size)
@@ -277,13 +315,13 @@ class Pusher:
                 data = f.read(min(CHUNK_BYTES, end - position))
                 if len(data) < min(CHUNK_BYTES, end - position):
                     raise PushError("the file shrank while it was read; the next push sends it again")
-                body = zlib.compress(data, GZIP_LEVEL, wbits=31)
+                body = compress(data, GZIP_LEVEL)
                 headers = {"Content-Type": "application/octet-stream", "Content-Encoding": "gzip",
                            "X-Push-Path": header_path, "X-Push-Offset": str(position),
                            "X-Push-Tail": tail_of(path, position)}
                 if replace:
                     headers["X-Push-Replace"] = "1"
-                status, answer = self.remote.request("POST", "/v1/push", body, headers)
+                status, answer = remote.request("POST", "/v1/push", body, headers)
                 if status == 403 and not conflicts:
                     conflicts += 1  # the machine name may be stale (a new token): ask again, once
                     relative = relative.split("/", 2)
@@ -291,12 +329,13 @@ class Pusher:
                     header_path = urllib.parse.quote(relative, safe="/")
                     continue
                 if status == 200:
-                    self.totals.sent += len(body)
+                    with self.lock:
+                        self.totals.sent += len(body)
+                        self.totals.replaced += replace
                     taken += len(data)
-                    self.totals.replaced += replace
                     replace = False
                     position = int(answer["offset"])
-                    on_bytes(taken)
+                    on_bytes(len(data))
                     faults.point("push.after_chunk")  # a client killed here: the server has the chunk, the cursor does not
                     continue
                 if status != 409:
@@ -311,11 +350,13 @@ class Pusher:
                     position, replace = 0, True  # its copy is not ours (rewritten here): start the file over
                 if position >= end and not replace:
                     break
-        self.state.files[str(path)] = cursor_after(plan, position)
-        self.state.dirty = True
-        if taken:
-            self.totals.files += 1
-            self.totals.bytes += taken
+        cursor = cursor_after(plan, position)
+        with self.lock:
+            self.state.files[str(path)] = cursor
+            self.state.dirty = True
+            if taken:
+                self.totals.files += 1
+                self.totals.bytes += taken
         return taken
 
 
@@ -365,7 +406,7 @@ def run(args) -> int:
         try:
             totals = pusher.run()
         finally:
-            remote.close()
+            pusher.close()
             if state.dirty:
                 state.save()
         if not totals.failed:

@@ -35,7 +35,7 @@ from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
-from . import otlp_json
+from . import gzip_codec, otlp_json
 from .pushed import PushLanding, PushRefused
 from .tokens import Identity, TokenError, TokenStore
 from .writer import LandingWriter
@@ -145,6 +145,9 @@ def log(**fields) -> None:
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: exporters reuse connections
     timeout = 300  # seconds a connection may sit idle (or in its TLS handshake) before it is closed
+    # An answer is two writes (headers, body): with Nagle's algorithm the body waited for the client's delayed
+    # ACK, 40 ms a request (measured: a 1 GiB push took 28 s of which the receiver's work was 3 s).
+    disable_nagle_algorithm = True
     server: "Receiver"
 
     def log_message(self, *args):  # replaced by structured logs
@@ -270,7 +273,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except TooLarge as exc:
             self._error(413, str(exc), content_type)
             return 413, 0, 0, length
-        except (DecodeError, orjson.JSONDecodeError, BadRequest, OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
+        except (DecodeError, orjson.JSONDecodeError, BadRequest, OSError, EOFError, *gzip_codec.ERRORS, UnicodeDecodeError) as exc:
             self._error(400, f"undecodable {signal_name} request: {type(exc).__name__}", content_type)
             return 400, 0, 0, length
         if kept:
@@ -324,7 +327,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except TooLarge as exc:
             self._error(413, str(exc), JSON)
             return 413, 0, 0, length
-        except (OSError, EOFError, zlib.error) as exc:
+        except (OSError, EOFError, *gzip_codec.ERRORS) as exc:
             self._error(400, f"undecodable push chunk: {type(exc).__name__}", JSON)
             return 400, 0, 0, length
         status = 200 if outcome.applied else 409
@@ -355,7 +358,7 @@ class TooLarge(ValueError):
 
 def _gunzip(body: bytes, limit: int) -> bytes:
     """Decompress with a bound: a small gzip bomb must not take the receiver down."""
-    decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    decompressor = gzip_codec.decompressor()
     out = decompressor.decompress(body, limit + 1)
     if len(out) > limit or decompressor.unconsumed_tail:
         raise TooLarge(f"decompressed body over the {limit}-byte limit")
