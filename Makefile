@@ -74,11 +74,13 @@ summary: install
 
 # Your own numbers, apart from the demo: this machine's Claude Code and Codex history (CLAUDE_CONFIG_DIR or
 # ~/.claude, CODEX_HOME or ~/.codex) and your analytics.yaml if you have one, in data/mine/ and output/mine/.
-MINE_ENV := ANALYTICS_DUCKDB_PATH=$(CURDIR)/data/mine/warehouse.duckdb ANALYTICS_LANDING_DIR=$(CURDIR)/data/mine/landing \
-	ANALYTICS_OUTPUT_DIR=$(CURDIR)/output/mine DAGSTER_HOME=$(CURDIR)/data/mine/dagster_home
+MINE_DIR ?= $(CURDIR)/data/mine
+MINE_OUTPUT ?= $(CURDIR)/output/mine
+MINE_ENV := ANALYTICS_DUCKDB_PATH=$(MINE_DIR)/warehouse.duckdb ANALYTICS_LANDING_DIR=$(MINE_DIR)/landing \
+	ANALYTICS_OUTPUT_DIR=$(MINE_OUTPUT) DAGSTER_HOME=$(MINE_DIR)/dagster_home
 mine: install
-	mkdir -p data/mine/landing/otlp data/mine/dagster_home
-	cp dagster.yaml data/mine/dagster_home/dagster.yaml
+	mkdir -p $(MINE_DIR)/landing/otlp $(MINE_DIR)/dagster_home
+	cp dagster.yaml $(MINE_DIR)/dagster_home/dagster.yaml
 	$(MINE_ENV) ANALYTICS_CONFIG=$${ANALYTICS_CONFIG:-$(CURDIR)/analytics.yaml} $(BIN)/analytics-assets materialize-all
 	$(MINE_ENV) $(BIN)/analytics-assets summary
 
