@@ -35,11 +35,30 @@ with claude_transcripts as (
     from {{ ref('stg_claude_requests') }}
 ),
 
+-- Codex turns from session files and from telemetry, in one shape (see the header for which counts).
+codex_file_sessions as (
+    select distinct session_id from {{ ref('stg_codex_turns') }} where session_id is not null
+),
+
+codex_turns as (
+    select 'codex:' || turn_key as request_key, 'transcript' as source, session_id, model, event_at, event_date,
+           input_tokens, cached_input_tokens, output_tokens, reasoning_output_tokens,
+           {{ project_from_path('cwd') }} as project, machine,
+           cast(null as varchar) as user_account_hash, cast(null as varchar) as user_email_hash, false as seen_in_telemetry
+    from {{ ref('stg_codex_turns') }}
+    union all
+    select 'otel:' || event_id, 'otel', session_id, model, event_at, event_date,
+           input_tokens, cached_input_tokens, output_tokens, reasoning_output_tokens,
+           cast(null as varchar), machine, user_account_hash, user_email_hash, true
+    from {{ ref('stg_codex_telemetry_turns') }}
+    where session_id is null or session_id not in (select session_id from codex_file_sessions)
+),
+
 codex as (
     select
-        'codex:' || turn_key              as request_key,
+        request_key,
         'codex'                           as agent,
-        'transcript'                      as source,
+        source,
         cast(null as varchar)             as message_id,
         cast(null as varchar)             as request_id,
         session_id,
@@ -47,7 +66,7 @@ codex as (
         cast(null as varchar)             as speed,
         event_at,
         event_date,
-        input_tokens - cached_input_tokens as input_tokens,
+        greatest(input_tokens - cached_input_tokens, 0) as input_tokens,
         output_tokens,
         cached_input_tokens               as cache_read_tokens,
         cast(0 as bigint)                 as cache_creation_tokens,
@@ -55,13 +74,14 @@ codex as (
         cast(null as bigint)              as cache_creation_1h_tokens,
         reasoning_output_tokens,
         cast(null as double)              as reported_cost_usd,
-        {{ project_from_path('cwd') }}    as project,
+        project,
         cast(null as varchar)             as git_branch,
         machine,
-        cast(null as varchar)             as user_account_hash,
-        cast(null as varchar)             as user_email_hash,
-        false                             as is_sidechain
-    from {{ ref('stg_codex_turns') }}
+        user_account_hash,
+        user_email_hash,
+        false                             as is_sidechain,
+        seen_in_telemetry
+    from codex_turns
 ),
 
 claude_telemetry as (
@@ -93,39 +113,6 @@ claude_telemetry as (
     from {{ ref('stg_claude_code_api_requests') }}
 ),
 
-codex_telemetry as (
-    select
-        'otel:' || event_id               as request_key,
-        'codex'                           as agent,
-        'otel'                            as source,
-        cast(null as varchar)             as message_id,
-        cast(null as varchar)             as request_id,
-        session_id,
-        model,
-        cast(null as varchar)             as speed,
-        event_at,
-        event_date,
-        greatest(input_tokens - cached_input_tokens, 0) as input_tokens,
-        output_tokens,
-        cached_input_tokens               as cache_read_tokens,
-        cast(0 as bigint)                 as cache_creation_tokens,
-        cast(null as bigint)              as cache_creation_5m_tokens,
-        cast(null as bigint)              as cache_creation_1h_tokens,
-        reasoning_output_tokens,
-        cast(null as double)              as reported_cost_usd,
-        cast(null as varchar)             as project,
-        cast(null as varchar)             as git_branch,
-        machine,
-        user_account_hash,
-        user_email_hash,
-        false                             as is_sidechain
-    from {{ ref('stg_codex_telemetry_turns') }}
-),
-
-codex_sessions as (
-    select distinct session_id from codex where session_id is not null
-),
-
 telemetry_ids as (
     select distinct request_id from claude_telemetry where request_id is not null
 ),
@@ -139,15 +126,11 @@ unioned as (
     from claude_transcripts t
     left join telemetry_ids i on i.request_id = t.request_id
     union all
-    select c.*, false as seen_in_telemetry from codex c
+    select * from codex
     union all
     select o.*, true as seen_in_telemetry
     from claude_telemetry o
     where o.request_id is null or o.request_id not in (select request_id from transcript_ids)
-    union all
-    select t.*, true as seen_in_telemetry
-    from codex_telemetry t
-    where t.session_id is null or t.session_id not in (select session_id from codex_sessions)
 ),
 
 identities as (
