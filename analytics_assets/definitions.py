@@ -11,7 +11,7 @@ from .copilot.assets import (copilot_daily_schedule, copilot_job, copilot_seats,
 from .dashboard.assets import dashboard
 from .exports.assets import exports
 from .forecast.assets import forecast_spend_asset
-from .git.assets import git_commits, git_job, git_repositories, git_schedule, git_sensor
+from .git.assets import git_commits, git_job, git_repositories, git_schedule, git_sensor, repo_folders
 from .identities import developer_identities
 from .otlp.assets import OTLP
 from .resources import WarehouseResource
@@ -26,7 +26,7 @@ SOURCES = (OTLP, CLAUDE, CODEX)
 
 defs = dg.Definitions(
     assets=[*(s["landing"] for s in SOURCES), *(s["asset"] for s in SOURCES), developer_identities, copilot_usage, copilot_seats,
-            git_repositories, git_commits,
+            git_repositories, git_commits, repo_folders,
             dbt_models, dbt_daily_marts, forecast_spend_asset, alerts, dashboard, exports, community_aggregates,
             purged_rows],
     asset_checks=[every_model_priced],

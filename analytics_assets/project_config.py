@@ -18,6 +18,7 @@ and who is who. A missing file means defaults; a malformed one is a clear error 
       repos_dir: null            # a folder of clones: every repository directly under it
       github_repos: []           # owner/name, read through the GitHub API (commits since the last run)
       session_window_minutes: 120  # a commit this soon after an agent session of its author counts as assisted
+      ticket_pattern: "[A-Z][A-Z0-9]+-[0-9]+"  # a ticket id in a branch name (cost by ticket)
     budgets_file: budgets.yaml   # monthly budgets and thresholds (see analytics_assets/alerts/budgets.py)
     alerts:
       spike_z: 3.5               # robust z-score of a day's spend against the trailing 4 weeks
@@ -43,6 +44,7 @@ and who is who. A missing file means defaults; a malformed one is a clear error 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,12 +82,16 @@ class CopilotConfig:
         return bool(self.orgs or self.enterprises)
 
 
+DEFAULT_TICKET_PATTERN = r"[A-Z][A-Z0-9]+-[0-9]+"
+
+
 @dataclass(frozen=True)
 class GitConfig:
     repos: tuple[Path, ...] = ()
     repos_dir: Path | None = None
     github_repos: tuple[str, ...] = ()
     session_window_minutes: int = 120
+    ticket_pattern: str = DEFAULT_TICKET_PATTERN
 
     def local_repos(self) -> list[Path]:
         found = list(self.repos)
@@ -180,7 +186,12 @@ def _git(section: dict, base: Path, where: str) -> GitConfig:
     except (TypeError, ValueError):
         raise ConfigError(f"{where}.session_window_minutes must be a whole number of minutes") from None
     repos_dir = section.get("repos_dir")
-    return GitConfig(repos=tuple((base / p).expanduser().resolve() for p in _list(section, "repos", where)),
+    ticket = str(section.get("ticket_pattern") or DEFAULT_TICKET_PATTERN)
+    try:
+        re.compile(ticket)
+    except re.error as exc:
+        raise ConfigError(f"{where}.ticket_pattern is not a regular expression: {exc}") from None
+    return GitConfig(ticket_pattern=ticket, repos=tuple((base / p).expanduser().resolve() for p in _list(section, "repos", where)),
                      repos_dir=(base / repos_dir).expanduser().resolve() if repos_dir else None,
                      github_repos=_list(section, "github_repos", where), session_window_minutes=window)
 

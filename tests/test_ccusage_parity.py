@@ -14,10 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import shutil
 import subprocess
 import sys
-from collections import defaultdict
 from pathlib import Path
 
 import duckdb
@@ -26,9 +24,9 @@ import pytest
 from analytics_assets.config import DBT_PROJECT_DIR, PROJECT_ROOT
 from analytics_assets.demo import generate
 from analytics_assets.identities import write_identities
-from analytics_assets.ingest.runner import ensure_tables, run_ingest
+from analytics_assets.ingest.runner import run_ingest
 from analytics_assets.project_config import ProjectConfig, identity_rows
-from analytics_assets.otlp.load import OtlpSource
+from analytics_assets.transform.sources import ensure_sources
 from analytics_assets.transcripts.load import ClaudeSource, CodexSource, claude_roots, codex_roots
 
 from .parity_corpus import BEDROCK, CODEX, LEGACY_ANTHROPIC, anthropic_models, write_claude, write_codex
@@ -54,8 +52,7 @@ def _build(tmp_path: Path, landing: Path, codex: bool = False) -> Path:
     con = duckdb.connect(str(db))
     try:
         # The agent marts read Claude Code telemetry and both agents' transcripts: the tables must exist.
-        ensure_tables(con, OtlpSource(b"s"))
-        ensure_tables(con, ClaudeSource(landing) if codex else CodexSource(landing))
+        ensure_sources(con, b"s")  # every raw table dbt reads
         write_identities(con, identity_rows(ProjectConfig(), b"s"))
         if codex:
             run_ingest(con, CodexSource(landing), codex_roots(landing))

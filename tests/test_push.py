@@ -21,11 +21,11 @@ import requests
 
 from analytics_assets.config import DBT_PROJECT_DIR
 from analytics_assets.identities import write_identities
-from analytics_assets.ingest.runner import ensure_tables, run_ingest
-from analytics_assets.otlp.load import OtlpSource
+from analytics_assets.ingest.runner import run_ingest
 from analytics_assets.project_config import Developer, ProjectConfig, identity_rows
 from analytics_assets.receiver.pushed import PushLanding, PushRefused, tail_hash
 from analytics_assets.receiver.tokens import TokenStore
+from analytics_assets.transform.sources import ensure_sources
 from analytics_assets.transcripts.load import ClaudeSource, CodexSource, claude_roots, codex_roots
 from tests.appended import append_request
 from tests.parity_corpus import CODEX, anthropic_models, write_claude, write_codex
@@ -70,7 +70,8 @@ def test_push_landing_appends_only_where_the_file_ends(tmp_path):
     ("claude/bob/projects/p/s.jsonl", 403), ("claude/ada/projects/../../bob/projects/s.jsonl", 400),
     ("/etc/passwd", 400), ("claude/ada/projects/p/s.txt", 400), ("claude/ada/sessions/s.jsonl", 400),
     ("gemini/ada/projects/s.jsonl", 400), ("claude/ada/projects/p\\..\\s.jsonl", 400), ("claude/ada/projects/a\nb.jsonl", 400),
-    ("claude/ada/projects/link/s.jsonl", 400),
+    ("claude/ada/projects/link/s.jsonl", 400), ("folders/bob/repositories.jsonl", 403), ("folders/ada/other.jsonl", 400),
+    ("folders/ada/x/repositories.jsonl", 400),
 ])
 def test_push_paths_are_checked(tmp_path, relative, status):
     outside = tmp_path / "outside"
@@ -166,7 +167,7 @@ def build(db: Path, landing: Path, config: ProjectConfig, token_machines=()) -> 
     (machine, developer, agent): requests, token sums and computed cost."""
     con = duckdb.connect(str(db))
     try:
-        ensure_tables(con, OtlpSource(b"s"))
+        ensure_sources(con, b"s")  # every raw table dbt reads
         write_identities(con, identity_rows(config, b"s", list(token_machines)))
         run_ingest(con, ClaudeSource(landing), claude_roots(landing, config))
         run_ingest(con, CodexSource(landing), codex_roots(landing, config))
@@ -302,6 +303,42 @@ def test_gzip_chunks_are_bounded_when_decompressed(tmp_path):
     finally:
         receiver.stop()
     assert not (tmp_path / "landing" / "claude" / "ada" / "projects" / "p" / "s.jsonl").exists()
+
+
+def test_push_says_which_repository_each_working_folder_is_in(tmp_path):
+    """The server cannot see a laptop's disk: push sends git's answer for every working folder of the lines it
+    sends (once per folder), and the server's repo_folders reads it under the token's machine."""
+    from analytics_assets.git.folders import FOLDERS, update_folders
+
+    home, tokens = tmp_path / "home", tmp_path / "tokens.json"
+    clone = home / "src" / "my-api"
+    (clone / "packages" / "web").mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(clone)], check=True)
+    subprocess.run(["git", "-C", str(clone), "remote", "add", "origin", "git@github.com:acme/api-server.git"], check=True)
+    session = home / ".claude" / "projects" / "-p" / "s1.jsonl"
+    session.parent.mkdir(parents=True)
+    line = {"type": "assistant", "sessionId": "s1", "cwd": str(clone / "packages" / "web"), "timestamp": "2026-11-02T08:00:00.000Z",
+            "requestId": "req_1", "message": {"id": "msg_1", "model": "claude-sonnet-4-5-20250929", "usage": {"input_tokens": 1}}}
+    gone = {**line, "cwd": "/nonexistent/elsewhere", "requestId": "req_2"}
+    session.write_text(json.dumps(line, separators=(",", ":")) + "\n" + json.dumps(gone, separators=(",", ":")) + "\n")
+    token_file = add_token(tokens, "Ada Lovelace", "ada-laptop", tmp_path)
+    receiver = Receiver(tmp_path / "landing", tokens)
+    try:
+        assert finished(push(home, receiver.url, token_file))[0] == 0
+        append_request(session, "again")  # the same folder again: the map does not grow
+        assert finished(push(home, receiver.url, token_file))[0] == 0
+    finally:
+        receiver.stop()
+    landed = tmp_path / "landing" / "folders" / "ada-laptop" / "repositories.jsonl"
+    assert [json.loads(x) for x in landed.read_text().splitlines()] == [
+        {"cwd": str(clone / "packages" / "web"), "toplevel": str(clone), "remote": "github.com/acme/api-server", "name": "api-server"}]
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    try:
+        update_folders(con, tmp_path / "landing")
+        assert con.execute(f"SELECT machine, remote, resolved_by FROM {FOLDERS}").fetchall() == [
+            ("ada-laptop", "github.com/acme/api-server", "pushed")]
+    finally:
+        con.close()
 
 
 def test_telemetry_carries_the_tokens_machine_not_the_clients_word(tmp_path):

@@ -15,9 +15,9 @@ import pytest
 from analytics_assets.config import DBT_PROJECT_DIR
 from analytics_assets.identities import write_identities
 from analytics_assets import warehouse
-from analytics_assets.ingest.runner import ensure_tables, read_ahead, run_ingest
+from analytics_assets.ingest.runner import read_ahead, run_ingest
 from analytics_assets.project_config import ProjectConfig, identity_rows
-from analytics_assets.otlp.load import OtlpSource
+from analytics_assets.transform.sources import ensure_sources
 from analytics_assets.transcripts.load import ClaudeSource, CodexSource
 
 
@@ -197,7 +197,7 @@ def test_streaming_duplicates_collapse_to_the_largest_line_and_codex_deltas(env,
     (codex_dir / "rollout-2026-11-01T10-00-00-0199a213-81c0-7800-8aa1-bbab2a035a53.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
     ingest(landing, con)
     run_ingest(con, CodexSource(landing), [landing / "codex" / "ada-laptop" / "sessions"])
-    ensure_tables(con, OtlpSource(b"s"))
+    ensure_sources(con, b"s")  # every raw table dbt reads
     write_identities(con, identity_rows(ProjectConfig(), b"s"))
     con.close()
     db = str(tmp_path / "w.duckdb")

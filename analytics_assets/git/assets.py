@@ -13,7 +13,8 @@ from ..partitions import ONE_RUN, SCHEDULE_TIMEZONE
 from ..transform.dbt_assets import refresh_selection
 from ..resources import WRITER_POOL, WarehouseResource
 from . import log
-from .load import COMMITS, GitStats, ingest_github, ingest_local, repo_name, tips_stored
+from .folders import FOLDERS, MAPS_DIR, update_folders
+from .load import COMMITS, GitStats, ingest_github, ingest_local, repo_names, tips_stored
 from .schemas import GitCommits
 
 COMMITS_KEY = dg.AssetKey(COMMITS.split("."))
@@ -84,6 +85,39 @@ def git_commits(context: dg.AssetExecutionContext, config: GitRunConfig, warehou
                                local.records + remote.records, local.quarantined + remote.quarantined, config.max_quarantine_share)
 
 
+FOLDERS_KEY = dg.AssetKey(FOLDERS.split("."))
+
+
+@dg.asset(
+    key=FOLDERS_KEY,
+    deps=[dg.AssetKey(["raw", "claude_requests"]), dg.AssetKey(["raw", "codex_events"])],
+    group_name="raw",
+    kinds={"git", "duckdb"},
+    pool=WRITER_POOL,
+    backfill_policy=ONE_RUN,
+    description="The repository of every (machine, working folder) the agents ran in: the git top level and the "
+    "normalised remote (`host/owner/name`), from the maps `push` sends from developer machines "
+    f"(landing/{MAPS_DIR}/<machine>/*.jsonl) and, for folders that exist on this disk, from git itself (asked once per "
+    "folder). Commit attribution and the cost-by-repository marts match on it; a folder that is no repository keeps "
+    "the folder-name rule, flagged.",
+)
+def repo_folders(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    with warehouse.connect() as con:
+        stats = update_folders(con, settings().landing_dir)
+    if stats.quarantined:
+        context.log.warning(f"{stats.quarantined} lines of pushed folder maps quarantined (raw.quarantine, source repo_folders)")
+    return dg.MaterializeResult(metadata={
+        "map_lines_read": stats.map_lines,
+        "folders_from_pushed_maps": stats.pushed,
+        "map_lines_quarantined": stats.quarantined,
+        "folders_resolved_on_this_disk": stats.resolved_here,
+        "folders_unresolved": stats.unresolved,
+        "folders_in_repositories": stats.repositories,
+        "folders_not_in_a_repository": stats.not_repositories,
+        "dagster/row_count": stats.repositories + stats.not_repositories,
+    })
+
+
 git_job = dg.define_asset_job("git_refresh", selection=refresh_selection(git_commits),
                               description="Read new commits and rebuild the dbt models over them.")
 
@@ -100,12 +134,13 @@ def git_sensor(context: dg.SensorEvaluationContext):
         return dg.SkipReason("no local repositories configured (git.repos / git.repos_dir)")
     digest = hashlib.sha256()
     every = {}
+    names = repo_names(repos)
     for path in repos:
         try:
             tips = log.heads(path)
         except log.GitError:
             continue
-        every[repo_name(path)] = tips
+        every[names[path]] = tips
         digest.update(f"{path}\0{sorted(tips.items())}\n".encode())
     signature = digest.hexdigest()[:32]
     if signature == context.cursor:

@@ -18,7 +18,7 @@ from ..ingest.runner import quarantine_rows
 from ..privacy import hash_identities, redact
 from ..validation import split_valid
 from ..warehouse import RAW, ensure_bookkeeping, ensure_table, insert_quarantine, now, registered, transaction
-from . import log
+from . import identity, log
 from .schemas import GitCommits
 
 COMMITS = f"{RAW}.git_commits"
@@ -45,6 +45,14 @@ def repo_name(path: Path) -> str:
     return name[:-4] if name.endswith(".git") else name
 
 
+def repo_names(paths: list[Path]) -> dict[Path, str]:
+    """The name each followed clone is stored under: its folder's name, or `parent/name` where two followed
+    clones share a folder name (`acme/api`, `other/api`), so their commits and tips never mix."""
+    names = {path: repo_name(path) for path in paths}
+    counts = Counter(names.values())
+    return {path: f"{path.resolve().parent.name}/{name}" if counts[name] > 1 else name for path, name in names.items()}
+
+
 def _privacy(frame: pl.DataFrame, salt: bytes, keep_names: bool) -> pl.DataFrame:
     frame = frame.with_columns(redact(pl.col("subject")).alias("subject"))
     if keep_names:
@@ -56,14 +64,16 @@ def _privacy(frame: pl.DataFrame, salt: bytes, keep_names: bool) -> pl.DataFrame
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW}")
     shape = {k: v for k, v in log.COMMIT_SCHEMA.items() if k != "attr_errors"}
-    shape |= {"commit_key": pl.String, "is_reachable": pl.Boolean, "ingested_at": pl.Datetime("us", "UTC")}
+    shape |= {"repo_id": pl.String, "commit_key": pl.String, "is_reachable": pl.Boolean, "ingested_at": pl.Datetime("us", "UTC")}
     ensure_table(con, COMMITS, pl.DataFrame(schema=shape))
     con.execute(f"CREATE TABLE IF NOT EXISTS {REFS} (repo VARCHAR, ref VARCHAR, sha VARCHAR, updated_at TIMESTAMPTZ)")
     ensure_table(con, PULLS, pl.DataFrame(schema=log.PULL_SCHEMA | {"ingested_at": pl.Datetime("us", "UTC")}))
 
 
-def _store(con, frame: pl.DataFrame, quarantine: pl.DataFrame, salt: bytes, keep_names: bool, stats: GitStats) -> None:
-    """Validate, protect identities, insert the commits not stored yet (by repo + sha)."""
+def _store(con, frame: pl.DataFrame, quarantine: pl.DataFrame, salt: bytes, keep_names: bool, stats: GitStats,
+           repo_id: str | None = None) -> None:
+    """Validate, protect identities, insert the commits not stored yet (by repo + sha). `repo_id`: the
+    repository's identity (normalised remote, see git.identity), which attribution matches sessions on."""
     stats.records += frame.height + quarantine.height
     good, bad = split_valid(GitCommits, frame)
     stats.quarantined += bad.height + quarantine.height
@@ -71,18 +81,32 @@ def _store(con, frame: pl.DataFrame, quarantine: pl.DataFrame, salt: bytes, keep
         quarantine = pl.concat([quarantine, quarantine_rows(bad, "commits", ["repo", "sha", "authored_at", "committed_at"])])
     ready = _privacy(good.drop("attr_errors"), salt, keep_names).with_columns(
         (pl.col("repo") + pl.lit(":") + pl.col("sha")).alias("commit_key"), pl.lit(True).alias("is_reachable"),
-        pl.lit(now()).alias("ingested_at"))
+        pl.lit(now()).alias("ingested_at"), pl.lit(repo_id, pl.String).alias("repo_id"))
     with registered(con, "_commits", ready):
         inserted = con.execute(
             f"""INSERT INTO {COMMITS} BY NAME SELECT * FROM _commits b
             WHERE NOT EXISTS (SELECT 1 FROM {COMMITS} t WHERE t.commit_key = b.commit_key)
             QUALIFY row_number() OVER (PARTITION BY commit_key ORDER BY source_offset) = 1"""
         ).fetchone()[0]
-        # A commit stored earlier and reachable again (a branch restored) is reachable again.
+        # A commit stored earlier and reachable again (a branch restored) is reachable again; a commit stored
+        # before its repository's identity was known (or before the remote changed) takes the current one.
         con.execute(f"UPDATE {COMMITS} SET is_reachable = true WHERE NOT is_reachable AND commit_key IN (SELECT commit_key FROM _commits)")
+        if repo_id:
+            con.execute(f"UPDATE {COMMITS} SET repo_id = ? WHERE repo = ? AND repo_id IS DISTINCT FROM ?",
+                        [repo_id, frame["repo"][0] if frame.height else None, repo_id])
     stats.loaded += inserted
     stats.duplicates += ready.height - inserted
     insert_quarantine(con, "git", quarantine)
+
+
+def with_notes(frame: pl.DataFrame, notes: dict[str, tuple[str, str, int]]) -> pl.DataFrame:
+    """The AI-attribution notes of the commits read (log.read_notes), as three columns."""
+    if not notes:
+        return frame
+    shas = frame["sha"]
+    pick = lambda i: [notes[s][i] if s in notes else None for s in shas]  # noqa: E731
+    return frame.with_columns(pl.Series("ai_note", pick(0), pl.String), pl.Series("ai_note_agent", pick(1), pl.String),
+                              pl.Series("ai_note_lines", pick(2), pl.Int64))
 
 
 def tips_stored(con: duckdb.DuckDBPyConnection, tips: dict[str, dict[str, str]]) -> bool:
@@ -97,8 +121,9 @@ def ingest_local(con: duckdb.DuckDBPyConnection, repos: list[Path], salt: bytes,
     ensure_bookkeeping(con)
     ensure_tables(con)
     stats = GitStats()
+    names = repo_names(repos)
     for path in repos:
-        name = repo_name(path)
+        name = names[path]
         try:
             tips = log.heads(path)
         except log.GitError as exc:
@@ -115,9 +140,10 @@ def ingest_local(con: duckdb.DuckDBPyConnection, repos: list[Path], salt: bytes,
         include = sorted(set(tips.values()) - set(old.values())) if not full else sorted(set(tips.values()))
         text = log.read_log(path, include, known)
         frame, quarantine = log.parse_log(text, name, str(path))
+        frame = with_notes(frame, log.read_notes(path, set(frame["sha"].to_list())) if frame.height else {})
         stats.per_repo[name] = frame.height
         with transaction(con):
-            _store(con, frame, quarantine, salt, keep_names, stats)
+            _store(con, frame, quarantine, salt, keep_names, stats, identity.remote_of(str(path)))
             if full and old:
                 # Everything reachable now was just read: the rest of this repo's commits were rewritten away.
                 with registered(con, "_reachable", frame.select("sha")):
@@ -154,7 +180,8 @@ def ingest_github(con: duckdb.DuckDBPyConnection, client, repos: list[str], salt
         stats.repos += 1
         stats.per_repo[full_name] = frame.height
         with transaction(con):
-            _store(con, frame, pl.DataFrame(schema=log.QUARANTINE_SCHEMA), salt, keep_names, stats)
+            _store(con, frame, pl.DataFrame(schema=log.QUARANTINE_SCHEMA), salt, keep_names, stats,
+                   identity.github_identity(full_name, getattr(client, "api_root", None)))
             with registered(con, "_pulls", pulls.with_columns(pl.lit(now()).alias("ingested_at"))):
                 # Upsert by (repo, number): a pull request changes state after it was first read.
                 con.execute(f"DELETE FROM {PULLS} WHERE repo = ? AND number IN (SELECT number FROM _pulls)", [full_name])

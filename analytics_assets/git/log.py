@@ -29,7 +29,7 @@ COMMIT_SCHEMA = {
     "subject": pl.String, "trailers": pl.String, "co_authors": pl.String, "agent_trailer": pl.String,
     "claude_session_id": pl.String, "files_changed": pl.Int64, "lines_added": pl.Int64, "lines_deleted": pl.Int64,
     "binary_files": pl.Int64, "origin": pl.String, "source_file": pl.String, "source_offset": pl.Int64,
-    "attr_errors": pl.String,
+    "attr_errors": pl.String, "ai_note": pl.String, "ai_note_agent": pl.String, "ai_note_lines": pl.Int64,
 }
 
 # Co-author trailers that name an agent; the value's name or address decides which one.
@@ -137,7 +137,96 @@ def _row(repo: str, fields: dict, stats: tuple[int, int, int, int], origin: str,
         "files_changed": stats[0], "lines_added": stats[1], "lines_deleted": stats[2], "binary_files": stats[3],
         "origin": origin, "source_file": source, "source_offset": offset,
         "attr_errors": "; ".join(errors) if errors else None,
+        "ai_note": None, "ai_note_agent": None, "ai_note_lines": None,  # git.load.with_notes fills them
     }
+
+
+# AI-attribution notes tools leave on commits: Git AI's authorship logs (Git AI Standard v3.0.0, `refs/notes/ai`) and
+# Agent Trace records (agent-trace.dev 0.1.0, which names no place: `refs/notes/agent-trace` is where tools put them).
+NOTE_REFS = {"refs/notes/ai": "git-ai", "refs/notes/agent-trace": "agent-trace"}
+
+
+def agent_of_name(name: str | None) -> str | None:
+    """Our agent for a tool or model name a note gives (`claude-code`, `anthropic/claude-...`, `cursor`), else the name."""
+    if not name:
+        return None
+    for agent, pattern in AGENT_PATTERNS:
+        if pattern.search(name):
+            return agent
+    return name[:80]
+
+
+def parse_git_ai_note(text: str) -> tuple[str | None, int]:
+    """(agent, lines written by agents) of a Git AI authorship log: an attestation section (a file per line,
+    then `  <key> <ranges>` lines; `h_` keys are humans), `---`, then JSON metadata naming each session's
+    or prompt's agent (`agent_id.tool`)."""
+    attest, _, meta = text.partition("\n---\n")
+    try:
+        metadata = json.loads(meta) if meta.strip() else {}
+    except ValueError:
+        metadata = {}
+    records = {**(metadata.get("prompts") or {}), **(metadata.get("sessions") or {})} if isinstance(metadata, dict) else {}
+    agent, lines = None, 0
+    for line in attest.splitlines():
+        if not line.startswith("  "):
+            continue
+        key, _, spec = line.strip().partition(" ")
+        if key.startswith("h_"):
+            continue
+        for part in spec.split(","):
+            start, _, end = part.partition("-")
+            if start.isdigit():
+                lines += (int(end) if end.isdigit() else int(start)) - int(start) + 1
+        record = records.get(key.split("::")[0]) or {}
+        tool = (record.get("agent_id") or {}).get("tool") if isinstance(record, dict) else None
+        agent = agent or agent_of_name(tool)
+    return (agent or ("unknown" if lines else None)), lines
+
+
+def parse_agent_trace(text: str) -> tuple[str | None, int]:
+    """(agent, lines by AI or mixed contributors) of an Agent Trace record (JSON: files[].conversations[] with a
+    contributor type ai/human/mixed, an optional model_id, and line ranges)."""
+    try:
+        record = json.loads(text)
+    except ValueError:
+        return None, 0
+    agent, lines = None, 0
+    for file in (record.get("files") or []) if isinstance(record, dict) else []:
+        for conversation in (file.get("conversations") or []) if isinstance(file, dict) else []:
+            contributor = (conversation.get("contributor") or {}) if isinstance(conversation, dict) else {}
+            if contributor.get("type") not in ("ai", "mixed"):
+                continue
+            for r in conversation.get("ranges") or []:
+                if isinstance(r, dict) and isinstance(r.get("start_line"), int) and isinstance(r.get("end_line"), int):
+                    lines += max(0, r["end_line"] - r["start_line"] + 1)
+            agent = agent or agent_of_name(contributor.get("model_id"))
+    if lines and not agent:
+        agent = agent_of_name(((record.get("tool") or {}) if isinstance(record, dict) else {}).get("name")) or "unknown"
+    return agent, lines
+
+
+def read_notes(repo: Path, shas: set[str]) -> dict[str, tuple[str, str, int]]:
+    """sha -> (note format, agent, agent lines) for the commits in `shas` that carry an AI-attribution note."""
+    found: dict[str, tuple[str, str, int]] = {}
+    for ref, kind in NOTE_REFS.items():
+        listing = git(repo, "notes", f"--ref={ref}", "list", check=False)
+        pairs = [line.split() for line in listing.stdout.decode(errors="replace").splitlines()] if listing.returncode == 0 else []
+        pairs = [(blob, sha) for blob, sha in (p for p in pairs if len(p) == 2) if sha in shas and sha not in found]
+        if not pairs:
+            continue
+        batch = subprocess.run(["git", "-C", str(repo), "cat-file", "--batch"], input="".join(f"{b}\n" for b, _ in pairs).encode(),
+                               capture_output=True, check=False).stdout
+        position = 0
+        for _, sha in pairs:
+            header_end = batch.find(b"\n", position)
+            header = batch[position:header_end].split()
+            size = int(header[2]) if len(header) == 3 and header[2].isdigit() else 0
+            body = batch[header_end + 1:header_end + 1 + size].decode("utf-8", errors="replace")
+            position = header_end + 1 + size + 1
+            agent, lines = (parse_git_ai_note if kind == "git-ai" else parse_agent_trace)(body)
+            if agent:
+                found[sha] = (kind, agent, lines)
+    return found
 
 
 def parse_log(text: str, repo: str, source: str) -> tuple[pl.DataFrame, pl.DataFrame]:

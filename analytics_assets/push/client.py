@@ -11,6 +11,9 @@ receiver, which lands them in landing/<agent>/<machine>/ as a synced folder woul
   or replaces the file when they do not. Connection errors, 429 and 5xx are retried with backoff,
   `Retry-After` honoured.
 - The token (ANALYTICS_PUSH_TOKEN or --token-file) is sent as a bearer header and never printed.
+- The server cannot see this machine's disk, so the push says which repository each working folder
+  (`cwd`) of the pushed lines is in: git's top level and remote, asked once per folder and kept in a
+  local map (`<state>-folders.jsonl`), which is pushed like a transcript to folders/<machine>/.
 No Dagster, no polars, no DuckDB: this runs on every developer machine, often from a hook.
 """
 
@@ -21,20 +24,21 @@ import hashlib
 import http.client
 import json
 import os
+import re
 import ssl
 import sys
 import threading
 import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from .. import faults
 from ..receiver.gzip_codec import compress
 from ..ingest.landing import HEAD_BYTES, Cursor, cursor_after, plan_file, unchanged
-from ..transcripts.roots import own_transcript_folders
+from ..git.identity import resolve
+from ..transcripts.roots import FOLDER_MAP_NAME, FOLDER_MAPS, own_transcript_folders
 
 TOKEN_ENV = "ANALYTICS_PUSH_TOKEN"
 CHUNK_BYTES = 8 << 20
@@ -44,6 +48,9 @@ MAX_BACKOFF = 10.0
 SAVE_EVERY_SECONDS = 2.0
 PARALLEL = int(os.environ.get("ANALYTICS_PUSH_PARALLEL") or 4)  # files in flight at once: the server's writes, our reads and gzip (which frees the GIL) overlap
 RETRYABLE = {429, 500, 502, 503, 504}
+# A working folder in a Claude Code or Codex line (both write compact JSON): `"cwd":"<JSON string>"`.
+CWD = re.compile(rb'"cwd":"((?:[^"\\]|\\.)*)"')
+FOLDER_MAP = f"{FOLDER_MAPS}/{{machine}}/{FOLDER_MAP_NAME}"  # where the map lands on the server
 
 
 class PushError(RuntimeError):
@@ -228,6 +235,7 @@ class Pusher:
         self.lock = threading.Lock()  # totals, cursors and progress, shared by the file workers
         self.local = threading.local()
         self.remotes = [remote]
+        self.cwds: set[bytes] = set()  # working folders seen in the bytes sent (JSON-escaped)
 
     def _remote(self) -> Remote:
         """Each worker thread its own keep-alive connection."""
@@ -260,7 +268,9 @@ class Pusher:
                 self.totals.unchanged += 1
                 continue
             work.append((agent, folder, path, stat))
-        if not work:
+        folder_map = self.folder_map_path()
+        map_plan = plan_file(folder_map, self.state.files.get(str(folder_map)), documents=False) if folder_map.exists() else None
+        if not work and (map_plan is None or map_plan.reason == "unchanged"):
             return self.totals
         machine = self.machine()
         plans = []
@@ -296,7 +306,44 @@ class Pusher:
         with ThreadPoolExecutor(max_workers=max(1, self.parallel)) as pool:
             list(pool.map(one, plans))
         progress.update(len(plans), counts["bytes"], force=True)
+        self.push_folders(machine)
         return self.totals
+
+    def folder_map_path(self) -> Path:
+        return self.state.path.with_name(self.state.path.stem + "-folders.jsonl")
+
+    def push_folders(self, machine: str) -> None:
+        """Add the new working folders (those that exist here) to the local map, then push its new lines."""
+        path = self.folder_map_path()
+        known = set()
+        if path.exists():
+            for line in path.read_text(errors="replace").splitlines():
+                try:
+                    known.add(json.loads(line)["cwd"])
+                except (ValueError, KeyError, TypeError):
+                    continue
+        new = []
+        for raw in sorted(self.cwds):
+            try:
+                cwd = json.loads(b'"' + raw + b'"')
+            except ValueError:
+                continue
+            if cwd not in known and os.path.isabs(cwd) and os.path.isdir(cwd):
+                new.append({"cwd": cwd, **resolve(cwd).as_row()})
+                known.add(cwd)
+        if new:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a") as f:
+                f.write("".join(json.dumps(row) + "\n" for row in new))
+        if path.exists():
+            plan = plan_file(path, self.state.files.get(str(path)), documents=False)
+            if plan.reason != "unchanged":
+                try:
+                    self.push_file(FOLDER_MAP.format(machine=machine), plan, lambda n: None)
+                except PushError as exc:
+                    with self.lock:
+                        self.totals.failed += 1
+                    print(f"push: the folder map: {exc}", file=sys.stderr)
 
     def push_file(self, relative: str, plan, on_bytes) -> int:
         """Send `plan`'s complete lines; returns the raw bytes the server took. `on_bytes(n)`: n more taken."""
@@ -315,6 +362,11 @@ class Pusher:
                 data = f.read(min(CHUNK_BYTES, end - position))
                 if len(data) < min(CHUNK_BYTES, end - position):
                     raise PushError("the file shrank while it was read; the next push sends it again")
+                if not relative.startswith(FOLDER_MAPS + "/"):
+                    found = set(CWD.findall(data))
+                    if found - self.cwds:
+                        with self.lock:
+                            self.cwds |= found
                 body = compress(data, GZIP_LEVEL)
                 headers = {"Content-Type": "application/octet-stream", "Content-Encoding": "gzip",
                            "X-Push-Path": header_path, "X-Push-Offset": str(position),

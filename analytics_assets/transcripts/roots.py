@@ -9,6 +9,9 @@ from pathlib import Path
 
 # agent -> the folder of an agent's home that holds its transcripts (and of landing/<agent>/<machine>/)
 SUBFOLDERS = {"claude": "projects", "codex": "sessions"}
+# landing/folders/<machine>/repositories.jsonl: which repository each working folder of a machine is in
+# (written by `push` on the machine, read by git/folders.py on the server).
+FOLDER_MAPS, FOLDER_MAP_NAME = "folders", "repositories.jsonl"
 
 
 def split_paths(value: str | None) -> list[Path]:

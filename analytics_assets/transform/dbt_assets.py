@@ -291,6 +291,7 @@ def dbt_vars() -> dict:
     config = project_config.load(settings().config_path)
     return {"copilot_seat_price_usd": config.copilot.seat_price_usd,
             "session_window_minutes": config.git.session_window_minutes,
+            "ticket_pattern": config.git.ticket_pattern,
             "roi_hours_saved_per_assisted_commit": config.alerts.hours_saved_per_assisted_commit,
             "roi_hourly_rate_usd": config.alerts.hourly_rate_usd}
 

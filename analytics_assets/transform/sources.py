@@ -9,7 +9,7 @@ import duckdb
 from .. import project_config
 from ..config import settings
 from ..copilot import load as copilot_load
-from ..git import load as git_load
+from ..git import folders, load as git_load
 from ..identities import TABLE as IDENTITIES, write_identities
 from ..ingest.runner import ensure_tables
 from ..otlp.load import OtlpSource
@@ -23,6 +23,7 @@ def ensure_sources(con: duckdb.DuckDBPyConnection, salt: bytes) -> None:
         ensure_tables(con, source)
     copilot_load.ensure_tables(con)
     git_load.ensure_tables(con)
+    folders.ensure_tables(con)
     if not table_exists(con, IDENTITIES):
         write_identities(con, project_config.identity_rows(project_config.ProjectConfig(), salt))
 

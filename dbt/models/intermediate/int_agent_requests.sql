@@ -31,7 +31,8 @@ with claude_transcripts as (
         machine,
         cast(null as varchar)             as user_account_hash,
         cast(null as varchar)             as user_email_hash,
-        is_sidechain
+        is_sidechain,
+        cwd
     from {{ ref('stg_claude_requests') }}
 ),
 
@@ -44,12 +45,12 @@ codex_turns as (
     select 'codex:' || turn_key as request_key, 'transcript' as source, session_id, model, event_at, event_date,
            input_tokens, cached_input_tokens, output_tokens, reasoning_output_tokens,
            {{ project_from_path('cwd') }} as project, machine,
-           cast(null as varchar) as user_account_hash, cast(null as varchar) as user_email_hash, false as seen_in_telemetry
+           cast(null as varchar) as user_account_hash, cast(null as varchar) as user_email_hash, false as seen_in_telemetry, cwd
     from {{ ref('stg_codex_turns') }}
     union all
     select 'otel:' || event_id, 'otel', session_id, model, event_at, event_date,
            input_tokens, cached_input_tokens, output_tokens, reasoning_output_tokens,
-           cast(null as varchar), machine, user_account_hash, user_email_hash, true
+           cast(null as varchar), machine, user_account_hash, user_email_hash, true, cast(null as varchar)
     from {{ ref('stg_codex_telemetry_turns') }}
     where session_id is null or session_id not in (select session_id from codex_file_sessions)
 ),
@@ -80,6 +81,7 @@ codex as (
         user_account_hash,
         user_email_hash,
         false                             as is_sidechain,
+        cwd,
         seen_in_telemetry
     from codex_turns
 ),
@@ -109,7 +111,8 @@ claude_telemetry as (
         machine,
         user_account_hash,
         user_email_hash,
-        false                             as is_sidechain
+        false                             as is_sidechain,
+        cast(null as varchar)             as cwd
     from {{ ref('stg_claude_code_api_requests') }}
 ),
 
@@ -135,15 +138,32 @@ unioned as (
 
 identities as (
     select * from {{ source('raw_transcripts', 'developer_identities') }}
+),
+
+folders as (
+    select * from {{ ref('stg_repo_folders') }}
 )
 
 -- One developer across sources: a transcript's machine, a telemetry event's account or email,
 -- resolved through the project config's developers; unknown identities stay their own developer.
+-- The repository of a request is its working folder's (each request its own: a session's cwd may change):
+--   git_remote   — the folder is in a clone whose remote is repo_id (host/owner/name);
+--   git_toplevel — in a repository with no remote: its top level's folder name;
+--   folder_name  — not resolved (the folder was not seen by git: no push map, not on this disk) or not a
+--                  repository: the last folder of cwd, today's rule, flagged so.
+-- A ticket is the first match of var('ticket_pattern') in the branch name.
 select
     u.*,
     coalesce(m.developer_key, a.developer_key, e.developer_key, u.user_account_hash, u.machine, 'unknown') as developer_key,
-    coalesce(m.team, a.team, e.team, 'unassigned')                                                        as team
+    coalesce(m.team, a.team, e.team, 'unassigned')                                                        as team,
+    f.repo_id,
+    coalesce(f.repo_name, u.project)                                                                      as repository,
+    case when f.repo_id is not null then 'git_remote'
+         when f.is_repository then 'git_toplevel'
+         when u.project is not null then 'folder_name' end                                                as repository_rule,
+    {{ ticket_from_branch('u.git_branch') }} as ticket
 from unioned u
+left join folders f on f.machine = u.machine and f.cwd = u.cwd
 left join identities m on m.identity_kind = 'machine' and m.identity = u.machine
 left join identities a on a.identity_kind = 'account' and a.identity = u.user_account_hash
 left join identities e on e.identity_kind = 'email' and e.identity = u.user_email_hash

@@ -131,6 +131,11 @@ select
     input_tokens + output_tokens + cache_read_tokens + cache_creation_tokens  as total_tokens,
     project,
     git_branch,
+    -- (cwd stays in the intermediate layer: a home path names its user; the marts keep the repository)
+    repo_id,
+    repository,
+    repository_rule,
+    ticket,
     machine,
     user_account_hash,
     user_email_hash,

@@ -1,4 +1,5 @@
--- One row per agent session: start, end, duration, requests, tokens, cost, project, branch.
+-- One row per agent session: start, end, duration, requests, tokens, cost, project, repository, branch.
+-- (A session whose cwd changed shows one repository here; its requests keep their own: fct_agent_requests.)
 select
     agent || ':' || coalesce(session_id, 'none') || ':' || coalesce(machine, user_account_hash, '') as session_key,
     agent,
@@ -11,6 +12,8 @@ select
     count(*)                                         as requests,
     count(distinct model)                            as models_used,
     max(project)                                     as project,
+    max(repository)                                  as repository,
+    max(repo_id)                                     as repo_id,
     max(git_branch)                                  as git_branch,
     sum(total_tokens)                                as total_tokens,
     sum(cost_usd)                                    as cost_usd,

@@ -2,6 +2,7 @@
 select
     commit_key,
     repo,
+    repo_id,
     sha,
     developer_key,
     team,
@@ -19,7 +20,10 @@ select
     evidence,
     confidence,
     agent_trailer,
+    ai_note,
+    ai_note_lines,
     session_id,
+    session_match,
     minutes_since_session,
     origin
 from {{ ref('int_commits_with_agent_context') }}
