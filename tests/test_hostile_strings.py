@@ -38,6 +38,7 @@ HOSTILE = {
     "tool": f"<b onmouseover=\"{PWN}\">tool</b>",
     "command": f"zen '); {PWN}; ('",
     "budget": "+cmd|' /C calc'!A0",
+    "branch": f"feature/PAY-1-<img src=z onerror=\"{PWN}\">",
 }
 
 
@@ -59,6 +60,9 @@ def _hostile_landing(landing) -> dict:
                                       allow_unicode=True))
     # A Claude Code request with a model nobody prices: it reaches the alerts table through its message.
     append_request(sorted((landing / "claude").rglob("*.jsonl"))[0], "hostile", model=HOSTILE["model"])
+    # A branch name (the most expensive request, so the top-branches table lists it).
+    append_request(sorted((landing / "claude").rglob("*.jsonl"))[0], "hostile-branch", model="claude-opus-4-1-20250805",
+                   usage={"output_tokens": 2_000_000}, gitBranch=HOSTILE["branch"])
     # Zen telemetry: a tool and a command of hostile names.
     for path in (landing / "otlp").glob("zen-traces-*.jsonl"):
         lines = [json.loads(x) for x in path.read_text().splitlines()]
@@ -106,7 +110,7 @@ def _as_text(value: str) -> str:
 
 # Where each string must be visible as text, by view (the filters' options are on every view).
 SHOWN = {"exec": ["team"], "team": ["developer", "developer2", "developer3"], "cost": ["model", "developer", "team", "budget"],
-         "compare": ["tool"], "usage": ["command", "tool"]}
+         "compare": ["tool"], "usage": ["command", "tool"], "money": ["branch"]}
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (make test installs Debian's package)")

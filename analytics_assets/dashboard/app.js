@@ -14,6 +14,9 @@ const HINTS = {
   forecast: "No forecast yet: materialize forecast/forecast_spend.",
   spend: "No agent requests in this range: widen the dates or check the transcript roots.",
   budgets: "No budgets: set budgets_file in analytics.yaml.",
+  money: "No repository known for any request yet: transcripts name their working folder (Claude Code, Codex); `push` says which repository it is.",
+  tickets: "No ticket in any branch name: set git.ticket_pattern in analytics.yaml (default [A-Z][A-Z0-9]+-[0-9]+).",
+  mcp: "No MCP tool calls: Claude Code's telemetry (tool_result events) names them; see `analytics-assets init`.",
 };
 
 function table(name) {
@@ -235,7 +238,28 @@ function usage() {
   chart("zen-adoption", "Tool adoption (instances using each tool, weekly)", adoption, {}, "zen");
 }
 
-const VIEWS = {exec: executive, compare: comparison, team, git, cost: costs, usage};
+// Where the money goes: the spend marts as they are (all time; the agent filter applies where the mart has agents).
+function spending() {
+  const usd = v => v === null || v === undefined ? "" : money(v);
+  const repos = table("repositories");
+  const label = r => r.repo_id || `${r.repository} (folder name)`;
+  chart("money-repos", "Top repositories by agent cost (all time)", [{type: "bar", orientation: "h", y: repos.slice(0, 12).map(label).reverse(),
+    x: repos.slice(0, 12).map(r => r.cost_usd).reverse()}], {margin: {l: 220, t: 40}, xaxis: {tickprefix: "$"}}, "money");
+  htmlTable("money-repo-table", "Repositories: cost and what it produced", ["repository", "sessions", "cost", "subagents", "assisted commits", "$ / assisted commit"],
+    repos.map(r => [label(r), r.sessions, usd(r.cost_usd), usd(r.subagent_cost_usd), `${r.assisted_commits} of ${r.commits}`, usd(r.cost_per_assisted_commit_usd)]), "money");
+  const tickets = table("tickets");
+  chart("money-tickets", "Top tickets by agent cost (from branch names)", [{type: "bar", x: tickets.slice(0, 15).map(r => r.ticket),
+    y: tickets.slice(0, 15).map(r => r.cost_usd)}], {xaxis: {type: "category"}, yaxis: {tickprefix: "$"}}, "tickets");
+  htmlTable("money-branches", "Top branches", ["repository", "branch", "ticket", "sessions", "cost", "last request"],
+    table("branches").map(r => [r.repository, r.branch, r.ticket, r.sessions, usd(r.cost_usd), r.last_request_at]), "money");
+  const sub = table("subagents").filter(r => state.agent === "all" || r.agent === state.agent);
+  chart("money-subagents", "Main loop vs subagents, monthly", stacked(sub, "month", "context", "cost_usd"),
+    {barmode: "stack", xaxis: {type: "category"}, yaxis: {tickprefix: "$"}});
+  htmlTable("money-mcp", "MCP servers (cost of the sessions that called each; overlapping)", ["server", "calls", "failed", "tools", "sessions", "sessions' cost"],
+    table("mcp").map(r => [r.mcp_server, r.calls, r.failed_calls, r.tools, r.sessions, usd(r.sessions_cost_usd)]), "mcp");
+}
+
+const VIEWS = {exec: executive, compare: comparison, team, git, money: spending, cost: costs, usage};
 function renderAll(first = "exec") {
   // The view on screen is drawn first; the others follow one per task, so the page answers at once.
   STATUS.charts = [];

@@ -53,6 +53,17 @@ QUERIES = {
     "zen_tools": """SELECT event_date AS day, command_type, tool_name, sum(invocations) AS invocations, sum(tokens) AS tokens,
                            count(DISTINCT instance_id) AS instances
                     FROM marts.fact_tool_usage GROUP BY ALL""",
+    # Where the money goes (all time, from the spend marts: the metrics are theirs)
+    "repositories": """SELECT repository, repo_id, repository_rule, sessions, developers, cost_usd, subagent_cost_usd, commits,
+                              assisted_commits, cost_per_assisted_commit_usd
+                       FROM marts.fct_repository_costs ORDER BY cost_usd DESC LIMIT 25""",
+    "branches": """SELECT repository, branch, ticket, sessions, cost_usd, last_request_at
+                   FROM marts.fct_branch_costs ORDER BY cost_usd DESC LIMIT 25""",
+    "tickets": """SELECT ticket, repositories, branches, sessions, cost_usd, assisted_commits, cost_per_assisted_commit_usd
+                  FROM marts.fct_ticket_costs ORDER BY cost_usd DESC LIMIT 25""",
+    "subagents": """SELECT month, agent, context, requests, cost_usd FROM marts.fct_subagent_costs ORDER BY month""",
+    "mcp": """SELECT mcp_server, calls, failed_calls, tools, sessions, sessions_cost_usd
+              FROM marts.fct_mcp_server_usage ORDER BY sessions_cost_usd DESC NULLS LAST LIMIT 25""",
     "zen_instances": """SELECT event_date AS day, command_type, duration_ms, cost_usd_total AS cost, status
                         FROM marts.fact_instance_usage USING SAMPLE 2000 ROWS""",
 }

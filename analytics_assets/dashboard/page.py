@@ -13,6 +13,8 @@ VIEWS = [  # (id, tab label, chart and table ids)
     ("compare", "Agent comparison", ["cmp-tpc", "cmp-session", "cmp-adoption", "cmp-tools", "cmp-cache"]),
     ("team", "Team activity", ["team-who", "team-daily", "team-weekly", "team-hours", "team-inactive"]),
     ("git", "Git integration", ["git-share", "git-minutes", "git-freq", "git-lines"]),
+    ("money", "Where the money goes", ["money-repos", "money-repo-table", "money-tickets", "money-branches", "money-subagents",
+                                       "money-mcp"]),
     ("cost", "Cost & forecast", ["cost-daily", "cost-weekly", "cost-monthly", "cost-forecast", "cost-devs", "cost-budgets", "cost-alerts"]),
     ("usage", "Usage & tokens", ["zen-active", "zen-commands", "zen-status", "zen-tokens", "zen-heatmap", "zen-cost", "zen-scatter",
                                  "zen-adoption"]),

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .github_files import ORG, write_copilot, write_git_repos
 from .otlp_files import write_claude_code_otel, write_zen_spans
+from .places import Places
 from .transcripts import write_claude_transcripts, write_codex_sessions
 from .world import MACHINES, REPOS, days, developers
 
@@ -28,7 +29,7 @@ def _clear(landing: Path) -> None:
     for pattern in ("zen-traces-*.jsonl", "claude-code-logs-*.jsonl", "claude-code-metrics-*.jsonl"):
         for path in (landing / "otlp").glob(pattern):
             path.unlink()
-    for folder in ("claude", "codex"):
+    for folder in ("claude", "codex", "folders"):
         for machine in (landing / folder).glob("*"):
             if machine.is_dir() and machine.name.endswith(tuple(f"-{m}" for m in MACHINES)):
                 shutil.rmtree(machine)
@@ -50,11 +51,12 @@ def generate(
     _clear(landing)
     devs = developers(developer_count, seed)
     span = days(end, days_count)
+    places = Places(seed)  # where the sessions run (shared by both agents: one map per machine)
     writers = {
         "zen": lambda: write_zen_spans(landing / "otlp", devs, span, seed, scale),
         "claude_code_otel": lambda: write_claude_code_otel(landing / "otlp", devs, span, seed, scale),
-        "claude_transcripts": lambda: write_claude_transcripts(landing / "claude", devs, span, seed, scale),
-        "codex": lambda: write_codex_sessions(landing / "codex", devs, span, seed, scale),
+        "claude_transcripts": lambda: write_claude_transcripts(landing / "claude", devs, span, seed, scale, places),
+        "codex": lambda: write_codex_sessions(landing / "codex", devs, span, seed, scale, places),
         "copilot": lambda: write_copilot(landing / "copilot", devs, span, seed, scale),
         "git": lambda: write_git_repos(landing / "git", devs, span, seed, scale),
     }
@@ -63,6 +65,8 @@ def generate(
                       "start": span[0].isoformat(), "end": end.isoformat()},
         "sources": {name: writers[name]() for name in sources},
     }
+    # The machines' folder maps, as `push` sends them; the first developer's machine sends none (the fallback).
+    manifest["folders"] = places.write_maps(landing, skip=f"{devs[0].login}-{MACHINES[0]}")
     (landing / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
     (landing / DEMO_CONFIG).write_text(demo_config(devs))
     (landing / DEMO_BUDGETS).write_text(DEMO_BUDGET_TEXT)

@@ -124,6 +124,8 @@ def write_git_repos(out: Path, devs: list[Developer], days: list[dt.date], seed:
             continue  # repositories are only created once; re-running keeps them stable
         path.mkdir(parents=True, exist_ok=True)
         subprocess.run(["git", "init", "-q", "-b", "main", str(path)], check=True)
+        # The team's repositories on GitHub: sessions in clones of them (any folder name) attribute by this remote.
+        subprocess.run(["git", "-C", str(path), "remote", "add", "origin", f"https://github.com/{ORG}/{repo}.git"], check=True)
         files: dict[str, list[str]] = {}
         stream: list[bytes] = []
         mark = 0

@@ -26,6 +26,8 @@ ZEN_COMMANDS = {
 }
 ZEN_TOOLS = ["Read", "Edit", "Bash", "Grep", "Glob", "Write", "WebFetch", "mcp__github__create_pull_request"]
 CLAUDE_TOOLS = ["Read", "Edit", "Bash", "Grep", "Glob", "Write", "TodoWrite", "Task"]
+# MCP tools some calls go to (drawn from a stream of their own, so the other draws stay as they were).
+MCP_TOOLS = ["mcp__github__create_pull_request", "mcp__github__get_issue", "mcp__linear__search_issues", "mcp__sentry__get_event"]
 
 
 def _s(key: str, value: str) -> dict:
@@ -167,6 +169,7 @@ def write_zen_spans(out: Path, devs: list[Developer], days: list[dt.date], seed:
 def write_claude_code_otel(out: Path, devs: list[Developer], days: list[dt.date], seed: int, scale: float) -> dict:
     """Claude Code's OTel logs (events) and metrics, as its exporters send them."""
     rng = rng_for(seed, "claude-otel")
+    mcp = rng_for(seed, "claude-otel-mcp")
     totals = defaultdict(float)
     resource_logs = [_s("service.name", "claude-code"), _s("service.version", "2.0.14"), _s("os.type", "linux")]
     log_scope = {"name": "com.anthropic.claude_code.events", "version": "2.0.14"}
@@ -212,6 +215,8 @@ def write_claude_code_otel(out: Path, devs: list[Developer], days: list[dt.date]
                         moment += dt.timedelta(milliseconds=rng.randint(50, 20000))
                         ts = moment.isoformat().replace("+00:00", "Z")
                         tool = rng.choice(CLAUDE_TOOLS)
+                        if mcp.random() < 0.12:
+                            tool = mcp.choice(MCP_TOOLS)
                         ok = rng.random() > 0.06
                         logs.add(_event(moment, "tool_decision", standard, ts, [
                             _s("tool_name", tool), _s("decision", "accept"), _s("source", rng.choice(["config", "user_temporary"]))]))

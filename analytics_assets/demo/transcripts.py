@@ -14,6 +14,7 @@ from pathlib import Path
 import orjson
 
 from .world import MACHINES, REPOS, Developer, at, cost, day_volume, pick_model, rng_for, stable_uuid
+from .places import Places
 
 CODEX_MODELS = ["gpt-5-codex", "gpt-5.1-codex", "gpt-5.1-codex-mini"]
 
@@ -22,8 +23,10 @@ def _ts(moment: dt.datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def write_claude_transcripts(out: Path, devs: list[Developer], days: list[dt.date], seed: int, scale: float) -> dict:
+def write_claude_transcripts(out: Path, devs: list[Developer], days: list[dt.date], seed: int, scale: float,
+                             places: Places | None = None) -> dict:
     rng = rng_for(seed, "claude-transcripts")
+    places = places or Places(seed)
     totals = defaultdict(int)
     cost_total = 0.0
     for dev in (d for d in devs if d.uses_claude):
@@ -31,10 +34,11 @@ def write_claude_transcripts(out: Path, devs: list[Developer], days: list[dt.dat
         for day in days:
             for _ in range(day_volume(rng, 1.5, dev, day, 1.0)):
                 repo = rng.choice(REPOS)
-                cwd = f"/home/{dev.login}/src/{repo}"
+                cwd = places.folder(dev, machine, repo)
                 project = cwd.replace("/", "-")
                 session = stable_uuid(rng)
-                branch = rng.choice(["main", f"feature/{rng.randint(100, 999)}"])
+                number = rng.randint(100, 999)
+                branch = places.branch(dev, rng.choice(["main", f"feature/{number}"]), number)
                 path = out / machine / "projects" / project / f"{session}.jsonl"
                 path.parent.mkdir(parents=True, exist_ok=True)
                 moment = at(day, rng)
@@ -85,8 +89,10 @@ def write_claude_transcripts(out: Path, devs: list[Developer], days: list[dt.dat
     return {**totals, "list_price_cost_usd": round(cost_total, 8)}
 
 
-def write_codex_sessions(out: Path, devs: list[Developer], days: list[dt.date], seed: int, scale: float) -> dict:
+def write_codex_sessions(out: Path, devs: list[Developer], days: list[dt.date], seed: int, scale: float,
+                         places: Places | None = None) -> dict:
     rng = rng_for(seed, "codex")
+    places = places or Places(seed)
     totals = defaultdict(int)
     for dev in (d for d in devs if d.uses_codex):
         machine = f"{dev.login}-{MACHINES[dev.index % len(MACHINES)]}"
@@ -98,7 +104,7 @@ def write_codex_sessions(out: Path, devs: list[Developer], days: list[dt.date], 
                 folder.mkdir(parents=True, exist_ok=True)
                 path = folder / f"rollout-{moment:%Y-%m-%dT%H-%M-%S}-{session}.jsonl"
                 model = rng.choice(CODEX_MODELS)
-                cwd = f"/home/{dev.login}/src/{rng.choice(REPOS)}"
+                cwd = places.folder(dev, machine, rng.choice(REPOS))
                 lines = [
                     {"timestamp": _ts(moment), "type": "session_meta",
                      "payload": {"id": session, "timestamp": _ts(moment), "cwd": cwd, "originator": "codex_cli_rs", "cli_version": "0.46.0"}},
