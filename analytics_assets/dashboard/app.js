@@ -90,7 +90,8 @@ function htmlTable(id, title, columns, rows, hint) {
   const node = document.getElementById(id);
   STATUS.charts.push({id, title, points: rows.length, view: node.closest(".view").id});
   if (!rows.length) { empty(node, title, hint); return; }
-  const grid = el("table", el("tr", ...columns.map(c => ["th", c])));
+  const grid = el("table");  // (el() takes text and [tag, ...text] only: the rows are appended as nodes)
+  grid.appendChild(el("tr", ...columns.map(c => ["th", c])));
   for (const r of rows) grid.appendChild(el("tr", ...r.map(v => ["td", v ?? ""])));
   node.replaceChildren(el("h3", title), grid);
 }
@@ -243,6 +244,7 @@ function spending() {
   const usd = v => v === null || v === undefined ? "" : money(v);
   const repos = table("repositories");
   const label = r => r.repo_id || `${r.repository} (folder name)`;
+  const keyLabel = r => r.repository_key.startsWith("name:") ? `${r.repository} (folder name)` : r.repository_key;
   chart("money-repos", "Top repositories by agent cost (all time)", [{type: "bar", orientation: "h", y: repos.slice(0, 12).map(label).reverse(),
     x: repos.slice(0, 12).map(r => r.cost_usd).reverse()}], {margin: {l: 220, t: 40}, xaxis: {tickprefix: "$"}}, "money");
   htmlTable("money-repo-table", "Repositories: cost and what it produced", ["repository", "sessions", "cost", "subagents", "assisted commits", "$ / assisted commit"],
@@ -251,7 +253,7 @@ function spending() {
   chart("money-tickets", "Top tickets by agent cost (from branch names)", [{type: "bar", x: tickets.slice(0, 15).map(r => r.ticket),
     y: tickets.slice(0, 15).map(r => r.cost_usd)}], {xaxis: {type: "category"}, yaxis: {tickprefix: "$"}}, "tickets");
   htmlTable("money-branches", "Top branches", ["repository", "branch", "ticket", "sessions", "cost", "last request"],
-    table("branches").map(r => [r.repository, r.branch, r.ticket, r.sessions, usd(r.cost_usd), r.last_request_at]), "money");
+    table("branches").map(r => [keyLabel(r), r.branch, r.ticket, r.sessions, usd(r.cost_usd), r.last_request_at]), "money");
   const sub = table("subagents").filter(r => state.agent === "all" || r.agent === state.agent);
   chart("money-subagents", "Main loop vs subagents, monthly", stacked(sub, "month", "context", "cost_usd"),
     {barmode: "stack", xaxis: {type: "category"}, yaxis: {tickprefix: "$"}});

@@ -57,7 +57,7 @@ QUERIES = {
     "repositories": """SELECT repository, repo_id, repository_rule, sessions, developers, cost_usd, subagent_cost_usd, commits,
                               assisted_commits, cost_per_assisted_commit_usd
                        FROM marts.fct_repository_costs ORDER BY cost_usd DESC LIMIT 25""",
-    "branches": """SELECT repository, branch, ticket, sessions, cost_usd, last_request_at
+    "branches": """SELECT repository_key, repository, branch, ticket, sessions, cost_usd, last_request_at
                    FROM marts.fct_branch_costs ORDER BY cost_usd DESC LIMIT 25""",
     "tickets": """SELECT ticket, repositories, branches, sessions, cost_usd, assisted_commits, cost_per_assisted_commit_usd
                   FROM marts.fct_ticket_costs ORDER BY cost_usd DESC LIMIT 25""",
