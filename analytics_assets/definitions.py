@@ -6,13 +6,16 @@ from .alerts.assets import alerts
 from .automation import automation_sensor, marts_job, marts_schedule
 from .alerts.failures import record_run_failure_job, run_failure_sensor
 from .community.assets import community_aggregates
+from .copilot_cli.assets import COPILOT_CLI
 from .copilot.assets import (copilot_daily_schedule, copilot_job, copilot_seats, copilot_seats_schedule, copilot_usage,
                              seats_job)
 from .dashboard.assets import dashboard
 from .exports.assets import exports
 from .forecast.assets import forecast_spend_asset
+from .gemini.assets import GEMINI
 from .git.assets import git_commits, git_job, git_repositories, git_schedule, git_sensor, repo_folders
 from .identities import developer_identities
+from .opencode.assets import OPENCODE
 from .otlp.assets import OTLP
 from .resources import WarehouseResource
 from .stale_runs import release_dead_runs_of_this_instance
@@ -22,7 +25,7 @@ from .transform.checks import every_model_priced
 from .transform.dbt_assets import dbt_daily_marts, dbt_models, dbt_resource
 from .transform.late_data import late_data_sensor
 
-SOURCES = (OTLP, CLAUDE, CODEX)
+SOURCES = (OTLP, CLAUDE, CODEX, GEMINI, OPENCODE, COPILOT_CLI)
 
 defs = dg.Definitions(
     assets=[*(s["landing"] for s in SOURCES), *(s["asset"] for s in SOURCES), developer_identities, copilot_usage, copilot_seats,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import sqlite3
 import subprocess
 
 from analytics_assets.demo import generate
@@ -31,7 +32,8 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
 
 def test_every_source_is_written(demo_landing):
     landing, manifest = demo_landing
-    assert set(manifest["sources"]) == {"zen", "claude_code_otel", "claude_transcripts", "codex", "copilot", "git"}
+    assert set(manifest["sources"]) == {"zen", "claude_code_otel", "claude_transcripts", "codex", "gemini", "opencode", "copilot_cli",
+                                        "copilot", "git"}
     assert list((landing / "otlp").glob("zen-traces-*.jsonl")) and list((landing / "otlp").glob("claude-code-logs-*.jsonl"))
     transcripts = list((landing / "claude").rglob("*.jsonl"))
     assert transcripts and all("/projects/" in str(p) for p in transcripts)
@@ -40,6 +42,14 @@ def test_every_source_is_written(demo_landing):
     rollouts = list((landing / "codex").rglob("rollout-*.jsonl"))
     kinds = {json.loads(line)["type"] for line in rollouts[0].read_text().splitlines()}
     assert {"session_meta", "turn_context", "event_msg"} <= kinds
+    chat = json.loads(next((landing / "gemini").rglob("chats/session-*.json")).read_text())
+    assert {"sessionId", "projectHash", "startTime", "messages"} <= set(chat)
+    assert {m["type"] for m in chat["messages"]} == {"user", "gemini"} and all("tokens" in m for m in chat["messages"] if m["type"] == "gemini")
+    with sqlite3.connect(next((landing / "opencode").glob("*/opencode.db"))) as db:
+        roles = {json.loads(data)["role"] for (data,) in db.execute("SELECT data FROM message")}
+    assert roles == {"user", "assistant"}
+    spans = [json.loads(line) for line in next((landing / "copilot_cli").glob("*/otel/copilot-otel-*.jsonl")).read_text().splitlines()]
+    assert {s["attributes"]["gen_ai.operation.name"] for s in spans if s["type"] == "span"} == {"chat", "invoke_agent"}
     users = next((landing / "copilot" / "reports").rglob("users-1-day/*.ndjson"))
     assert all("user_login" in json.loads(line) for line in users.read_text().splitlines())
     seats = json.loads(next((landing / "copilot" / "seats").rglob("*.json")).read_text())

@@ -30,7 +30,7 @@ def run_graph(instance) -> dg.ExecuteInProcessResult:
 @pytest.fixture
 def landed(project_env, demo_landing):
     landing, manifest = demo_landing
-    for source in ("otlp", "claude", "codex"):
+    for source in ("otlp", "claude", "codex", "gemini", "opencode", "copilot_cli"):
         shutil.copytree(landing / source, project_env["landing"] / source, dirs_exist_ok=True)
     os.environ["ANALYTICS_CONFIG"] = str(landing / "analytics.demo.yaml")  # restored by project_env's monkeypatch
     return project_env, manifest
@@ -113,6 +113,21 @@ def test_whole_graph_matches_the_generator(landed, monkeypatch):
             "FROM marts.fct_agent_requests WHERE agent = 'codex'"
         ).fetchone()
         assert turns == (codex["turns"], codex["input_tokens"], codex["cached_input_tokens"], codex["output_tokens"])
+        gemini = manifest["sources"]["gemini"]
+        messages = con.execute(
+            "SELECT count(*), sum(input_tokens), sum(cache_read_tokens), sum(output_tokens) FROM marts.fct_agent_requests WHERE agent = 'gemini_cli'"
+        ).fetchone()
+        assert messages == (gemini["messages"], gemini["input_tokens"], gemini["cached_tokens"], gemini["output_tokens"])
+        opencode = manifest["sources"]["opencode"]
+        assert con.execute(
+            "SELECT count(*), sum(input_tokens), sum(output_tokens), sum(cache_read_tokens), sum(cache_creation_tokens) "
+            "FROM marts.fct_agent_requests WHERE agent = 'opencode'"
+        ).fetchone() == (opencode["messages"], opencode["input_tokens"], opencode["output_tokens"], opencode["cache_read_tokens"],
+                         opencode["cache_creation_tokens"])
+        copilot_cli = manifest["sources"]["copilot_cli"]
+        assert con.execute(
+            "SELECT count(*), sum(input_tokens), sum(cache_read_tokens), sum(output_tokens) FROM marts.fct_agent_requests WHERE agent = 'copilot_cli'"
+        ).fetchone() == (copilot_cli["calls"], copilot_cli["input_tokens"], copilot_cli["cache_read_tokens"], copilot_cli["output_tokens"])
         assert con.execute("SELECT count(*) FROM marts.fct_agent_requests WHERE pricing_status = 'unpriced'").fetchone()[0] == 0
         # One developer across sources: the demo config ties each machine, email and Claude account to
         # a person, so every request resolves to a configured developer (and a team).

@@ -71,7 +71,7 @@ def test_push_landing_appends_only_where_the_file_ends(tmp_path):
     ("/etc/passwd", 400), ("claude/ada/projects/p/s.txt", 400), ("claude/ada/sessions/s.jsonl", 400),
     ("gemini/ada/projects/s.jsonl", 400), ("claude/ada/projects/p\\..\\s.jsonl", 400), ("claude/ada/projects/a\nb.jsonl", 400),
     ("claude/ada/projects/link/s.jsonl", 400), ("folders/bob/repositories.jsonl", 403), ("folders/ada/other.jsonl", 400),
-    ("folders/ada/x/repositories.jsonl", 400),
+    ("folders/ada/x/repositories.jsonl", 400), ("gemini/ada/tmp/h/chats/s.txt", 400), ("gemini/ada/projects/h/s.json", 400),
 ])
 def test_push_paths_are_checked(tmp_path, relative, status):
     outside = tmp_path / "outside"
@@ -339,6 +339,30 @@ def test_push_says_which_repository_each_working_folder_is_in(tmp_path):
             ("ada-laptop", "github.com/acme/api-server", "pushed")]
     finally:
         con.close()
+
+
+def test_gemini_chats_are_pushed_whole_each_time_they_change(tmp_path):
+    """Gemini CLI rewrites a chat (one JSON document) as it grows: push sends it whole, replacing the server's copy."""
+    from tests.parity_corpus import write_gemini
+
+    home, tokens = tmp_path / "home", tmp_path / "tokens.json"
+    write_gemini(home / ".gemini" / "tmp", ["gemini-2.5-flash"], days=2, per_day=2)
+    token_file = add_token(tokens, "Ada Lovelace", "ada-laptop", tmp_path)
+    receiver = Receiver(tmp_path / "landing", tokens)
+    try:
+        assert finished(push(home, receiver.url, token_file))[0] == 0
+        chat = sorted((home / ".gemini" / "tmp").rglob("*.json"))[0]
+        grown = json.loads(chat.read_text())
+        grown["messages"].append({**grown["messages"][-1], "id": "later"})
+        chat.write_text(json.dumps(grown, indent=2))  # no newline at the end, as Gemini CLI writes it
+        code, out = finished(push(home, receiver.url, token_file))
+        assert code == 0 and "pushed 1 files" in out and "1 replaced" in out, out
+        assert "pushed 0 files" in finished(push(home, receiver.url, token_file))[1]
+    finally:
+        receiver.stop()
+    mine = {p.relative_to(home / ".gemini").as_posix(): p.read_bytes() for p in (home / ".gemini" / "tmp").rglob("*.json*")}
+    landed = tmp_path / "landing" / "gemini" / "ada-laptop"
+    assert {p.relative_to(landed).as_posix(): p.read_bytes() for p in landed.rglob("*.json*")} == mine
 
 
 def test_telemetry_carries_the_tokens_machine_not_the_clients_word(tmp_path):

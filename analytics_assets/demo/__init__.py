@@ -12,6 +12,8 @@ import json
 import shutil
 from pathlib import Path
 
+from .cli_agent_files import write_copilot_cli, write_opencode
+from .gemini_files import write_gemini_chats
 from .github_files import ORG, write_copilot, write_git_repos
 from .otlp_files import write_claude_code_otel, write_zen_spans
 from .places import Places
@@ -21,7 +23,7 @@ from .world import MACHINES, REPOS, days, developers
 MANIFEST = "demo_manifest.json"
 DEMO_CONFIG = "analytics.demo.yaml"  # `make run` uses it when the project has no analytics.yaml
 DEMO_BUDGETS = "budgets.demo.yaml"
-SOURCES = ("zen", "claude_code_otel", "claude_transcripts", "codex", "copilot", "git")
+SOURCES = ("zen", "claude_code_otel", "claude_transcripts", "codex", "gemini", "opencode", "copilot_cli", "copilot", "git")
 
 
 def _clear(landing: Path) -> None:
@@ -29,7 +31,7 @@ def _clear(landing: Path) -> None:
     for pattern in ("zen-traces-*.jsonl", "claude-code-logs-*.jsonl", "claude-code-metrics-*.jsonl"):
         for path in (landing / "otlp").glob(pattern):
             path.unlink()
-    for folder in ("claude", "codex", "folders"):
+    for folder in ("claude", "codex", "gemini", "opencode", "copilot_cli", "folders"):
         for machine in (landing / folder).glob("*"):
             if machine.is_dir() and machine.name.endswith(tuple(f"-{m}" for m in MACHINES)):
                 shutil.rmtree(machine)
@@ -57,6 +59,9 @@ def generate(
         "claude_code_otel": lambda: write_claude_code_otel(landing / "otlp", devs, span, seed, scale),
         "claude_transcripts": lambda: write_claude_transcripts(landing / "claude", devs, span, seed, scale, places),
         "codex": lambda: write_codex_sessions(landing / "codex", devs, span, seed, scale, places),
+        "gemini": lambda: write_gemini_chats(landing / "gemini", devs, span, seed, scale),
+        "opencode": lambda: write_opencode(landing / "opencode", devs, span, seed, scale),
+        "copilot_cli": lambda: write_copilot_cli(landing / "copilot_cli", devs, span, seed, scale),
         "copilot": lambda: write_copilot(landing / "copilot", devs, span, seed, scale),
         "git": lambda: write_git_repos(landing / "git", devs, span, seed, scale),
     }

@@ -90,7 +90,7 @@ FOLDERS_KEY = dg.AssetKey(FOLDERS.split("."))
 
 @dg.asset(
     key=FOLDERS_KEY,
-    deps=[dg.AssetKey(["raw", "claude_requests"]), dg.AssetKey(["raw", "codex_events"])],
+    deps=[dg.AssetKey(["raw", "claude_requests"]), dg.AssetKey(["raw", "codex_events"]), dg.AssetKey(["raw", "opencode_messages"])],
     group_name="raw",
     kinds={"git", "duckdb"},
     pool=WRITER_POOL,

@@ -37,7 +37,7 @@ MAPS_DIR = FOLDER_MAPS  # landing/folders/<machine>/*.jsonl
 SCHEMA = {"machine": pl.String, "cwd": pl.String, "toplevel": pl.String, "remote": pl.String, "name": pl.String,
           "resolved_by": pl.String, "resolved_at": pl.Datetime("us", "UTC")}
 # Where the stored requests' working folders are (a table that does not exist yet is skipped).
-REQUEST_FOLDERS = (f"{RAW}.claude_requests", f"{RAW}.codex_events")
+REQUEST_FOLDERS = (f"{RAW}.claude_requests", f"{RAW}.codex_events", f"{RAW}.opencode_messages")
 
 
 @dataclass

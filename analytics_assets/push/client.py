@@ -38,7 +38,7 @@ from .. import faults
 from ..receiver.gzip_codec import compress
 from ..ingest.landing import HEAD_BYTES, Cursor, cursor_after, plan_file, unchanged
 from ..git.identity import resolve
-from ..transcripts.roots import FOLDER_MAP_NAME, FOLDER_MAPS, own_transcript_folders
+from ..transcripts.roots import DOCUMENT_SUFFIX, FOLDER_MAP_NAME, FOLDER_MAPS, SUBFOLDERS, SUFFIXES, own_transcript_folders
 
 TOKEN_ENV = "ANALYTICS_PUSH_TOKEN"
 CHUNK_BYTES = 8 << 20
@@ -187,12 +187,14 @@ def default_state(url: str) -> Path:
 
 
 def transcript_files(folders: list[tuple[str, Path]]):
-    """(agent, folder, path, stat) of every *.jsonl below the folders, not following symbolic links."""
+    """(agent, folder, path, stat) of every file push sends below the folders (SUFFIXES: *.jsonl; Gemini's
+    chats too), not following symbolic links."""
     for agent, folder in folders:
+        suffixes = SUFFIXES[agent]
         for directory, subdirectories, names in os.walk(folder):
             subdirectories.sort()
             for name in sorted(names):
-                if name.endswith(".jsonl"):
+                if name.endswith(suffixes):
                     path = Path(directory) / name
                     try:
                         stat = path.lstat()
@@ -275,13 +277,14 @@ class Pusher:
         machine = self.machine()
         plans = []
         for agent, folder, path, stat in work:
-            plan = plan_file(path, self.state.files.get(str(path)), documents=False, stat=stat)
+            # A Gemini chat (.json) is a document: re-sent whole when it changed, replacing the server's copy.
+            plan = plan_file(path, self.state.files.get(str(path)), documents=path.name.endswith(DOCUMENT_SUFFIX), stat=stat)
             if plan.reason == "unchanged":
                 self.totals.unchanged += 1
                 self.state.files[str(path)] = cursor_after(plan, plan.start)
                 self.state.dirty = True
                 continue
-            plans.append((f"{agent}/{machine}/{path.relative_to(folder.parent).as_posix()}", plan))
+            plans.append((f"{agent}/{machine}/{SUBFOLDERS[agent]}/{path.relative_to(folder).as_posix()}", plan))
         progress = Progress(len(plans), sum(p.size - p.start for _, p in plans), quiet=self.quiet)
         counts = {"files": 0, "bytes": 0}
 
@@ -349,9 +352,9 @@ class Pusher:
         """Send `plan`'s complete lines; returns the raw bytes the server took. `on_bytes(n)`: n more taken."""
         path = plan.path
         remote = self._remote()
-        replace = plan.reason in ("rotated", "truncated", "rewritten")
+        replace = plan.reason in ("rotated", "truncated", "rewritten") or plan.mode == "document"
         position = plan.start
-        end = complete_end(path, position, plan.size)
+        end = plan.size if plan.mode == "document" else complete_end(path, position, plan.size)
         if end == position and not replace:
             return 0  # only a partial last line so far: wait for its newline
         taken = conflicts = 0

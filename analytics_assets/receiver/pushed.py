@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .. import faults
 from ..ingest.landing import HEAD_BYTES
-from ..transcripts.roots import FOLDER_MAP_NAME, FOLDER_MAPS, SUBFOLDERS  # the one folder of a machine's tree pushes may write under
+from ..transcripts.roots import FOLDER_MAP_NAME, FOLDER_MAPS, SUBFOLDERS, SUFFIXES  # the one folder of a machine's tree pushes may write under
 MAX_PATH = 1024
 
 
@@ -60,9 +60,9 @@ def split_path(relative: str) -> list[str]:
         raise PushRefused(400, "the path must not hold '..', '.' or empty parts")
     if len(parts) == 3 and parts[0] == FOLDER_MAPS and parts[2] == FOLDER_MAP_NAME:
         return parts  # the machine's map of working folders to repositories (git/folders.py reads it)
-    if len(parts) < 4 or SUBFOLDERS.get(parts[0]) != parts[2] or not parts[-1].endswith(".jsonl"):
-        raise PushRefused(400, "the path must be claude/<machine>/projects/.../*.jsonl, codex/<machine>/sessions/.../*.jsonl "
-                              f"or {FOLDER_MAPS}/<machine>/{FOLDER_MAP_NAME}")
+    if len(parts) < 4 or SUBFOLDERS.get(parts[0]) != parts[2] or not parts[-1].endswith(SUFFIXES[parts[0]]):
+        raise PushRefused(400, "the path must be claude/<machine>/projects/.../*.jsonl, codex/<machine>/sessions/.../*.jsonl, "
+                              f"gemini/<machine>/tmp/.../*.json(l) or {FOLDER_MAPS}/<machine>/{FOLDER_MAP_NAME}")
     return parts
 
 

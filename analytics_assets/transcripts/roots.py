@@ -8,7 +8,11 @@ import os
 from pathlib import Path
 
 # agent -> the folder of an agent's home that holds its transcripts (and of landing/<agent>/<machine>/)
-SUBFOLDERS = {"claude": "projects", "codex": "sessions"}
+SUBFOLDERS = {"claude": "projects", "codex": "sessions", "gemini": "tmp", "copilot_cli": "otel"}
+# The files of each agent's folder that push sends: append-only lines, and Gemini CLI's chats, which it rewrites
+# whole as they grow (a JSON document each: sent whole, replacing the server's copy, when it changed).
+SUFFIXES = {"claude": (".jsonl",), "codex": (".jsonl",), "gemini": (".json", ".jsonl"), "copilot_cli": (".jsonl",)}
+DOCUMENT_SUFFIX = ".json"
 # landing/folders/<machine>/repositories.jsonl: which repository each working folder of a machine is in
 # (written by `push` on the machine, read by git/folders.py on the server).
 FOLDER_MAPS, FOLDER_MAP_NAME = "folders", "repositories.jsonl"
@@ -26,12 +30,28 @@ def codex_homes(env=os.environ) -> list[Path]:
     return [Path(env.get("CODEX_HOME") or Path.home() / ".codex").expanduser()]
 
 
+def gemini_homes(env=os.environ) -> list[Path]:
+    """Gemini CLI's chat roots: GEMINI_DATA_DIR (comma-separated, as ccusage reads it), else ~/.gemini/tmp (one
+    `<project hash>/chats/` folder per project). These are the `tmp` folders themselves."""
+    return split_paths(env.get("GEMINI_DATA_DIR")) or [Path.home() / ".gemini" / "tmp"]
+
+
+def copilot_cli_homes(env=os.environ) -> list[Path]:
+    """GitHub Copilot CLI's OTel file exports: ~/.copilot/otel, and the folder of COPILOT_OTEL_FILE_EXPORTER_PATH."""
+    folders = [Path.home() / ".copilot" / "otel"]
+    if env.get("COPILOT_OTEL_FILE_EXPORTER_PATH"):
+        folders.append(Path(env["COPILOT_OTEL_FILE_EXPORTER_PATH"]).expanduser().parent)
+    return list(dict.fromkeys(folders))
+
+
 def own_transcript_folders(env=os.environ) -> list[tuple[str, Path]]:
-    """(agent, folder) for each of this machine's transcript folders that exists: …/projects, …/sessions."""
+    """(agent, folder) for each of this machine's transcript folders that exists: …/projects, …/sessions, Gemini's tmp."""
     found = []
     for agent, homes in (("claude", claude_homes(env)), ("codex", codex_homes(env))):
         for home in homes:
             folder = home / SUBFOLDERS[agent]
             if folder.is_dir():
                 found.append((agent, folder))
+    found += [("gemini", folder) for folder in gemini_homes(env) if folder.is_dir()]
+    found += [("copilot_cli", folder) for folder in copilot_cli_homes(env) if folder.is_dir()]
     return found

@@ -9,7 +9,10 @@ import duckdb
 from .. import project_config
 from ..config import settings
 from ..copilot import load as copilot_load
+from ..copilot_cli.load import CopilotCliSource
+from ..gemini.load import GeminiSource
 from ..git import folders, load as git_load
+from ..opencode.load import OpenCodeSource
 from ..identities import TABLE as IDENTITIES, write_identities
 from ..ingest.runner import ensure_tables
 from ..otlp.load import OtlpSource
@@ -19,7 +22,8 @@ from ..warehouse import table_exists
 
 def ensure_sources(con: duckdb.DuckDBPyConnection, salt: bytes) -> None:
     landing = settings().landing_dir
-    for source in (OtlpSource(salt, False), ClaudeSource(landing), CodexSource(landing)):
+    for source in (OtlpSource(salt, False), ClaudeSource(landing), CodexSource(landing), GeminiSource(landing),
+                   OpenCodeSource(landing, settings().duckdb_path), CopilotCliSource(landing)):
         ensure_tables(con, source)
     copilot_load.ensure_tables(con)
     git_load.ensure_tables(con)

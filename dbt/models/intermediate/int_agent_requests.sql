@@ -86,6 +86,99 @@ codex as (
     from codex_turns
 ),
 
+gemini as (
+    select
+        'gemini:' || request_key          as request_key,
+        'gemini_cli'                      as agent,
+        'transcript'                      as source,
+        message_id,
+        cast(null as varchar)             as request_id,
+        session_id,
+        model,
+        cast(null as varchar)             as speed,
+        event_at,
+        event_date,
+        input_tokens,
+        output_tokens,
+        cache_read_tokens,
+        cast(0 as bigint)                 as cache_creation_tokens,
+        cast(null as bigint)              as cache_creation_5m_tokens,
+        cast(null as bigint)              as cache_creation_1h_tokens,
+        reasoning_output_tokens,
+        cast(null as double)              as reported_cost_usd,
+        cast(null as varchar)             as project,
+        cast(null as varchar)             as git_branch,
+        machine,
+        cast(null as varchar)             as user_account_hash,
+        cast(null as varchar)             as user_email_hash,
+        false                             as is_sidechain,
+        cast(null as varchar)             as cwd,
+        false                             as seen_in_telemetry
+    from {{ ref('stg_gemini_messages') }}
+),
+
+opencode as (
+    select
+        'opencode:' || request_key        as request_key,
+        'opencode'                        as agent,
+        'transcript'                      as source,
+        message_id,
+        cast(null as varchar)             as request_id,
+        session_id,
+        model,
+        cast(null as varchar)             as speed,
+        event_at,
+        event_date,
+        input_tokens,
+        output_tokens,
+        cache_read_tokens,
+        cache_creation_tokens,
+        cast(null as bigint)              as cache_creation_5m_tokens,
+        cast(null as bigint)              as cache_creation_1h_tokens,
+        reasoning_output_tokens,
+        reported_cost_usd,
+        {{ project_from_path('cwd') }}    as project,
+        cast(null as varchar)             as git_branch,
+        machine,
+        cast(null as varchar)             as user_account_hash,
+        cast(null as varchar)             as user_email_hash,
+        false                             as is_sidechain,
+        cwd,
+        false                             as seen_in_telemetry
+    from {{ ref('stg_opencode_messages') }}
+),
+
+copilot_cli as (
+    select
+        'copilot_cli:' || request_key     as request_key,
+        'copilot_cli'                     as agent,
+        'otel_file'                       as source,
+        cast(null as varchar)             as message_id,
+        cast(null as varchar)             as request_id,
+        session_id,
+        model,
+        cast(null as varchar)             as speed,
+        event_at,
+        event_date,
+        input_tokens,
+        output_tokens,
+        cache_read_tokens,
+        cache_creation_tokens,
+        cast(null as bigint)              as cache_creation_5m_tokens,
+        cast(null as bigint)              as cache_creation_1h_tokens,
+        reasoning_output_tokens,
+        cast(null as double)              as reported_cost_usd,
+        cast(null as varchar)             as project,
+        cast(null as varchar)             as git_branch,
+        machine,
+        cast(null as varchar)             as user_account_hash,
+        cast(null as varchar)             as user_email_hash,
+        false                             as is_sidechain,
+        cast(null as varchar)             as cwd,
+        false                             as seen_in_telemetry
+    from {{ ref('stg_copilot_cli_usage') }}
+),
+
 claude_telemetry as (
     select
         'otel:' || event_id               as request_key,
@@ -130,6 +223,12 @@ unioned as (
     left join telemetry_ids i on i.request_id = t.request_id
     union all
     select * from codex
+    union all
+    select * from gemini
+    union all
+    select * from opencode
+    union all
+    select * from copilot_cli
     union all
     select o.*, true as seen_in_telemetry
     from claude_telemetry o
