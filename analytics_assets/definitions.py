@@ -9,6 +9,8 @@ from .community.assets import community_aggregates
 from .copilot_cli.assets import COPILOT_CLI
 from .copilot.assets import (copilot_daily_schedule, copilot_job, copilot_seats, copilot_seats_schedule, copilot_usage,
                              seats_job)
+from .cursor.assets import (cursor_daily_schedule, cursor_job, cursor_team, cursor_team_job, cursor_team_schedule,
+                            cursor_usage)
 from .dashboard.assets import dashboard
 from .exports.assets import exports
 from .forecast.assets import forecast_spend_asset
@@ -29,13 +31,15 @@ SOURCES = (OTLP, CLAUDE, CODEX, GEMINI, OPENCODE, COPILOT_CLI)
 
 defs = dg.Definitions(
     assets=[*(s["landing"] for s in SOURCES), *(s["asset"] for s in SOURCES), developer_identities, copilot_usage, copilot_seats,
+            cursor_usage, cursor_team,
             git_repositories, git_commits, repo_folders,
             dbt_models, dbt_daily_marts, forecast_spend_asset, alerts, dashboard, exports, community_aggregates,
             purged_rows],
     asset_checks=[every_model_priced],
-    jobs=[*(s["job"] for s in SOURCES), copilot_job, seats_job, git_job, marts_job, retention_job, record_run_failure_job],
+    jobs=[*(s["job"] for s in SOURCES), copilot_job, seats_job, cursor_job, cursor_team_job, git_job, marts_job, retention_job, record_run_failure_job],
     sensors=[*(s["sensor"] for s in SOURCES), git_sensor, late_data_sensor, run_failure_sensor, automation_sensor],
-    schedules=[*(s["schedule"] for s in SOURCES), copilot_daily_schedule, copilot_seats_schedule, git_schedule, marts_schedule,
+    schedules=[*(s["schedule"] for s in SOURCES), copilot_daily_schedule, copilot_seats_schedule,
+               cursor_daily_schedule, cursor_team_schedule, git_schedule, marts_schedule,
                retention_schedule],
     resources={"warehouse": WarehouseResource(), "dbt": dbt_resource()},
     executor=dg.in_process_executor,

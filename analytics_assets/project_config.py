@@ -13,6 +13,10 @@ and who is who. A missing file means defaults; a malformed one is a clear error 
       base_url: ""               # GitHub Enterprise Server host, e.g. https://ghe.example.com
       token_env: GITHUB_TOKEN
       seat_price_usd: 19         # monthly price of one seat (Business 19, Enterprise 39)
+    cursor:                      # Cursor's Admin API (team plans)
+      source: api                # api (key from key_env) or folder (response files under landing/cursor); unset: off
+      key_env: CURSOR_API_KEY
+      seat_price_usd: 40
     git:
       repos: []                  # local repository paths
       repos_dir: null            # a folder of clones: every repository directly under it
@@ -82,6 +86,30 @@ class CopilotConfig:
         return bool(self.orgs or self.enterprises)
 
 
+@dataclass(frozen=True)
+class CursorConfig:
+    source: str = ""              # api | folder; empty: Cursor is not read
+    key_env: str = "CURSOR_API_KEY"
+    base_url: str = "https://api.cursor.com"
+    seat_price_usd: float = 40.0  # Cursor Teams, per seat and month
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.source)
+
+
+def _cursor(section: dict, where: str) -> CursorConfig:
+    source = str(section.get("source") or "")
+    if source not in ("", "api", "folder"):
+        raise ConfigError(f"{where}.source must be 'api' or 'folder', not {source!r}")
+    try:
+        price = float(section.get("seat_price_usd", 40))
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}.seat_price_usd must be a number") from None
+    return CursorConfig(source=source, key_env=str(section.get("key_env") or "CURSOR_API_KEY"),
+                        base_url=str(section.get("base_url") or "https://api.cursor.com"), seat_price_usd=price)
+
+
 DEFAULT_TICKET_PATTERN = r"[A-Z][A-Z0-9]+-[0-9]+"
 
 
@@ -142,6 +170,7 @@ class ProjectConfig:
     codex_roots: tuple[Path, ...] = ()
     developers: tuple[Developer, ...] = field(default_factory=tuple)
     copilot: CopilotConfig = CopilotConfig()
+    cursor: CursorConfig = CursorConfig()
     git: GitConfig = GitConfig()
     alerts: AlertConfig = AlertConfig()
     outputs: OutputConfig = OutputConfig()
@@ -278,6 +307,7 @@ def load(path: Path) -> ProjectConfig:
         codex_roots=tuple((base / p).expanduser().resolve() for p in _list(transcripts, "codex_roots", f"{path}: transcripts")),
         developers=tuple(developers),
         copilot=_copilot(data.get("copilot") or {}, f"{path}: copilot"),
+        cursor=_cursor(data.get("cursor") or {}, f"{path}: cursor"),
         git=_git(data.get("git") or {}, base, f"{path}: git"),
         alerts=_alerts(data, base, str(path)),
         outputs=_outputs(data, str(path)),

@@ -33,7 +33,7 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
 def test_every_source_is_written(demo_landing):
     landing, manifest = demo_landing
     assert set(manifest["sources"]) == {"zen", "claude_code_otel", "claude_transcripts", "codex", "gemini", "opencode", "copilot_cli",
-                                        "copilot", "git"}
+                                        "copilot", "cursor", "git"}
     assert list((landing / "otlp").glob("zen-traces-*.jsonl")) and list((landing / "otlp").glob("claude-code-logs-*.jsonl"))
     transcripts = list((landing / "claude").rglob("*.jsonl"))
     assert transcripts and all("/projects/" in str(p) for p in transcripts)
@@ -50,6 +50,11 @@ def test_every_source_is_written(demo_landing):
     assert roles == {"user", "assistant"}
     spans = [json.loads(line) for line in next((landing / "copilot_cli").glob("*/otel/copilot-otel-*.jsonl")).read_text().splitlines()]
     assert {s["attributes"]["gen_ai.operation.name"] for s in spans if s["type"] == "span"} == {"chat", "invoke_agent"}
+    events = [e for p in (landing / "cursor" / "usage-events").glob("*.json") for e in json.loads(p.read_text())["usageEvents"]]
+    assert len(events) == manifest["sources"]["cursor"]["events"] > 0
+    assert all({"timestamp", "userEmail", "model", "tokenUsage"} <= set(e) for e in events)
+    members = json.loads(next((landing / "cursor" / "members").glob("*.json")).read_text())["teamMembers"]
+    assert len(members) == manifest["sources"]["cursor"]["members"]
     users = next((landing / "copilot" / "reports").rglob("users-1-day/*.ndjson"))
     assert all("user_login" in json.loads(line) for line in users.read_text().splitlines())
     seats = json.loads(next((landing / "copilot" / "seats").rglob("*.json")).read_text())

@@ -18,6 +18,8 @@ from analytics_assets.otlp.assets import OTLP
 otlp_landing_sensor = OTLP["sensor"]
 
 from .conftest import DEMO_DAYS, spans_line, span
+
+DEMO_START = DEMO_DAYS["dagster/asset_partition_range_start"]
 from .test_alerts import _Webhook
 
 
@@ -30,7 +32,7 @@ def run_graph(instance) -> dg.ExecuteInProcessResult:
 @pytest.fixture
 def landed(project_env, demo_landing):
     landing, manifest = demo_landing
-    for source in ("otlp", "claude", "codex", "gemini", "opencode", "copilot_cli"):
+    for source in ("otlp", "claude", "codex", "gemini", "opencode", "copilot_cli", "cursor"):
         shutil.copytree(landing / source, project_env["landing"] / source, dirs_exist_ok=True)
     os.environ["ANALYTICS_CONFIG"] = str(landing / "analytics.demo.yaml")  # restored by project_env's monkeypatch
     return project_env, manifest
@@ -128,6 +130,18 @@ def test_whole_graph_matches_the_generator(landed, monkeypatch):
         assert con.execute(
             "SELECT count(*), sum(input_tokens), sum(cache_read_tokens), sum(output_tokens) FROM marts.fct_agent_requests WHERE agent = 'copilot_cli'"
         ).fetchone() == (copilot_cli["calls"], copilot_cli["input_tokens"], copilot_cli["cache_read_tokens"], copilot_cli["output_tokens"])
+        # Cursor (Admin API responses as files): requests with Cursor's own cost beside the list price, its activity
+        # mart's lines accepted per day, and the idle seat in licence utilisation.
+        cursor = manifest["sources"]["cursor"]
+        row = con.execute("SELECT count(*), sum(input_tokens), sum(output_tokens), sum(cache_creation_tokens), sum(cache_read_tokens), "
+                          "sum(reported_cost_usd), count(*) FILTER (WHERE cost_usd > 0) FROM marts.fct_agent_requests WHERE agent = 'cursor'").fetchone()
+        assert row[:5] == (cursor["events"], cursor["input_tokens"], cursor["output_tokens"], cursor["cache_write_tokens"],
+                           cursor["cache_read_tokens"])
+        assert row[5] == pytest.approx(sum(cursor["cents_by_day"].values()) / 100, rel=1e-9) and row[6] == row[0]
+        lines = dict(con.execute("SELECT CAST(activity_date AS VARCHAR), sum(accepted_lines_added) FROM marts.fct_cursor_activity GROUP BY 1").fetchall())
+        assert lines == {d: n for d, n in cursor["lines_accepted_by_day"].items() if d >= DEMO_START}
+        seats, never = con.execute("SELECT sum(seats_assigned), sum(never_used) FROM marts.fct_cursor_licence_utilisation").fetchone()
+        assert (seats, never) == (cursor["members"], 1)
         assert con.execute("SELECT count(*) FROM marts.fct_agent_requests WHERE pricing_status = 'unpriced'").fetchone()[0] == 0
         # One developer across sources: the demo config ties each machine, email and Claude account to
         # a person, so every request resolves to a configured developer (and a team).

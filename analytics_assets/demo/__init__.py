@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 from .cli_agent_files import write_copilot_cli, write_opencode
+from .cursor_files import write_cursor
 from .gemini_files import write_gemini_chats
 from .github_files import ORG, write_copilot, write_git_repos
 from .otlp_files import write_claude_code_otel, write_zen_spans
@@ -23,7 +24,7 @@ from .world import MACHINES, REPOS, days, developers
 MANIFEST = "demo_manifest.json"
 DEMO_CONFIG = "analytics.demo.yaml"  # `make run` uses it when the project has no analytics.yaml
 DEMO_BUDGETS = "budgets.demo.yaml"
-SOURCES = ("zen", "claude_code_otel", "claude_transcripts", "codex", "gemini", "opencode", "copilot_cli", "copilot", "git")
+SOURCES = ("zen", "claude_code_otel", "claude_transcripts", "codex", "gemini", "opencode", "copilot_cli", "cursor", "copilot", "git")
 
 
 def _clear(landing: Path) -> None:
@@ -35,7 +36,7 @@ def _clear(landing: Path) -> None:
         for machine in (landing / folder).glob("*"):
             if machine.is_dir() and machine.name.endswith(tuple(f"-{m}" for m in MACHINES)):
                 shutil.rmtree(machine)
-    for folder in (landing / "copilot" / "reports" / ORG, landing / "copilot" / "seats" / ORG, *(landing / "git" / r for r in REPOS)):
+    for folder in (landing / "cursor", landing / "copilot" / "reports" / ORG, landing / "copilot" / "seats" / ORG, *(landing / "git" / r for r in REPOS)):
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -62,6 +63,7 @@ def generate(
         "gemini": lambda: write_gemini_chats(landing / "gemini", devs, span, seed, scale),
         "opencode": lambda: write_opencode(landing / "opencode", devs, span, seed, scale),
         "copilot_cli": lambda: write_copilot_cli(landing / "copilot_cli", devs, span, seed, scale),
+        "cursor": lambda: write_cursor(landing / "cursor", devs, span, seed, scale),
         "copilot": lambda: write_copilot(landing / "copilot", devs, span, seed, scale),
         "git": lambda: write_git_repos(landing / "git", devs, span, seed, scale),
     }
@@ -93,6 +95,7 @@ def demo_config(devs) -> str:
     return yaml.safe_dump({
         # The demo's Copilot reports are files (no GitHub here); a real deployment says source: api.
         "copilot": {"org": ORG, "source": "folder", "seat_price_usd": 19},
+        "cursor": {"source": "folder", "seat_price_usd": 40},  # Cursor's Admin API responses, as files
         # The demo is the demo's 12 developers only: this machine's own ~/.claude and ~/.codex stay out
         # (`make mine` reads them).
         "transcripts": {"include_home": False},

@@ -289,7 +289,7 @@ def keep_parse_state(target: Path) -> None:
 def dbt_vars() -> dict:
     """The project config's numbers that dbt models use (one place to set them: analytics.yaml)."""
     config = project_config.load(settings().config_path)
-    return {"copilot_seat_price_usd": config.copilot.seat_price_usd,
+    return {"copilot_seat_price_usd": config.copilot.seat_price_usd, "cursor_seat_price_usd": config.cursor.seat_price_usd,
             "session_window_minutes": config.git.session_window_minutes,
             "ticket_pattern": config.git.ticket_pattern,
             "roi_hours_saved_per_assisted_commit": config.alerts.hours_saved_per_assisted_commit,

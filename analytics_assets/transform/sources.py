@@ -10,6 +10,7 @@ from .. import project_config
 from ..config import settings
 from ..copilot import load as copilot_load
 from ..copilot_cli.load import CopilotCliSource
+from ..cursor import load as cursor_load
 from ..gemini.load import GeminiSource
 from ..git import folders, load as git_load
 from ..opencode.load import OpenCodeSource
@@ -26,6 +27,7 @@ def ensure_sources(con: duckdb.DuckDBPyConnection, salt: bytes) -> None:
                    OpenCodeSource(landing, settings().duckdb_path), CopilotCliSource(landing)):
         ensure_tables(con, source)
     copilot_load.ensure_tables(con)
+    cursor_load.ensure_tables(con)
     git_load.ensure_tables(con)
     folders.ensure_tables(con)
     if not table_exists(con, IDENTITIES):

@@ -117,6 +117,37 @@ gemini as (
     from {{ ref('stg_gemini_messages') }}
 ),
 
+cursor as (
+    select
+        'cursor:' || event_id             as request_key,
+        'cursor'                          as agent,
+        'admin_api'                       as source,
+        event_id                          as message_id,
+        cast(null as varchar)             as request_id,
+        cast(null as varchar)             as session_id,
+        model,
+        cast(null as varchar)             as speed,
+        event_at,
+        event_date,
+        input_tokens,
+        output_tokens,
+        cache_read_tokens,
+        cache_creation_tokens,
+        cast(null as bigint)              as cache_creation_5m_tokens,
+        cast(null as bigint)              as cache_creation_1h_tokens,
+        cast(null as bigint)              as reasoning_output_tokens,
+        reported_cost_usd,
+        cast(null as varchar)             as project,
+        cast(null as varchar)             as git_branch,
+        cast(null as varchar)             as machine,
+        cast(null as varchar)             as user_account_hash,
+        user_email_hash,
+        false                             as is_sidechain,
+        cast(null as varchar)             as cwd,
+        false                             as seen_in_telemetry
+    from {{ ref('stg_cursor_usage_events') }}
+),
+
 opencode as (
     select
         'opencode:' || request_key        as request_key,
@@ -229,6 +260,8 @@ unioned as (
     select * from opencode
     union all
     select * from copilot_cli
+    union all
+    select * from cursor
     union all
     select o.*, true as seen_in_telemetry
     from claude_telemetry o

@@ -19,4 +19,6 @@ select
     sum(cost_usd)                                    as cost_usd,
     sum(case when is_sidechain then 1 else 0 end)    as sidechain_requests
 from {{ ref('fct_agent_requests') }}
+-- Cursor's Admin API reports requests without their session: they are requests, not sessions.
+where agent <> 'cursor'
 group by 1, 2, 3, 4
