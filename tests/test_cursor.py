@@ -18,7 +18,8 @@ import duckdb
 import pytest
 import yaml
 
-from analytics_assets.cursor import client as cursor_client, responses
+from analytics_assets import vendor_api
+from analytics_assets.cursor import responses
 from analytics_assets.cursor.assets import DAILY_KEY, EVENTS_KEY, cursor_team, cursor_usage
 from analytics_assets.cursor.client import CursorAccessError, CursorClient
 from analytics_assets.demo.cursor_files import write_cursor
@@ -148,7 +149,7 @@ def test_a_90_day_backfill_is_one_run_and_a_rerun_changes_nothing(project_env, t
     (project_env["landing"].parent / "analytics.yaml").write_text(yaml.safe_dump({"transcripts": {"include_home": False}}))
     monkeypatch.setenv(KEY_ENV := "CURSOR_TEST_KEY", KEY)
     waits: list[float] = []  # the client's waits, recorded instead of slept (the fault point: its retry policy)
-    monkeypatch.setattr(cursor_client, "RetryPolicy", functools.partial(RetryPolicy, sleep=waits.append))
+    monkeypatch.setattr(vendor_api, "RetryPolicy", functools.partial(RetryPolicy, sleep=waits.append))
     with CursorServer(served, oldest) as server:
         (project_env["landing"].parent / "analytics.yaml").write_text(yaml.safe_dump({
             "transcripts": {"include_home": False},

@@ -8,18 +8,16 @@ A backfill of any length is one run: its days are split into the windows the API
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
-from dataclasses import dataclass, field
 
 import duckdb
 import polars as pl
 
 from ..ingest.runner import QUARANTINE_SCHEMA
-from ..privacy import hash_identities
-from ..warehouse import RAW, ensure_bookkeeping, ensure_table, insert_quarantine, now, registered, transaction
+from ..vendor_load import VendorStats, VendorTables, concat
+from ..warehouse import RAW
 from . import responses
-from .fetch import CursorSource
 from .client import WindowRefused
+from .fetch import CursorSource
 
 TABLES = {"events": f"{RAW}.cursor_usage_events", "daily": f"{RAW}.cursor_daily_usage",
           "members": f"{RAW}.cursor_members", "spend": f"{RAW}.cursor_spend"}
@@ -27,19 +25,9 @@ SCHEMAS = {"events": responses.EVENT_SCHEMA, "daily": responses.DAILY_SCHEMA, "m
            "spend": responses.SPEND_SCHEMA}
 GRAIN = {"events": ("event_id",), "daily": ("usage_day", "user_email"), "members": ("snapshot_day", "user_email"),
          "spend": ("snapshot_day", "user_email")}
+CURSOR = VendorTables("cursor", TABLES, SCHEMAS, GRAIN)
+CursorStats = VendorStats
 WINDOW_DAYS = 30  # the usage events endpoint answers at most 30 days per request (daily usage: 90)
-
-
-@dataclass
-class CursorStats:
-    records: Counter = field(default_factory=Counter)
-    loaded: Counter = field(default_factory=Counter)
-    quarantined: Counter = field(default_factory=Counter)
-    duplicates: Counter = field(default_factory=Counter)
-    replaced: Counter = field(default_factory=Counter)
-    windows: int = 0
-    days_refused: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
 
 
 def windows(days: list[dt.date], size: int = WINDOW_DAYS) -> list[tuple[dt.date, dt.date]]:
@@ -51,10 +39,6 @@ def windows(days: list[dt.date], size: int = WINDOW_DAYS) -> list[tuple[dt.date,
         else:
             out.append((day, day))
     return out
-
-
-def _concat(frames: list[pl.DataFrame], schema: dict) -> pl.DataFrame:
-    return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
 
 
 def fetch_days(source: CursorSource, days: list[dt.date], stats: CursorStats) -> dict[str, pl.DataFrame]:
@@ -80,8 +64,8 @@ def fetch_days(source: CursorSource, days: list[dt.date], stats: CursorStats) ->
                 parts["quarantine"].append(bad)
                 stats.records[kind] += seen
                 stats.quarantined[kind] += bad.height
-    return {"daily": _concat(parts["daily"], responses.DAILY_SCHEMA), "events": _concat(parts["events"], responses.EVENT_SCHEMA),
-            "quarantine": _concat(parts["quarantine"], QUARANTINE_SCHEMA)}
+    return {"daily": concat(parts["daily"], responses.DAILY_SCHEMA), "events": concat(parts["events"], responses.EVENT_SCHEMA),
+            "quarantine": concat(parts["quarantine"], QUARANTINE_SCHEMA)}
 
 
 def fetch_team(source: CursorSource, day: dt.date, stats: CursorStats) -> dict[str, pl.DataFrame]:
@@ -93,39 +77,15 @@ def fetch_team(source: CursorSource, day: dt.date, stats: CursorStats) -> dict[s
             parts["quarantine"].append(bad)
             stats.records[kind] += seen
             stats.quarantined[kind] += bad.height
-    return {"members": _concat(parts["members"], responses.MEMBER_SCHEMA), "spend": _concat(parts["spend"], responses.SPEND_SCHEMA),
-            "quarantine": _concat(parts["quarantine"], QUARANTINE_SCHEMA)}
-
-
-def _privacy(frame: pl.DataFrame, salt: bytes, keep_names: bool) -> pl.DataFrame:
-    if keep_names:
-        return frame
-    frame = hash_identities(frame, ("user_email",), salt)
-    return frame.with_columns(pl.lit(None, pl.String).alias("member_name")) if "member_name" in frame.columns else frame
+    return {"members": concat(parts["members"], responses.MEMBER_SCHEMA), "spend": concat(parts["spend"], responses.SPEND_SCHEMA),
+            "quarantine": concat(parts["quarantine"], QUARANTINE_SCHEMA)}
 
 
 def store(con: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame], days: list[dt.date], day_column: str,
           salt: bytes, keep_names: bool, stats: CursorStats) -> None:
     """Replace the stored rows of `days` with `frames` (identities hashed unless names are kept) — one transaction."""
-    ensure_bookkeeping(con)
-    ensure_tables(con)
-    stamp = now()
-    with transaction(con):
-        for kind in (k for k in frames if k != "quarantine"):
-            frame = frames[kind]
-            unique = frame.unique(subset=list(GRAIN[kind]), keep="first", maintain_order=True)
-            stats.duplicates[kind] += frame.height - unique.height
-            ready = _privacy(unique, salt, keep_names).with_columns(pl.lit(stamp).alias("ingested_at"))
-            stats.replaced[kind] += con.execute(f"DELETE FROM {TABLES[kind]} WHERE {day_column} IN (SELECT unnest(?::DATE[]))",
-                                                [days]).fetchone()[0]
-            with registered(con, "_cursor_rows", ready):
-                con.execute(f"INSERT INTO {TABLES[kind]} BY NAME SELECT * FROM _cursor_rows")
-            stats.loaded[kind] += ready.height
-        insert_quarantine(con, "cursor", frames["quarantine"])
+    CURSOR.replace_days(con, frames, days, day_column, salt, keep_names, stats)
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """The Cursor tables exist (empty) where Cursor is not configured, so dbt's staging models build everywhere."""
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW}")
-    for kind, schema in SCHEMAS.items():
-        ensure_table(con, TABLES[kind], pl.DataFrame(schema=schema | {"ingested_at": pl.Datetime("us", "UTC")}))
+    CURSOR.ensure(con)

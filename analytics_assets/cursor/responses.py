@@ -12,10 +12,8 @@ Shapes (cursor.com/docs/account/teams/admin-api):
 - `POST /teams/spend`: `{teamMemberSpend: [{email, name, role, spendCents, fastPremiumRequests}], subscriptionCycleStart,
   totalPages}`
 
-A record that lacks a field its row needs, carries a count that is not a number (a number written as text
-included: the API sends numbers, so text means something upstream changed) or a negative count is
-quarantined with the reason; nothing is dropped silently. Emails are lowered (the config's are too) and
-then hashed or kept by the caller's privacy setting.
+Records are read by the rules every vendor's are (vendor_records.py): a missing field, a number written as text
+or a negative count is quarantined with the reason.
 """
 
 from __future__ import annotations
@@ -26,9 +24,8 @@ import json
 
 import polars as pl
 
-from ..ingest.runner import QUARANTINE_SCHEMA
+from ..vendor_records import Bad, Records, count, email, flag, text
 
-RAW_TEXT_LIMIT = 2000
 DAILY_COUNTS = {
     "totalLinesAdded": "total_lines_added", "totalLinesDeleted": "total_lines_deleted",
     "acceptedLinesAdded": "accepted_lines_added", "acceptedLinesDeleted": "accepted_lines_deleted",
@@ -54,32 +51,6 @@ SPEND_SCHEMA = {"snapshot_day": pl.Date, "cycle_start": pl.Date, "user_email": p
                 "fast_premium_requests": pl.Int64, "source_file": pl.String}
 
 
-class Bad(ValueError):
-    """A record that cannot become a row; the message is the quarantine reason."""
-
-
-def _count(record: dict, key: str, required: bool = True, number=int):
-    value = record.get(key)
-    if value is None:
-        if required:
-            raise Bad(f"{key} is missing")
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise Bad(f"{key} is {type(value).__name__} {str(value)[:40]!r}, not a number")
-    if value < 0:
-        raise Bad(f"{key} is negative ({value})")
-    if number is int and value != int(value):
-        raise Bad(f"{key} is not a whole number ({value})")
-    return number(value)
-
-
-def _email(record: dict, key: str) -> str:
-    value = record.get(key)
-    if not isinstance(value, str) or "@" not in value:
-        raise Bad(f"{key} is missing" if value in (None, "") else f"{key} is not an email address")
-    return value.strip().lower()
-
-
 def _epoch_ms(record: dict, key: str) -> dt.datetime:
     value = record.get(key)
     if isinstance(value, str) and value.strip().isdigit():  # the events API sends its timestamps as text
@@ -89,56 +60,25 @@ def _epoch_ms(record: dict, key: str) -> dt.datetime:
     return dt.datetime.fromtimestamp(value / 1000, dt.timezone.utc)
 
 
-def _text(record: dict, key: str, required: bool = False) -> str | None:
-    value = record.get(key)
-    if value is None or value == "":
-        if required:
-            raise Bad(f"{key} is missing")
-        return None
-    return str(value)
-
-
-def _flag(record: dict, key: str) -> bool | None:
-    value = record.get(key)
-    return value if isinstance(value, bool) else None
-
-
-def _records(body, key: str, label: str, quarantine: list[dict]) -> list:
-    if isinstance(body, dict) and isinstance(body.get(key), list):
-        return body[key]
-    quarantine.append(_bad(label, 0, f"the response has no {key} list", body))
-    return []
-
-
-def _bad(label: str, offset: int, reason: str, record) -> dict:
-    return {"source_file": label, "source_offset": offset, "signal": "cursor", "reason": reason,
-            "raw_text": json.dumps(record, default=str)[:RAW_TEXT_LIMIT]}
-
-
-def _frames(rows: list[dict], schema: dict, quarantine: list[dict]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    return (pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema),
-            pl.DataFrame(quarantine, schema=QUARANTINE_SCHEMA) if quarantine else pl.DataFrame(schema=QUARANTINE_SCHEMA))
-
-
 def daily_usage(body, label: str) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     """(rows, quarantine, records in) of one daily-usage-data response."""
-    quarantine: list[dict] = []
-    records = _records(body, "data", label, quarantine)
+    recs = Records("cursor", label)
+    records = recs.of(body, "data")
     rows = []
     for i, record in enumerate(records):
         try:
             if not isinstance(record, dict):
                 raise Bad("the record is not an object")
-            row = {"usage_day": _epoch_ms(record, "date").date(), "user_email": _email(record, "email"),
-                   "is_active": _flag(record, "isActive"),
-                   **{column: _count(record, key) for key, column in DAILY_COUNTS.items()},
-                   "most_used_model": _text(record, "mostUsedModel"), "client_version": _text(record, "clientVersion"),
+            row = {"usage_day": _epoch_ms(record, "date").date(), "user_email": email(record, "email"),
+                   "is_active": flag(record, "isActive"),
+                   **{column: count(record, key) for key, column in DAILY_COUNTS.items()},
+                   "most_used_model": text(record, "mostUsedModel"), "client_version": text(record, "clientVersion"),
                    "source_file": label}
         except Bad as exc:
-            quarantine.append(_bad(label, i, str(exc), record))
+            recs.bad(i, str(exc), record)
             continue
         rows.append(row)
-    return (*_frames(rows, DAILY_SCHEMA, quarantine), len(records) or len(quarantine))
+    return (*recs.frames(rows, DAILY_SCHEMA), len(records) or len(recs.quarantine))
 
 
 def event_id(record: dict) -> str:
@@ -152,8 +92,8 @@ def event_id(record: dict) -> str:
 
 def usage_events(body, label: str) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     """(rows, quarantine, records in) of one filtered-usage-events page."""
-    quarantine: list[dict] = []
-    records = _records(body, "usageEvents", label, quarantine)
+    recs = Records("cursor", label)
+    records = recs.of(body, "usageEvents")
     rows = []
     for i, record in enumerate(records):
         try:
@@ -163,39 +103,39 @@ def usage_events(body, label: str) -> tuple[pl.DataFrame, pl.DataFrame, int]:
             usage = record.get("tokenUsage")
             if usage is not None and not isinstance(usage, dict):
                 raise Bad("tokenUsage is not an object")
-            tokens = {column: _count(usage, key) if usage is not None else None for key, column in TOKEN_COUNTS.items()}
-            row = {"event_id": event_id(record), "usage_day": at.date(), "event_at": at, "user_email": _email(record, "userEmail"),
-                   "model": _text(record, "model", required=True), "kind": _text(record, "kind"),
-                   "max_mode": _flag(record, "maxMode"), "is_token_based": usage is not None,
-                   "is_chargeable": _flag(record, "isChargeable"),
-                   "requests_costs": _count(record, "requestsCosts", required=False, number=float), **tokens,
-                   "total_cents": _count(usage, "totalCents", required=False, number=float) if usage is not None else None,
-                   "charged_cents": _count(record, "chargedCents", required=False, number=float), "source_file": label}
+            tokens = {column: count(usage, key) if usage is not None else None for key, column in TOKEN_COUNTS.items()}
+            row = {"event_id": event_id(record), "usage_day": at.date(), "event_at": at, "user_email": email(record, "userEmail"),
+                   "model": text(record, "model", required=True), "kind": text(record, "kind"),
+                   "max_mode": flag(record, "maxMode"), "is_token_based": usage is not None,
+                   "is_chargeable": flag(record, "isChargeable"),
+                   "requests_costs": count(record, "requestsCosts", required=False, number=float), **tokens,
+                   "total_cents": count(usage, "totalCents", required=False, number=float) if usage is not None else None,
+                   "charged_cents": count(record, "chargedCents", required=False, number=float), "source_file": label}
         except Bad as exc:
-            quarantine.append(_bad(label, i, str(exc), record))
+            recs.bad(i, str(exc), record)
             continue
         rows.append(row)
-    return (*_frames(rows, EVENT_SCHEMA, quarantine), len(records) or len(quarantine))
+    return (*recs.frames(rows, EVENT_SCHEMA), len(records) or len(recs.quarantine))
 
 
 def members(body, label: str, day: dt.date) -> tuple[pl.DataFrame, pl.DataFrame, int]:
-    quarantine: list[dict] = []
-    records = _records(body, "teamMembers", label, quarantine)
+    recs = Records("cursor", label)
+    records = recs.of(body, "teamMembers")
     rows = []
     for i, record in enumerate(records):
         try:
             if not isinstance(record, dict):
                 raise Bad("the record is not an object")
-            rows.append({"snapshot_day": day, "user_email": _email(record, "email"), "member_name": _text(record, "name"),
-                         "role": _text(record, "role"), "is_removed": bool(record.get("isRemoved") or False), "source_file": label})
+            rows.append({"snapshot_day": day, "user_email": email(record, "email"), "member_name": text(record, "name"),
+                         "role": text(record, "role"), "is_removed": bool(record.get("isRemoved") or False), "source_file": label})
         except Bad as exc:
-            quarantine.append(_bad(label, i, str(exc), record))
-    return (*_frames(rows, MEMBER_SCHEMA, quarantine), len(records) or len(quarantine))
+            recs.bad(i, str(exc), record)
+    return (*recs.frames(rows, MEMBER_SCHEMA), len(records) or len(recs.quarantine))
 
 
 def spend(body, label: str, day: dt.date) -> tuple[pl.DataFrame, pl.DataFrame, int]:
-    quarantine: list[dict] = []
-    records = _records(body, "teamMemberSpend", label, quarantine)
+    recs = Records("cursor", label)
+    records = recs.of(body, "teamMemberSpend")
     cycle = body.get("subscriptionCycleStart") if isinstance(body, dict) else None
     cycle_start = dt.datetime.fromtimestamp(cycle / 1000, dt.timezone.utc).date() if isinstance(cycle, (int, float)) and cycle > 0 else None
     rows = []
@@ -203,9 +143,9 @@ def spend(body, label: str, day: dt.date) -> tuple[pl.DataFrame, pl.DataFrame, i
         try:
             if not isinstance(record, dict):
                 raise Bad("the record is not an object")
-            rows.append({"snapshot_day": day, "cycle_start": cycle_start, "user_email": _email(record, "email"),
-                         "spend_cents": _count(record, "spendCents", number=float),
-                         "fast_premium_requests": _count(record, "fastPremiumRequests", required=False), "source_file": label})
+            rows.append({"snapshot_day": day, "cycle_start": cycle_start, "user_email": email(record, "email"),
+                         "spend_cents": count(record, "spendCents", number=float),
+                         "fast_premium_requests": count(record, "fastPremiumRequests", required=False), "source_file": label})
         except Bad as exc:
-            quarantine.append(_bad(label, i, str(exc), record))
-    return (*_frames(rows, SPEND_SCHEMA, quarantine), len(records) or len(quarantine))
+            recs.bad(i, str(exc), record)
+    return (*recs.frames(rows, SPEND_SCHEMA), len(records) or len(recs.quarantine))
