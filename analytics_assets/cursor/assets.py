@@ -35,7 +35,10 @@ def _source(config: project_config.CursorConfig) -> CursorSource:
         raise dg.Failure(str(exc)) from None
 
 
-def _not_configured(keys) -> list:
+def _not_configured(warehouse: WarehouseResource, keys) -> list:
+    """The empty tables (so dbt's staging builds) and a passing, explained result per asset."""
+    with warehouse.connect() as con:
+        ensure_tables(con)
     out: list = []
     for key in keys:
         out.append(dg.MaterializeResult(asset_key=key, metadata={"status": NOT_CONFIGURED, "dagster/row_count": 0}))
@@ -77,9 +80,7 @@ def _results(con, stats: CursorStats, keys: dict, day_column: str, days: list, c
 def cursor_usage(context: dg.AssetExecutionContext, config: CursorRunConfig, warehouse: WarehouseResource):
     project = project_config.load(settings().config_path)
     if not project.cursor.configured:
-        with warehouse.connect() as con:
-            ensure_tables(con)
-        yield from _not_configured([EVENTS_KEY, DAILY_KEY])
+        yield from _not_configured(warehouse, [EVENTS_KEY, DAILY_KEY])
         return
     window = context.partition_time_window
     days = [window.start.date() + dt.timedelta(days=i) for i in range((window.end - window.start).days)]
@@ -118,9 +119,7 @@ def cursor_usage(context: dg.AssetExecutionContext, config: CursorRunConfig, war
 def cursor_team(context: dg.AssetExecutionContext, config: CursorRunConfig, warehouse: WarehouseResource):
     project = project_config.load(settings().config_path)
     if not project.cursor.configured:
-        with warehouse.connect() as con:
-            ensure_tables(con)
-        yield from _not_configured([MEMBERS_KEY, SPEND_KEY])
+        yield from _not_configured(warehouse, [MEMBERS_KEY, SPEND_KEY])
         return
     stats = CursorStats()
     today = dt.datetime.now(dt.timezone.utc).date()
