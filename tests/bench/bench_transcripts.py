@@ -117,19 +117,34 @@ def append_one_percent(corpus: Path) -> int:
     return added
 
 
+# The measured command runs as a grandchild, forked by this small process: on Linux a child's
+# ru_maxrss starts at its parent's RSS (the pages of the fork it was exec'd from), so a command
+# spawned straight from this bench (hundreds of MiB after building a corpus) would report the
+# bench's size, not its own.
+_MEASURE = """
+import os, sys, time
+started = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as f:
+    f.write(f"{time.perf_counter() - started} {usage.ru_maxrss}")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def timed(cmd: list[str], env: dict | None = None) -> tuple[float, float, str]:
-    """(seconds, peak RSS of the child in MiB, stdout) of a command run in its own process."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        started = time.perf_counter()
-        proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stdout=out, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage (RUSAGE_CHILDREN is the peak of all so far)
-        elapsed = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
+    """(seconds, peak RSS of the command in MiB, stdout) of a command run in its own process."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as figures:
+        proc = subprocess.run([sys.executable, "-c", _MEASURE, figures.name, *cmd], env={**os.environ, **(env or {})},
+                              stdout=out, stderr=err)
         out.seek(0)
         err.seek(0)
         if proc.returncode:
             raise SystemExit(f"{cmd[0]} failed:\n{err.read().decode(errors='replace')[-3000:]}")
-        return elapsed, usage.ru_maxrss / 1024, out.read().decode()
+        elapsed, maxrss = figures.read().split()
+        return float(elapsed), int(maxrss) / 1024, out.read().decode()
 
 
 OURS = r"""
