@@ -3,6 +3,7 @@
 import dagster as dg
 
 from .alerts.assets import alerts
+from .anthropic.assets import anthropic_claude_code, anthropic_daily_schedule, anthropic_job
 from .automation import automation_sensor, marts_job, marts_schedule
 from .alerts.failures import record_run_failure_job, run_failure_sensor
 from .community.assets import community_aggregates
@@ -31,15 +32,16 @@ SOURCES = (OTLP, CLAUDE, CODEX, GEMINI, OPENCODE, COPILOT_CLI)
 
 defs = dg.Definitions(
     assets=[*(s["landing"] for s in SOURCES), *(s["asset"] for s in SOURCES), developer_identities, copilot_usage, copilot_seats,
-            cursor_usage, cursor_team,
+            cursor_usage, cursor_team, anthropic_claude_code,
             git_repositories, git_commits, repo_folders,
             dbt_models, dbt_daily_marts, forecast_spend_asset, alerts, dashboard, exports, community_aggregates,
             purged_rows],
     asset_checks=[every_model_priced],
-    jobs=[*(s["job"] for s in SOURCES), copilot_job, seats_job, cursor_job, cursor_team_job, git_job, marts_job, retention_job, record_run_failure_job],
+    jobs=[*(s["job"] for s in SOURCES), copilot_job, seats_job, cursor_job, cursor_team_job, anthropic_job,
+          git_job, marts_job, retention_job, record_run_failure_job],
     sensors=[*(s["sensor"] for s in SOURCES), git_sensor, late_data_sensor, run_failure_sensor, automation_sensor],
     schedules=[*(s["schedule"] for s in SOURCES), copilot_daily_schedule, copilot_seats_schedule,
-               cursor_daily_schedule, cursor_team_schedule, git_schedule, marts_schedule,
+               cursor_daily_schedule, cursor_team_schedule, anthropic_daily_schedule, git_schedule, marts_schedule,
                retention_schedule],
     resources={"warehouse": WarehouseResource(), "dbt": dbt_resource()},
     executor=dg.in_process_executor,

@@ -17,6 +17,9 @@ and who is who. A missing file means defaults; a malformed one is a clear error 
       source: api                # api (key from key_env) or folder (response files under landing/cursor); unset: off
       key_env: CURSOR_API_KEY
       seat_price_usd: 40
+    anthropic:                   # Anthropic's Claude Code usage report (organization totals, Admin API)
+      source: api                # api (key from admin_key_env) or folder (response files under landing/anthropic); unset: off
+      admin_key_env: ANTHROPIC_ADMIN_KEY
     git:
       repos: []                  # local repository paths
       repos_dir: null            # a folder of clones: every repository directly under it
@@ -110,6 +113,25 @@ def _cursor(section: dict, where: str) -> CursorConfig:
                         base_url=str(section.get("base_url") or "https://api.cursor.com"), seat_price_usd=price)
 
 
+@dataclass(frozen=True)
+class AnthropicConfig:
+    source: str = ""              # api | folder; empty: the report is not read
+    admin_key_env: str = "ANTHROPIC_ADMIN_KEY"
+    base_url: str = "https://api.anthropic.com"
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.source)
+
+
+def _anthropic(section: dict, where: str) -> AnthropicConfig:
+    source = str(section.get("source") or "")
+    if source not in ("", "api", "folder"):
+        raise ConfigError(f"{where}.source must be 'api' or 'folder', not {source!r}")
+    return AnthropicConfig(source=source, admin_key_env=str(section.get("admin_key_env") or "ANTHROPIC_ADMIN_KEY"),
+                           base_url=str(section.get("base_url") or "https://api.anthropic.com"))
+
+
 DEFAULT_TICKET_PATTERN = r"[A-Z][A-Z0-9]+-[0-9]+"
 
 
@@ -171,6 +193,7 @@ class ProjectConfig:
     developers: tuple[Developer, ...] = field(default_factory=tuple)
     copilot: CopilotConfig = CopilotConfig()
     cursor: CursorConfig = CursorConfig()
+    anthropic: AnthropicConfig = AnthropicConfig()
     git: GitConfig = GitConfig()
     alerts: AlertConfig = AlertConfig()
     outputs: OutputConfig = OutputConfig()
@@ -308,6 +331,7 @@ def load(path: Path) -> ProjectConfig:
         developers=tuple(developers),
         copilot=_copilot(data.get("copilot") or {}, f"{path}: copilot"),
         cursor=_cursor(data.get("cursor") or {}, f"{path}: cursor"),
+        anthropic=_anthropic(data.get("anthropic") or {}, f"{path}: anthropic"),
         git=_git(data.get("git") or {}, base, f"{path}: git"),
         alerts=_alerts(data, base, str(path)),
         outputs=_outputs(data, str(path)),

@@ -7,6 +7,7 @@ setting."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import polars as pl
 
@@ -63,6 +64,14 @@ def obj(record: dict, key: str, required: bool = True) -> dict:
     if not isinstance(value, dict):
         raise Bad(f"{key} is missing" if value is None else f"{key} is not an object")
     return value
+
+
+def read_response(path: Path):
+    """A response body saved as a file (folder mode); a file that is not JSON becomes a body its parser quarantines."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8", errors="replace"))
+    except ValueError as exc:
+        return {"__not_json__": f"{path.name}: {exc}"}
 
 
 class Records:

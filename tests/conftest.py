@@ -33,8 +33,7 @@ def shared_fixtures() -> Path:
     return SHARED_FIXTURES
 
 
-@pytest.fixture
-def project_env(tmp_path, monkeypatch):
+def make_project_env(tmp_path: Path, monkeypatch) -> dict[str, Path]:
     """ANALYTICS_* pointing into tmp_path; returns the paths."""
     paths = {
         "duckdb": tmp_path / "data" / "warehouse.duckdb",
@@ -58,6 +57,12 @@ def project_env(tmp_path, monkeypatch):
     monkeypatch.setenv("ANALYTICS_HASH_SALT", "test-salt")
     monkeypatch.setenv("DAGSTER_HOME", str(paths["dagster_home"]))
     return paths
+
+
+@pytest.fixture
+def project_env(tmp_path, monkeypatch):
+    """ANALYTICS_* pointing into tmp_path; returns the paths."""
+    return make_project_env(tmp_path, monkeypatch)
 
 
 @pytest.fixture(scope="session")

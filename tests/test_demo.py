@@ -33,7 +33,7 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
 def test_every_source_is_written(demo_landing):
     landing, manifest = demo_landing
     assert set(manifest["sources"]) == {"zen", "claude_code_otel", "claude_transcripts", "codex", "gemini", "opencode", "copilot_cli",
-                                        "copilot", "cursor", "git"}
+                                        "copilot", "cursor", "anthropic", "git"}
     assert list((landing / "otlp").glob("zen-traces-*.jsonl")) and list((landing / "otlp").glob("claude-code-logs-*.jsonl"))
     transcripts = list((landing / "claude").rglob("*.jsonl"))
     assert transcripts and all("/projects/" in str(p) for p in transcripts)
@@ -55,6 +55,12 @@ def test_every_source_is_written(demo_landing):
     assert all({"timestamp", "userEmail", "model", "tokenUsage"} <= set(e) for e in events)
     members = json.loads(next((landing / "cursor" / "members").glob("*.json")).read_text())["teamMembers"]
     assert len(members) == manifest["sources"]["cursor"]["members"]
+    pages = [json.loads(p.read_text()) for p in (landing / "anthropic" / "claude_code").glob("*.json")]
+    records = [r for page in pages for r in page["data"]]
+    assert len(pages) == manifest["sources"]["anthropic"]["pages"] and len(records) == manifest["sources"]["anthropic"]["records"] > 0
+    assert any(page["has_more"] and page["next_page"] for page in pages)  # paginated as the API is
+    assert {r["actor"]["type"] for r in records} == {"user_actor", "api_actor"}
+    assert all({"date", "core_metrics", "tool_actions", "model_breakdown"} <= set(r) for r in records)
     users = next((landing / "copilot" / "reports").rglob("users-1-day/*.ndjson"))
     assert all("user_login" in json.loads(line) for line in users.read_text().splitlines())
     seats = json.loads(next((landing / "copilot" / "seats").rglob("*.json")).read_text())

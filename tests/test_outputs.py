@@ -23,6 +23,7 @@ import pytest
 from analytics_assets.dashboard.page import VIEWS, embedded_data
 
 from .appended import append_request
+from .conftest import make_project_env
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -59,10 +60,17 @@ def _external_resources(text: str) -> list[str]:
     return found
 
 
-@pytest.fixture
-def built(project_env, demo_landing):
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, demo_landing):
     """The whole graph on the demo landing as `make run` runs it (`analytics-assets materialize-all`, a real
-    process on the project's instance): Copilot's 21 partitions in one run, then everything else."""
+    process on the project's instance): Copilot's 21 partitions in one run, then everything else. Built once for
+    this module (the build is most of its time): the dashboard and export tests only read it, and the refresh
+    test, which appends a request, runs last."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        yield _build(make_project_env(tmp_path_factory.mktemp("built"), monkeypatch), demo_landing)
+
+
+def _build(project_env, demo_landing):
     landing, manifest = demo_landing
     for source in ("otlp", "claude", "codex", "copilot"):
         shutil.copytree(landing / source, project_env["landing"] / source, dirs_exist_ok=True)

@@ -32,7 +32,7 @@ def run_graph(instance) -> dg.ExecuteInProcessResult:
 @pytest.fixture
 def landed(project_env, demo_landing):
     landing, manifest = demo_landing
-    for source in ("otlp", "claude", "codex", "gemini", "opencode", "copilot_cli", "cursor"):
+    for source in ("otlp", "claude", "codex", "gemini", "opencode", "copilot_cli", "cursor", "anthropic"):
         shutil.copytree(landing / source, project_env["landing"] / source, dirs_exist_ok=True)
     os.environ["ANALYTICS_CONFIG"] = str(landing / "analytics.demo.yaml")  # restored by project_env's monkeypatch
     return project_env, manifest
@@ -142,6 +142,20 @@ def test_whole_graph_matches_the_generator(landed, monkeypatch):
         assert lines == {d: n for d, n in cursor["lines_accepted_by_day"].items() if d >= DEMO_START}
         seats, never = con.execute("SELECT sum(seats_assigned), sum(never_used) FROM marts.fct_cursor_licence_utilisation").fetchone()
         assert (seats, never) == (cursor["members"], 1)
+        # Anthropic's Claude Code report (the organization's totals) beside what transcripts and telemetry saw: the
+        # report's tokens per day, and the difference is exactly what the demo's report holds that no machine
+        # collected (the second laptop, the CI key); every other developer-day matches to the token.
+        report = manifest["sources"]["anthropic"]
+        window = "activity_date >= DATE '%s' AND activity_date <= DATE '%s'" % (DEMO_START, manifest["arguments"]["end"])
+        org = dict(con.execute(f"SELECT CAST(activity_date AS VARCHAR), sum(org_total_tokens) FROM marts.fct_claude_code_org_usage "
+                               f"WHERE {window} GROUP BY 1 HAVING sum(org_total_tokens) > 0").fetchall())
+        assert org == {d: n for d, n in report["org_tokens_by_day"].items() if d >= DEMO_START}
+        unseen = dict(con.execute(f"SELECT CAST(activity_date AS VARCHAR), sum(tokens_not_seen) FROM marts.fct_claude_code_org_usage "
+                                  f"WHERE {window} GROUP BY 1 HAVING sum(tokens_not_seen) <> 0").fetchall())
+        assert unseen == {d: n for d, n in report["not_collected_tokens_by_day"].items() if d >= DEMO_START}
+        assert con.execute(f"SELECT count(DISTINCT developer_key) FROM marts.fct_claude_code_org_usage WHERE {window} "
+                           "AND tokens_not_seen <> 0").fetchone()[0] == 2  # the second laptop's owner and the CI key
+        assert con.execute(f"SELECT count(*) FROM marts.fct_claude_code_org_usage WHERE {window} AND seen_here AND NOT in_org_report").fetchone()[0] == 0
         assert con.execute("SELECT count(*) FROM marts.fct_agent_requests WHERE pricing_status = 'unpriced'").fetchone()[0] == 0
         # One developer across sources: the demo config ties each machine, email and Claude account to
         # a person, so every request resolves to a configured developer (and a team).

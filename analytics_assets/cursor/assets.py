@@ -7,12 +7,13 @@ import dagster as dg
 
 from .. import project_config
 from ..config import hash_salt, settings
-from ..ingest.assets import contract_spec, contract_verdict
+from ..ingest.assets import contract_spec
 from ..partitions import ONE_RUN, SCHEDULE_TIMEZONE, marts_days
 from ..resources import WRITER_POOL, WarehouseResource
+from ..vendor_assets import VendorRunConfig, not_configured, partition_days, results, run_metadata
 from .client import CursorAccessError, CursorClient
 from .fetch import ApiSource, CursorSource, FolderSource
-from .load import TABLES, CursorStats, ensure_tables, fetch_days, fetch_team, store
+from .load import CURSOR, TABLES, CursorStats, fetch_days, fetch_team, store
 from .schemas import SCHEMAS
 
 # The marts' days (UTC, today included: the API aggregates hourly, so today's partition is re-fetched as it grows).
@@ -21,9 +22,7 @@ EVENTS_KEY, DAILY_KEY, MEMBERS_KEY, SPEND_KEY = (dg.AssetKey(TABLES[k].split("."
 NOT_CONFIGURED = "Cursor is not configured: set cursor.source (api, with CURSOR_API_KEY; or folder) in analytics.yaml"
 
 
-class CursorRunConfig(dg.Config):
-    max_quarantine_share: float = 0.5
-    keep_names: bool = False
+CursorRunConfig = VendorRunConfig
 
 
 def _source(config: project_config.CursorConfig) -> CursorSource:
@@ -33,29 +32,6 @@ def _source(config: project_config.CursorConfig) -> CursorSource:
         return ApiSource(CursorClient(base_url=config.base_url, key_env=config.key_env))
     except CursorAccessError as exc:
         raise dg.Failure(str(exc)) from None
-
-
-def _not_configured(warehouse: WarehouseResource, keys) -> list:
-    """The empty tables (so dbt's staging builds) and a passing, explained result per asset."""
-    with warehouse.connect() as con:
-        ensure_tables(con)
-    out: list = []
-    for key in keys:
-        out.append(dg.MaterializeResult(asset_key=key, metadata={"status": NOT_CONFIGURED, "dagster/row_count": 0}))
-        out.append(dg.AssetCheckResult(asset_key=key, check_name="pandera_contract", passed=True,
-                                       metadata={"pandera_verdict": "no rows", "status": NOT_CONFIGURED}))
-    return out
-
-
-def _results(con, stats: CursorStats, keys: dict, day_column: str, days: list, config: CursorRunConfig, extra: dict):
-    for kind, key in keys.items():
-        yield dg.MaterializeResult(asset_key=key, metadata={
-            "records_read": stats.records[kind], "rows_loaded": stats.loaded[kind], "rows_replaced": stats.replaced[kind],
-            "rows_duplicated": stats.duplicates[kind], "rows_quarantined": stats.quarantined[kind],
-            "dagster/row_count": con.execute(f"SELECT count(*) FROM {TABLES[kind]}").fetchone()[0], **extra})
-        loaded = con.execute(f"SELECT * EXCLUDE (ingested_at) FROM {TABLES[kind]} WHERE {day_column} IN (SELECT unnest(?::DATE[]))",
-                             [days]).pl()
-        yield contract_verdict(key, SCHEMAS[kind], loaded, stats.records[kind], stats.quarantined[kind], config.max_quarantine_share)
 
 
 @dg.multi_asset(
@@ -80,10 +56,9 @@ def _results(con, stats: CursorStats, keys: dict, day_column: str, days: list, c
 def cursor_usage(context: dg.AssetExecutionContext, config: CursorRunConfig, warehouse: WarehouseResource):
     project = project_config.load(settings().config_path)
     if not project.cursor.configured:
-        yield from _not_configured(warehouse, [EVENTS_KEY, DAILY_KEY])
+        yield from not_configured(warehouse, CURSOR, [EVENTS_KEY, DAILY_KEY], NOT_CONFIGURED)
         return
-    window = context.partition_time_window
-    days = [window.start.date() + dt.timedelta(days=i) for i in range((window.end - window.start).days)]
+    days = partition_days(context)
     stats = CursorStats()
     source = _source(project.cursor)
     try:
@@ -94,11 +69,8 @@ def cursor_usage(context: dg.AssetExecutionContext, config: CursorRunConfig, war
         context.log.warning(note)
     with warehouse.connect() as con:
         store(con, frames, days, "usage_day", hash_salt(warehouse.path), config.keep_names or project.keep_names, stats)
-        extra = {"days": len(days), "first_day": str(days[0]), "last_day": str(days[-1]), "api_windows": stats.windows,
-                 "requests": getattr(getattr(source, "client", None), "requests", 0),
-                 "retries": getattr(getattr(source, "client", None), "retries", 0),
-                 "days_refused": dg.MetadataValue.json(stats.days_refused[:50])}
-        yield from _results(con, stats, {"events": EVENTS_KEY, "daily": DAILY_KEY}, "usage_day", days, config, extra)
+        yield from results(con, CURSOR, SCHEMAS, stats, {"events": EVENTS_KEY, "daily": DAILY_KEY}, "usage_day", days, config,
+                           run_metadata(days, stats, source))
 
 
 @dg.multi_asset(
@@ -119,7 +91,7 @@ def cursor_usage(context: dg.AssetExecutionContext, config: CursorRunConfig, war
 def cursor_team(context: dg.AssetExecutionContext, config: CursorRunConfig, warehouse: WarehouseResource):
     project = project_config.load(settings().config_path)
     if not project.cursor.configured:
-        yield from _not_configured(warehouse, [MEMBERS_KEY, SPEND_KEY])
+        yield from not_configured(warehouse, CURSOR, [MEMBERS_KEY, SPEND_KEY], NOT_CONFIGURED)
         return
     stats = CursorStats()
     today = dt.datetime.now(dt.timezone.utc).date()
@@ -129,8 +101,8 @@ def cursor_team(context: dg.AssetExecutionContext, config: CursorRunConfig, ware
         raise dg.Failure(str(exc)) from None
     with warehouse.connect() as con:
         store(con, frames, [today], "snapshot_day", hash_salt(warehouse.path), config.keep_names or project.keep_names, stats)
-        yield from _results(con, stats, {"members": MEMBERS_KEY, "spend": SPEND_KEY}, "snapshot_day", [today], config,
-                            {"snapshot_day": str(today)})
+        yield from results(con, CURSOR, SCHEMAS, stats, {"members": MEMBERS_KEY, "spend": SPEND_KEY}, "snapshot_day", [today],
+                           config, {"snapshot_day": str(today)})
 
 
 cursor_job = dg.define_asset_job(

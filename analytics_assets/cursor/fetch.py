@@ -8,10 +8,10 @@ Folder layout under `landing/cursor/`: `daily-usage/<YYYY-MM-DD>.json` and `usag
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 from typing import Protocol
 
+from ..vendor_records import read_response as _read
 from .client import CursorClient
 
 
@@ -38,13 +38,6 @@ class ApiSource:
 
     def spend(self):
         return [(f"POST /teams/spend page {i}", body) for i, body in enumerate(self.client.spend(), 1)]
-
-
-def _read(path: Path):
-    try:
-        return json.loads(path.read_text(encoding="utf-8", errors="replace"))
-    except ValueError as exc:
-        return {"__not_json__": f"{path.name}: {exc}"}  # quarantined by the parser as a response without its list
 
 
 class FolderSource:

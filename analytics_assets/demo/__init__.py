@@ -12,6 +12,7 @@ import json
 import shutil
 from pathlib import Path
 
+from .anthropic_files import ClaudeLedger, write_anthropic
 from .cli_agent_files import write_copilot_cli, write_opencode
 from .cursor_files import write_cursor
 from .gemini_files import write_gemini_chats
@@ -24,7 +25,8 @@ from .world import MACHINES, REPOS, days, developers
 MANIFEST = "demo_manifest.json"
 DEMO_CONFIG = "analytics.demo.yaml"  # `make run` uses it when the project has no analytics.yaml
 DEMO_BUDGETS = "budgets.demo.yaml"
-SOURCES = ("zen", "claude_code_otel", "claude_transcripts", "codex", "gemini", "opencode", "copilot_cli", "cursor", "copilot", "git")
+SOURCES = ("zen", "claude_code_otel", "claude_transcripts", "codex", "gemini", "opencode", "copilot_cli", "cursor", "anthropic", "copilot",
+           "git")
 
 
 def _clear(landing: Path) -> None:
@@ -36,7 +38,7 @@ def _clear(landing: Path) -> None:
         for machine in (landing / folder).glob("*"):
             if machine.is_dir() and machine.name.endswith(tuple(f"-{m}" for m in MACHINES)):
                 shutil.rmtree(machine)
-    for folder in (landing / "cursor", landing / "copilot" / "reports" / ORG, landing / "copilot" / "seats" / ORG, *(landing / "git" / r for r in REPOS)):
+    for folder in (landing / "cursor", landing / "anthropic", landing / "copilot" / "reports" / ORG, landing / "copilot" / "seats" / ORG, *(landing / "git" / r for r in REPOS)):
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -55,15 +57,17 @@ def generate(
     devs = developers(developer_count, seed)
     span = days(end, days_count)
     places = Places(seed)  # where the sessions run (shared by both agents: one map per machine)
+    ledger = ClaudeLedger()  # Claude Code's sessions and tokens as written: the organization's report derives from them
     writers = {
         "zen": lambda: write_zen_spans(landing / "otlp", devs, span, seed, scale),
-        "claude_code_otel": lambda: write_claude_code_otel(landing / "otlp", devs, span, seed, scale),
-        "claude_transcripts": lambda: write_claude_transcripts(landing / "claude", devs, span, seed, scale, places),
+        "claude_code_otel": lambda: write_claude_code_otel(landing / "otlp", devs, span, seed, scale, ledger),
+        "claude_transcripts": lambda: write_claude_transcripts(landing / "claude", devs, span, seed, scale, places, ledger),
         "codex": lambda: write_codex_sessions(landing / "codex", devs, span, seed, scale, places),
         "gemini": lambda: write_gemini_chats(landing / "gemini", devs, span, seed, scale),
         "opencode": lambda: write_opencode(landing / "opencode", devs, span, seed, scale),
         "copilot_cli": lambda: write_copilot_cli(landing / "copilot_cli", devs, span, seed, scale),
         "cursor": lambda: write_cursor(landing / "cursor", devs, span, seed, scale),
+        "anthropic": lambda: write_anthropic(landing / "anthropic", devs, span, seed, ledger),  # after both Claude writers
         "copilot": lambda: write_copilot(landing / "copilot", devs, span, seed, scale),
         "git": lambda: write_git_repos(landing / "git", devs, span, seed, scale),
     }
@@ -96,6 +100,7 @@ def demo_config(devs) -> str:
         # The demo's Copilot reports are files (no GitHub here); a real deployment says source: api.
         "copilot": {"org": ORG, "source": "folder", "seat_price_usd": 19},
         "cursor": {"source": "folder", "seat_price_usd": 40},  # Cursor's Admin API responses, as files
+        "anthropic": {"source": "folder"},  # Anthropic's Claude Code usage report, as files
         # The demo is the demo's 12 developers only: this machine's own ~/.claude and ~/.codex stay out
         # (`make mine` reads them).
         "transcripts": {"include_home": False},

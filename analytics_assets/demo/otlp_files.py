@@ -166,8 +166,9 @@ def write_zen_spans(out: Path, devs: list[Developer], days: list[dt.date], seed:
     }
 
 
-def write_claude_code_otel(out: Path, devs: list[Developer], days: list[dt.date], seed: int, scale: float) -> dict:
-    """Claude Code's OTel logs (events) and metrics, as its exporters send them."""
+def write_claude_code_otel(out: Path, devs: list[Developer], days: list[dt.date], seed: int, scale: float, ledger=None) -> dict:
+    """Claude Code's OTel logs (events) and metrics, as its exporters send them. `ledger` (anthropic_files.ClaudeLedger),
+    when given, is told every session and request written."""
     rng = rng_for(seed, "claude-otel")
     mcp = rng_for(seed, "claude-otel-mcp")
     totals = defaultdict(float)
@@ -182,6 +183,8 @@ def write_claude_code_otel(out: Path, devs: list[Developer], days: list[dt.date]
             for _ in range(sessions):
                 session = stable_uuid(rng)
                 moment = at(day, rng)
+                if ledger is not None:
+                    ledger.session(dev.email, moment)
                 old_style = rng.random() < 0.4  # older Claude Code sent numbers as strings
                 standard = [
                     _s("session.id", session),
@@ -206,6 +209,8 @@ def write_claude_code_otel(out: Path, devs: list[Developer], days: list[dt.date]
                         num("cache_creation_tokens", t_create), _s("request_id", f"req_{rng.getrandbits(64):016x}"),
                     ]))
                     totals["api_requests"] += 1
+                    if ledger is not None:
+                        ledger.request(dev.email, moment, model, t_in, t_out, t_read, t_create)
                     totals["api_request_cost_usd"] += c
                     totals["input_tokens"] += t_in
                     totals["output_tokens"] += t_out

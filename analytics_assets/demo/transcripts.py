@@ -24,7 +24,8 @@ def _ts(moment: dt.datetime) -> str:
 
 
 def write_claude_transcripts(out: Path, devs: list[Developer], days: list[dt.date], seed: int, scale: float,
-                             places: Places | None = None) -> dict:
+                             places: Places | None = None, ledger=None) -> dict:
+    """`ledger` (anthropic_files.ClaudeLedger), when given, is told every session and request written."""
     rng = rng_for(seed, "claude-transcripts")
     places = places or Places(seed)
     totals = defaultdict(int)
@@ -42,6 +43,8 @@ def write_claude_transcripts(out: Path, devs: list[Developer], days: list[dt.dat
                 path = out / machine / "projects" / project / f"{session}.jsonl"
                 path.parent.mkdir(parents=True, exist_ok=True)
                 moment = at(day, rng)
+                if ledger is not None:
+                    ledger.session(dev.email, moment)
                 lines = []
                 parent = None
                 for turn in range(max(1, int(day_volume(rng, 8, dev, day, scale) / 2))):
@@ -81,6 +84,8 @@ def write_claude_transcripts(out: Path, devs: list[Developer], days: list[dt.dat
                     totals["cache_read_tokens"] += t_read
                     totals["cache_creation_tokens"] += t_create
                     cost_total += sum(cost(model, t_in, t_out, t_read, t_create))
+                    if ledger is not None:
+                        ledger.request(dev.email, moment, model, t_in, t_out, t_read, t_create)
                     moment += dt.timedelta(seconds=rng.randint(5, 300))
                 with path.open("ab") as f:
                     for line in lines:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import duckdb
 
 from .. import project_config
+from ..anthropic import load as anthropic_load
 from ..config import settings
 from ..copilot import load as copilot_load
 from ..copilot_cli.load import CopilotCliSource
@@ -28,6 +29,7 @@ def ensure_sources(con: duckdb.DuckDBPyConnection, salt: bytes) -> None:
         ensure_tables(con, source)
     copilot_load.ensure_tables(con)
     cursor_load.ensure_tables(con)
+    anthropic_load.ensure_tables(con)
     git_load.ensure_tables(con)
     folders.ensure_tables(con)
     if not table_exists(con, IDENTITIES):

@@ -277,7 +277,8 @@ folders as (
 )
 
 -- One developer across sources: a transcript's machine, a telemetry event's account or email,
--- resolved through the project config's developers; unknown identities stay their own developer.
+-- resolved through the project config's developers; unknown identities stay their own developer (an
+-- account, else a machine, else an email: Cursor's requests carry only the email).
 -- The repository of a request is its working folder's (each request its own: a session's cwd may change):
 --   git_remote   — the folder is in a clone whose remote is repo_id (host/owner/name);
 --   git_toplevel — in a repository with no remote: its top level's folder name;
@@ -286,7 +287,7 @@ folders as (
 -- A ticket is the first match of var('ticket_pattern') in the branch name.
 select
     u.*,
-    coalesce(m.developer_key, a.developer_key, e.developer_key, u.user_account_hash, u.machine, 'unknown') as developer_key,
+    coalesce(m.developer_key, a.developer_key, e.developer_key, u.user_account_hash, u.machine, u.user_email_hash, 'unknown') as developer_key,
     coalesce(m.team, a.team, e.team, 'unassigned')                                                        as team,
     f.repo_id,
     coalesce(f.repo_name, u.project)                                                                      as repository,
