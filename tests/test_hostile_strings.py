@@ -39,6 +39,7 @@ HOSTILE = {
     "command": f"zen '); {PWN}; ('",
     "budget": "+cmd|' /C calc'!A0",
     "branch": f"feature/PAY-1-<img src=z onerror=\"{PWN}\">",
+    "api_key": f"ci-<svg onload=\"{PWN}\">-key",
 }
 
 
@@ -76,6 +77,9 @@ def _hostile_landing(landing) -> dict:
                             elif attr["key"].startswith("zen.tools.") and attr["key"].endswith(".Read"):
                                 attr["key"] = attr["key"][: -len("Read")] + HOSTILE["tool"]
         path.write_text("".join(json.dumps(x, separators=(",", ":")) + "\n" for x in lines))
+    # Anthropic's report: an API key of a hostile name (it is shown as a developer of its own).
+    for path in (landing / "anthropic" / "claude_code").glob("*.json"):
+        path.write_text(path.read_text().replace('"api_key_name": "ci-review-bot"', json.dumps({"api_key_name": HOSTILE["api_key"]})[1:-1]))
     return manifest
 
 
@@ -83,7 +87,7 @@ def _hostile_landing(landing) -> dict:
 def hostile(project_env, tmp_path, monkeypatch):
     landing = tmp_path / "generated"
     manifest = _hostile_landing(landing)
-    for source in ("otlp", "claude", "codex", "copilot", "git"):
+    for source in ("otlp", "claude", "codex", "copilot", "git", "anthropic"):
         if (landing / source).exists():
             shutil.copytree(landing / source, project_env["landing"] / source, dirs_exist_ok=True)
     for name in ("analytics.demo.yaml", "budgets.demo.yaml"):
@@ -109,7 +113,7 @@ def _as_text(value: str) -> str:
 
 
 # Where each string must be visible as text, by view (the filters' options are on every view).
-SHOWN = {"exec": ["team"], "team": ["developer", "developer2", "developer3"], "cost": ["model", "developer", "team", "budget"],
+SHOWN = {"exec": ["team"], "team": ["developer", "developer2", "developer3"], "cost": ["model", "developer", "team", "budget", "api_key"],
          "compare": ["tool"], "usage": ["command", "tool"], "money": ["branch"]}
 
 

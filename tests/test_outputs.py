@@ -72,7 +72,7 @@ def built(tmp_path_factory, demo_landing):
 
 def _build(project_env, demo_landing):
     landing, manifest = demo_landing
-    for source in ("otlp", "claude", "codex", "copilot"):
+    for source in ("otlp", "claude", "codex", "copilot", "anthropic"):
         shutil.copytree(landing / source, project_env["landing"] / source, dirs_exist_ok=True)
     shutil.copy(landing / "demo_manifest.json", project_env["landing"] / "demo_manifest.json")  # the demo's days
     os.environ["ANALYTICS_CONFIG"] = str(landing / "analytics.demo.yaml")  # restored by project_env's monkeypatch
@@ -112,9 +112,11 @@ def test_dashboard_renders_every_view_from_the_marts(built):
     spend = con.execute("SELECT sum(cost_usd) FROM marts.fct_agent_requests WHERE event_date IS NOT NULL").fetchone()[0]
     commits = con.execute("SELECT count(*) FROM marts.fct_git_commits WHERE NOT is_merge").fetchone()[0]
     instances = con.execute("SELECT count(*) FROM marts.fact_instance_usage").fetchone()[0]
+    org = con.execute("SELECT sum(org_estimated_cost_usd) + sum(seen_cost_usd) FROM marts.fct_claude_code_org_usage").fetchone()[0]
     con.close()
     assert charts["cost-daily"]["total"] == pytest.approx(spend, rel=1e-6)       # a data point check: the chart adds up to the mart
     assert charts["git-freq"]["total"] == commits
+    assert org > 0 and charts["cost-org"]["total"] == pytest.approx(org, rel=1e-6)  # the report's bars beside ours
     assert charts["zen-active"]["total"] == pytest.approx(2 * instances)        # daily line + weekly bars, both summing to instances
     # Screenshots of each view, for people to look at.
     shots = built["output"] / "reports" / "screenshots"

@@ -16,6 +16,7 @@ const HINTS = {
   budgets: "No budgets: set budgets_file in analytics.yaml.",
   money: "No repository known for any request yet: transcripts name their working folder (Claude Code, Codex); `push` says which repository it is.",
   tickets: "No ticket in any branch name: set git.ticket_pattern in analytics.yaml (default [A-Z][A-Z0-9]+-[0-9]+).",
+  anthropic: "No organization report: set anthropic.source (api, with an Admin key in ANTHROPIC_ADMIN_KEY; or folder) in analytics.yaml, then backfill raw/anthropic_claude_code_usage.",
   mcp: "No MCP tool calls: Claude Code's telemetry (tool_result events) names them; see `analytics-assets init`.",
 };
 
@@ -200,6 +201,16 @@ function costs() {
     {type: "scatter", name: "actual", x: [...actual.keys()], y: [...actual.values()]}] : [{x: []}], {yaxis: {tickprefix: "$"}}, "forecast");
   const devs = [...sumBy(filtered("developers"), "developer", "cost")].sort((a, b) => b[1] - a[1]);
   chart("cost-devs", "Cost per developer", [{type: "bar", x: devs.map(d => d[0]), y: devs.map(d => d[1])}], {yaxis: {tickprefix: "$"}});
+  // Anthropic's own report (what the organization was billed for) beside what transcripts and telemetry collected:
+  // never added together; the gap is usage no machine sent (or, below zero, usage outside the organization).
+  const org = filtered("claude_org");
+  const reported = org.some(r => r.org_tokens > 0);
+  const orgBy = sumBy(org, "developer", "org_cost"), seenBy = sumBy(org, "developer", "seen_cost");
+  const who = [...orgBy.keys()].sort((a, b) => orgBy.get(b) - orgBy.get(a));
+  chart("cost-org", "Claude Code: Anthropic's report vs collected", reported ? [
+    {type: "bar", name: "Anthropic's report (estimated)", x: who, y: who.map(k => orgBy.get(k))},
+    {type: "bar", name: "collected here (list price)", x: who, y: who.map(k => seenBy.get(k))}] : [{x: []}],
+    {barmode: "group", yaxis: {tickprefix: "$"}}, "anthropic");
   const last = uniq(spend, "day").slice(-1)[0];
   const budgets = DATA.budgets.map(b => {
     const rows = table("spend").filter(r => last && r.day.slice(0, 7) === last.slice(0, 7) && r.day <= last &&

@@ -64,6 +64,14 @@ QUERIES = {
     "subagents": """SELECT month, agent, context, requests, cost_usd FROM marts.fct_subagent_costs ORDER BY month""",
     "mcp": """SELECT mcp_server, calls, failed_calls, tools, sessions, sessions_cost_usd
               FROM marts.fct_mcp_server_usage ORDER BY sessions_cost_usd DESC NULLS LAST LIMIT 25""",
+    # Claude Code: the organization's Anthropic report beside what we collected, day x developer (never summed)
+    "claude_org": """SELECT o.activity_date AS day, 'claude_code' AS agent, o.team,
+                            CASE WHEN o.actor_type = 'api_key' THEN o.developer_key
+                                 ELSE coalesce(d.developer_name, substr(o.developer_key, 1, 8)) END AS developer,
+                            sum(o.org_estimated_cost_usd) AS org_cost, sum(o.seen_cost_usd) AS seen_cost,
+                            sum(o.org_total_tokens) AS org_tokens, sum(o.seen_total_tokens) AS seen_tokens
+                     FROM marts.fct_claude_code_org_usage o LEFT JOIN marts.dim_developers d USING (developer_key)
+                     GROUP BY ALL""",
     "zen_instances": """SELECT event_date AS day, command_type, duration_ms, cost_usd_total AS cost, status
                         FROM marts.fact_instance_usage USING SAMPLE 2000 ROWS""",
 }

@@ -15,7 +15,8 @@ VIEWS = [  # (id, tab label, chart and table ids)
     ("git", "Git integration", ["git-share", "git-minutes", "git-freq", "git-lines"]),
     ("money", "Where the money goes", ["money-repos", "money-repo-table", "money-tickets", "money-branches", "money-subagents",
                                        "money-mcp"]),
-    ("cost", "Cost & forecast", ["cost-daily", "cost-weekly", "cost-monthly", "cost-forecast", "cost-devs", "cost-budgets", "cost-alerts"]),
+    ("cost", "Cost & forecast", ["cost-daily", "cost-weekly", "cost-monthly", "cost-forecast", "cost-devs", "cost-org", "cost-budgets",
+                                    "cost-alerts"]),
     ("usage", "Usage & tokens", ["zen-active", "zen-commands", "zen-status", "zen-tokens", "zen-heatmap", "zen-cost", "zen-scatter",
                                  "zen-adoption"]),
 ]
