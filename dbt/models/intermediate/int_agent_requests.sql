@@ -5,7 +5,8 @@
 -- counted once, from the transcript, and flagged seen_in_telemetry. Codex telemetry carries no id
 -- a session file's turn has, so a Codex session (conversation id) is counted from its session file
 -- when one arrived, else from telemetry: the file also says the project; telemetry fills the gap
--- for machines that export telemetry but push no files.
+-- for machines that export telemetry but push no files. Gemini CLI and Copilot CLI follow the same rule
+-- (their saved chats / file export first, their telemetry through the receiver for the sessions with no file).
 with claude_transcripts as (
     select
         'transcript:' || request_key      as request_key,
@@ -115,6 +116,16 @@ gemini as (
         cast(null as varchar)             as cwd,
         false                             as seen_in_telemetry
     from {{ ref('stg_gemini_messages') }}
+    union all
+    -- Gemini CLI's telemetry: a session counted from its saved chat when one arrived (the chat also says the
+    -- project), else from telemetry (a machine that exports telemetry but pushes no files).
+    select
+        'otel:' || event_id, 'gemini_cli', 'otel', cast(null as varchar), cast(null as varchar), session_id, model,
+        cast(null as varchar), event_at, event_date, input_tokens, output_tokens, cache_read_tokens, cast(0 as bigint),
+        cast(null as bigint), cast(null as bigint), reasoning_output_tokens, cast(null as double), cast(null as varchar),
+        cast(null as varchar), machine, cast(null as varchar), user_email_hash, false, cast(null as varchar), true
+    from {{ ref('stg_gemini_telemetry_responses') }}
+    where session_id is null or session_id not in (select session_id from {{ ref('stg_gemini_messages') }} where session_id is not null)
 ),
 
 cursor as (
@@ -208,6 +219,15 @@ copilot_cli as (
         cast(null as varchar)             as cwd,
         false                             as seen_in_telemetry
     from {{ ref('stg_copilot_cli_usage') }}
+    union all
+    -- Copilot CLI's OTLP spans sent to the receiver: a session counted from its file export when one arrived.
+    select
+        'otel:' || call_id, 'copilot_cli', 'otel', cast(null as varchar), cast(null as varchar), session_id, model,
+        cast(null as varchar), event_at, event_date, input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens,
+        cast(null as bigint), cast(null as bigint), reasoning_output_tokens, cast(null as double), cast(null as varchar),
+        cast(null as varchar), machine, cast(null as varchar), cast(null as varchar), false, cast(null as varchar), true
+    from {{ ref('stg_copilot_cli_telemetry_calls') }}
+    where session_id is null or session_id not in (select session_id from {{ ref('stg_copilot_cli_usage') }} where session_id is not null)
 ),
 
 claude_telemetry as (
