@@ -111,7 +111,8 @@ def add_token(tokens: Path, developer: str, machine: str, folder: Path) -> Path:
 
 
 def push(home: Path, url: str, token_file: Path, fault: str = "", ca_file: str = "") -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if k not in ("CLAUDE_CONFIG_DIR", "CODEX_HOME", "ANALYTICS_FAULT")}
+    env = {k: v for k, v in os.environ.items() if k not in ("CLAUDE_CONFIG_DIR", "CODEX_HOME", "ANALYTICS_FAULT", "XDG_DATA_HOME",
+                                                            "OPENCODE_DATA_DIR", "GEMINI_DATA_DIR", "COPILOT_OTEL_FILE_EXPORTER_PATH")}
     env.update(HOME=str(home), XDG_STATE_HOME=str(home / ".state"), **({"ANALYTICS_FAULT": fault} if fault else {}))
     return subprocess.Popen([CLI, "push", "--to", url, "--token-file", str(token_file), *(["--ca-file", ca_file] if ca_file else [])],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
@@ -421,3 +422,56 @@ def test_init_push_to_sets_up_a_machine_once_and_doctor_checks_it(tmp_path):
     assert lines["push receiver"].startswith("[ok  ]") and "ada-laptop" in lines["push receiver"]
     assert lines["last push"].startswith("[ok  ]") and lines["push waiting"].endswith("nothing waits")
     assert "after 90 days" in lines["claude cleanup"] and token not in doctor.stdout
+
+
+def test_opencode_databases_are_pushed_as_exports_and_read_as_a_local_database_is(tmp_path):
+    """OpenCode keeps its messages in SQLite: push exports each database as JSON lines in its own state folder and
+    sends the export (appended lines, or the whole export when a message changed in place); the server's ingest of
+    the pushed export equals an ingest of the database itself."""
+    import shutil
+    import sqlite3
+
+    import duckdb
+
+    from analytics_assets.ingest.runner import run_ingest
+    from analytics_assets.opencode.load import OpenCodeSource, opencode_roots
+    from analytics_assets.project_config import ProjectConfig
+    from analytics_assets.transform.sources import ensure_sources
+    from tests.parity_corpus import OPENCODE, write_opencode
+
+    home, tokens = tmp_path / "home", tmp_path / "tokens.json"
+    data = home / ".local" / "share" / "opencode"
+    write_opencode(data, OPENCODE[:2], days=2, per_day=3)
+    token_file = add_token(tokens, "Ada Lovelace", "ada-laptop", tmp_path)
+    receiver = Receiver(tmp_path / "landing", tokens)
+    try:
+        assert finished(push(home, receiver.url, token_file))[0] == 0
+        assert "pushed 0 files" in finished(push(home, receiver.url, token_file))[1]  # unchanged database: nothing sent
+        db = sqlite3.connect(data / "opencode.db")
+        (data_json,) = db.execute("SELECT data FROM message WHERE data LIKE '%assistant%' ORDER BY rowid DESC LIMIT 1").fetchone()
+        message = {**json.loads(data_json), "id": "msg_pushed_later"}
+        db.execute("INSERT INTO message VALUES (?, ?, ?, ?)", ("msg_pushed_later", message.get("sessionID", "ses_x"), 1, json.dumps(message)))
+        db.commit()
+        db.close()
+        code, out = finished(push(home, receiver.url, token_file))
+        assert code == 0 and "pushed 1 files" in out, out
+    finally:
+        receiver.stop()
+    assert list((tmp_path / "landing" / "opencode" / "ada-laptop" / "exports").rglob("opencode.jsonl"))
+    local = tmp_path / "local-landing" / "opencode" / "ada-laptop"
+    local.mkdir(parents=True)
+    shutil.copy(data / "opencode.db", local / "opencode.db")
+
+    def ingested(landing: Path, warehouse: Path):
+        con = duckdb.connect(str(warehouse))
+        try:
+            ensure_sources(con, b"s")
+            run_ingest(con, OpenCodeSource(landing, warehouse), opencode_roots(landing, warehouse, ProjectConfig(include_home=False)))
+            return con.execute("SELECT message_id, machine, input_tokens, output_tokens, cache_read_tokens, reported_cost_usd "
+                               "FROM raw.opencode_messages ORDER BY message_id").fetchall()
+        finally:
+            con.close()
+
+    pushed = ingested(tmp_path / "landing", tmp_path / "server.duckdb")
+    assert pushed == ingested(tmp_path / "local-landing", tmp_path / "local.duckdb")
+    assert any(row[0] == "msg_pushed_later" for row in pushed) and {row[1] for row in pushed} == {"ada-laptop"}

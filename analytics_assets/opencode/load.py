@@ -3,7 +3,7 @@ import.
 
 Where OpenCode keeps them: OPENCODE_DATA_DIR (comma-separated, as ccusage reads it), else
 $XDG_DATA_HOME/opencode, else ~/.local/share/opencode; a synced or pushed machine's under
-landing/opencode/<machine>/. Its SQLite databases are exported to JSON lines beside the warehouse
+landing/opencode/<machine>/ (`push` sends a machine's exports to its `exports/`). Its SQLite databases are exported to JSON lines beside the warehouse
 (`<warehouse>.opencode/<machine>/<db>.jsonl`, rewritten only when a database changed), and those exports and
 the legacy `storage/message/**/msg_*.json` files are what the loop reads, by cursor like every source.
 """
@@ -21,7 +21,7 @@ from ..ingest.runner import RAW_TEXT_BOUND
 from ..project_config import ProjectConfig
 from ..privacy import redact_distinct
 from ..transcripts.load import machine_of
-from ..transcripts.roots import split_paths
+from ..transcripts.roots import opencode_homes
 from ..warehouse import Rank
 from . import messages
 from .schemas import SCHEMAS
@@ -32,11 +32,6 @@ MESSAGE_RANK = Rank(
     sql=("coalesce({row}.input_tokens, 0) + coalesce({row}.output_tokens, 0) + coalesce({row}.cache_read_tokens, 0)"
          " + coalesce({row}.cache_write_tokens, 0)", "{row}.source_offset"),
 )
-
-
-def opencode_homes(env=os.environ) -> list[Path]:
-    data = Path(env["XDG_DATA_HOME"]) if env.get("XDG_DATA_HOME") else Path.home() / ".local" / "share"
-    return split_paths(env.get("OPENCODE_DATA_DIR")) or [data / "opencode"]
 
 
 def export_root(duckdb_path: Path) -> Path:
@@ -55,6 +50,8 @@ def opencode_roots(landing: Path, duckdb_path: Path, config: ProjectConfig = Pro
         legacy = home / "storage" / "message"
         if legacy.is_dir():
             roots.append(legacy)
+        if (home / "exports").is_dir():  # a pushing machine's exports (push exports its databases itself)
+            roots.append(home / "exports")
         for db in messages.databases(home):
             messages.export_database(db, exports / machine / f"{db.stem}.jsonl")
         if (exports / machine).is_dir():

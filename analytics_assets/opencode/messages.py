@@ -11,14 +11,12 @@ the end): the row with the most tokens of a message id is kept.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import sqlite3
-from pathlib import Path
 
 import orjson
 import polars as pl
 
 from ..ingest.runner import QUARANTINE_SCHEMA
+from .export import databases, export_database  # noqa: F401  (the ingest's names for them)
 
 SCHEMA = {
     "agent": pl.String, "session_id": pl.String, "message_id": pl.String, "provider": pl.String, "model": pl.String,
@@ -108,41 +106,3 @@ def parse_lines(sources: list[str], offsets: list[int], lines: list[bytes], raw_
     return frame, pl.DataFrame(bad, schema=QUARANTINE_SCHEMA, orient="row") if bad else pl.DataFrame(schema=QUARANTINE_SCHEMA), skipped
 
 
-def databases(folder: Path) -> list[Path]:
-    """OpenCode's databases in its data folder: opencode.db and the channels' opencode-*.db."""
-    return sorted(p for p in folder.glob("opencode*.db") if p.is_file()) if folder.is_dir() else []
-
-
-def export_database(db: Path, out: Path) -> bool:
-    """Write the database's messages to `out` as JSON lines (the message's JSON, its id and session set
-    from the row), in rowid order, when the database changed since the last export (its size and mtime,
-    WAL included, are kept beside the export); returns whether it wrote. The export is what the ingest
-    reads: a rewritten export is re-read whole, and the rows already stored are skipped by key."""
-    stamp = out.with_suffix(".source")
-    wal = db.with_name(db.name + "-wal")
-    state = f"{db.stat().st_size}:{db.stat().st_mtime_ns}:" + (f"{wal.stat().st_size}:{wal.stat().st_mtime_ns}" if wal.exists() else "")
-    if out.exists() and stamp.exists() and stamp.read_text() == state:
-        return False
-    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
-    try:
-        rows = con.execute("SELECT id, session_id, data FROM message ORDER BY rowid").fetchall()
-    except sqlite3.DatabaseError:
-        rows = []  # not an OpenCode database (or a version without the table): nothing to read
-    finally:
-        con.close()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    with temporary.open("wb") as f:
-        for message_id, session_id, data in rows:
-            try:
-                message = orjson.loads(data)
-            except orjson.JSONDecodeError:
-                f.write((data if isinstance(data, str) else "").replace("\n", " ").encode() + b"\n")  # quarantined by the ingest
-                continue
-            if isinstance(message, dict):
-                message.setdefault("id", message_id)
-                message.setdefault("sessionID", session_id)
-            f.write(orjson.dumps(message) + b"\n")
-    os.replace(temporary, out)
-    stamp.write_text(state)
-    return True

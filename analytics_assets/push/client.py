@@ -38,7 +38,8 @@ from .. import faults
 from ..receiver.gzip_codec import compress
 from ..ingest.landing import HEAD_BYTES, Cursor, cursor_after, plan_file, unchanged
 from ..git.identity import resolve
-from ..transcripts.roots import DOCUMENT_SUFFIX, FOLDER_MAP_NAME, FOLDER_MAPS, SUBFOLDERS, SUFFIXES, own_transcript_folders
+from ..transcripts.roots import (DOCUMENT_SUFFIX, FOLDER_MAP_NAME, FOLDER_MAPS, SUBFOLDERS, SUFFIXES, opencode_exports,
+                                 own_transcript_folders)
 
 TOKEN_ENV = "ANALYTICS_PUSH_TOKEN"
 CHUNK_BYTES = 8 << 20
@@ -457,7 +458,7 @@ def run(args) -> int:
         token = read_token(args.token_file)
         remote = Remote(args.to, token, args.ca_file)
         state = State(Path(args.state).expanduser() if args.state else default_state(remote.url), remote.url, token)
-        pusher = Pusher(remote, state, own_transcript_folders(), quiet=args.quiet)
+        pusher = Pusher(remote, state, own_transcript_folders() + opencode_exports(state.path.parent), quiet=args.quiet)
         try:
             totals = pusher.run()
         finally:

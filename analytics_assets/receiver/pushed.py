@@ -62,7 +62,8 @@ def split_path(relative: str) -> list[str]:
         return parts  # the machine's map of working folders to repositories (git/folders.py reads it)
     if len(parts) < 4 or SUBFOLDERS.get(parts[0]) != parts[2] or not parts[-1].endswith(SUFFIXES[parts[0]]):
         raise PushRefused(400, "the path must be claude/<machine>/projects/.../*.jsonl, codex/<machine>/sessions/.../*.jsonl, "
-                              f"gemini/<machine>/tmp/.../*.json(l) or {FOLDER_MAPS}/<machine>/{FOLDER_MAP_NAME}")
+                              f"gemini/<machine>/tmp/.../*.json(l), copilot_cli/<machine>/otel/*.jsonl, opencode/<machine>/exports/.../*.jsonl "
+                              f"or {FOLDER_MAPS}/<machine>/{FOLDER_MAP_NAME}")
     return parts
 
 

@@ -8,10 +8,13 @@ import os
 from pathlib import Path
 
 # agent -> the folder of an agent's home that holds its transcripts (and of landing/<agent>/<machine>/)
-SUBFOLDERS = {"claude": "projects", "codex": "sessions", "gemini": "tmp", "copilot_cli": "otel"}
+SUBFOLDERS = {"claude": "projects", "codex": "sessions", "gemini": "tmp", "copilot_cli": "otel", "opencode": "exports"}
 # The files of each agent's folder that push sends: append-only lines, and Gemini CLI's chats, which it rewrites
 # whole as they grow (a JSON document each: sent whole, replacing the server's copy, when it changed).
-SUFFIXES = {"claude": (".jsonl",), "codex": (".jsonl",), "gemini": (".json", ".jsonl"), "copilot_cli": (".jsonl",)}
+# OpenCode keeps its messages in SQLite: push sends the databases' JSON-lines exports (opencode/export.py), made in
+# push's own state folder, which land in landing/opencode/<machine>/exports/.
+SUFFIXES = {"claude": (".jsonl",), "codex": (".jsonl",), "gemini": (".json", ".jsonl"), "copilot_cli": (".jsonl",),
+            "opencode": (".jsonl",)}
 DOCUMENT_SUFFIX = ".json"
 # landing/folders/<machine>/repositories.jsonl: which repository each working folder of a machine is in
 # (written by `push` on the machine, read by git/folders.py on the server).
@@ -42,6 +45,30 @@ def copilot_cli_homes(env=os.environ) -> list[Path]:
     if env.get("COPILOT_OTEL_FILE_EXPORTER_PATH"):
         folders.append(Path(env["COPILOT_OTEL_FILE_EXPORTER_PATH"]).expanduser().parent)
     return list(dict.fromkeys(folders))
+
+
+def opencode_homes(env=os.environ) -> list[Path]:
+    """OpenCode's data folders: OPENCODE_DATA_DIR (comma-separated, as ccusage reads it), else $XDG_DATA_HOME/opencode,
+    else ~/.local/share/opencode."""
+    data = Path(env["XDG_DATA_HOME"]) if env.get("XDG_DATA_HOME") else Path.home() / ".local" / "share"
+    return split_paths(env.get("OPENCODE_DATA_DIR")) or [data / "opencode"]
+
+
+def opencode_exports(state_dir: Path, env=os.environ) -> list[tuple[str, Path]]:
+    """("opencode", folder) of this machine's OpenCode databases exported as JSON lines under `state_dir` (each
+    export rewritten only when its database changed), or nothing where OpenCode keeps no database."""
+    import hashlib
+
+    from ..opencode.export import databases, export_database
+
+    root = state_dir / "opencode-exports"
+    found = False
+    for home in opencode_homes(env):
+        for db in databases(home):
+            # one folder per data folder: two homes' opencode.db do not collide
+            export_database(db, root / hashlib.sha256(str(home).encode()).hexdigest()[:12] / f"{db.stem}.jsonl")
+            found = True
+    return [("opencode", root)] if found else []
 
 
 def own_transcript_folders(env=os.environ) -> list[tuple[str, Path]]:
