@@ -70,6 +70,20 @@ def test_init_dry_run_then_apply_twice(project_env, tmp_path):
     assert {p: p.read_text() for p in snapshot} == snapshot
 
 
+def test_init_points_an_installed_gemini_cli_at_the_receiver(project_env, tmp_path):
+    home = _home(tmp_path)
+    (home / ".gemini").mkdir()
+    (home / ".gemini" / "settings.json").write_text(json.dumps({"ui": {"theme": "GitHub"}, "telemetry": {"outfile": "/tmp/t.log"}}))
+    env = {"CLAUDE_CONFIG_DIR": "", "CODEX_HOME": ""}
+    first = _cli("init", "--home", str(home), env=env)
+    assert first.returncode == 0 and f"changing: {home / '.gemini' / 'settings.json'}" in first.stdout, first.stdout
+    gemini = json.loads((home / ".gemini" / "settings.json").read_text())
+    assert gemini["ui"] == {"theme": "GitHub"} and gemini["telemetry"] == {
+        "outfile": "/tmp/t.log", "enabled": True, "target": "local", "otlpEndpoint": "http://127.0.0.1:4318", "otlpProtocol": "http",
+        "logPrompts": False}
+    assert f"unchanged: {home / '.gemini' / 'settings.json'}" in _cli("init", "--home", str(home), env=env).stdout
+
+
 def test_init_refuses_to_overwrite_a_broken_settings_file(project_env, tmp_path):
     home = _home(tmp_path)
     (home / ".claude" / "settings.json").write_text("{ not json")

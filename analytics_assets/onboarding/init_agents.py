@@ -5,6 +5,9 @@
   is never set).
 - Codex: `[otel]` in ~/.codex/config.toml (OTLP/HTTP log exporter to the receiver,
   log_user_prompt = false), edited with tomlkit so comments and other settings survive.
+- Gemini CLI (when ~/.gemini exists): the `telemetry` block of its settings.json (OTLP/HTTP to the receiver,
+  target local, prompt logging off). With `--push-to` it is left alone: Gemini CLI sends no auth header from its
+  settings, and its saved chats are pushed anyway.
 - The project config: transcript roots (this machine's folders are read by default) and the git
   repositories to follow.
 - Copilot: printed instructions (a token is a secret: it is never written by init).
@@ -106,6 +109,26 @@ def codex_change(path: Path, receiver: str, token: str = "") -> Change:
     return Change(path, before, tomlkit.dumps(document) if document.unwrap() != original else before)
 
 
+def gemini_settings_path(home: Path, env: dict) -> Path:
+    return home / ".gemini" / "settings.json"  # Gemini CLI's user settings
+
+
+def gemini_change(path: Path, receiver: str) -> Change | None:
+    """Gemini CLI's telemetry to the receiver (its `gemini_cli.api_response` events carry each response's tokens);
+    None where Gemini CLI is not installed (no ~/.gemini)."""
+    if not path.parent.is_dir():
+        return None
+    before = path.read_text() if path.exists() else ""
+    try:
+        settings = json.loads(before) if before.strip() else {}
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path} is not valid JSON ({exc}); fix it by hand, init will not overwrite it") from exc
+    telemetry = settings.get("telemetry") if isinstance(settings.get("telemetry"), dict) else {}
+    wanted = {"enabled": True, "target": "local", "otlpEndpoint": receiver, "otlpProtocol": "http", "logPrompts": False}
+    after = {**settings, "telemetry": {**telemetry, **wanted}}
+    return Change(path, before, before if after == settings else json.dumps(after, indent=2) + "\n")
+
+
 def project_change(path: Path, repos: list[Path]) -> Change:
     before = path.read_text() if path.exists() else ""
     data = yaml.safe_load(before) if before.strip() else {}
@@ -131,8 +154,9 @@ def plan(home: Path, env: dict, project_config: Path, repos: list[Path], receive
     repos = [p.expanduser().resolve() for p in repos]
     if push is None:
         extra = (lambda s: {**s, "cleanupPeriodDays": cleanup_days}) if cleanup_days is not None else None
+        gemini = gemini_change(gemini_settings_path(home, env), receiver)
         return [claude_change(claude_settings_path(home, env), receiver, extra), codex_change(codex_config_path(home, env), receiver),
-                project_change(project_config, repos)], ""
+                *([gemini] if gemini else []), project_change(project_config, repos)], ""
     helper = push_setup.headers_helper_change(home, env, push)
     timers, enable = push_setup.timer_changes(home, env, push)
     claude = claude_change(claude_settings_path(home, env), push.url,
@@ -203,6 +227,7 @@ def run(home: Path, env: dict, project_config: Path, repos: list[Path], dry_run:
               f"a Claude Code session ends and by the hourly timer. Turn the timer on: {enable}")
         print("Push now: analytics-assets push")
     else:
-        print(f"Receiver: run `analytics-assets receive` (listens on {receiver}); Claude Code and Codex send to it after a restart.")
+        print(f"Receiver: run `analytics-assets receive` (listens on {receiver}); Claude Code, Codex (and Gemini CLI, where "
+              "installed) send to it after a restart.")
     print(COPILOT_HELP.format(config=project_config))
     return 0
