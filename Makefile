@@ -8,7 +8,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 
 DEMO_ARGS ?= --days 90 --developers 12 --seed 7 --scale 1
 
-.PHONY: chromium install run mine demo test ui bench bench-otlp bench-transcripts bench-receiver bench-freshness bench-push dagster-home summary clean
+.PHONY: chromium postgresql install run mine demo test ui bench bench-otlp bench-transcripts bench-receiver bench-freshness bench-push dagster-home summary clean
 
 $(STAMP): pyproject.toml analytics_assets/otlp/_fastotlp.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,7 +48,14 @@ chromium:
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; \
 	fi
 
-install: $(STAMP) $(MANIFEST) $(CCUSAGE) $(PLOTLY_JS)
+# PostgreSQL for the lake's catalog in tests (Debian's package; tests make their own cluster with initdb/pg_ctl).
+postgresql:
+	@if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq postgresql >/dev/null; fi; \
+	fi
+
+install: $(STAMP) $(MANIFEST) $(CCUSAGE) $(PLOTLY_JS) postgresql
 
 dagster-home:
 	mkdir -p $(DAGSTER_HOME)

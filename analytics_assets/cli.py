@@ -17,20 +17,22 @@ SCHEMAS = ("raw", "pricing", "staging", "intermediate", "marts", "forecast", "al
 
 
 def summary() -> int:
-    from . import warehouse
+    from . import lake, warehouse
 
     s = settings()
-    if not s.duckdb_path.exists():
+    in_lake = lake.url() is not None
+    if not in_lake and not s.duckdb_path.exists():
         print(f"No warehouse at {s.duckdb_path}: run `make run` first.", file=sys.stderr)
         return 1
     con = warehouse.connect(s.duckdb_path, read_only=True)
     try:
         tables = con.execute(
             "SELECT table_schema, table_name, table_type FROM information_schema.tables "
-            "WHERE table_schema IN ? ORDER BY table_schema, table_name",
+            "WHERE table_schema IN ? AND table_catalog = current_database() ORDER BY table_schema, table_name",
             [list(SCHEMAS)],
         ).fetchall()
-        print(f"Warehouse   {s.duckdb_path}")
+        # (a lake's connection string may hold a password: never printed)
+        print(f"Warehouse   DuckLake, catalog in PostgreSQL, data in {lake.data_path()}" if in_lake else f"Warehouse   {s.duckdb_path}")
         print(f"Landing     {s.landing_dir}")
         print(f"Outputs     {s.output_dir}")
         print(f"Dagster     {os.environ.get('DAGSTER_HOME', '(DAGSTER_HOME not set)')}  (`make ui` to browse runs and lineage)")

@@ -23,6 +23,15 @@ def _path(var: str, default: str) -> Path:
     return (PROJECT_ROOT / default).resolve()
 
 
+def _warehouse_path() -> Path:
+    """The DuckDB file: ANALYTICS_WAREHOUSE=duckdb:<path>, else ANALYTICS_DUCKDB_PATH, else data/warehouse.duckdb.
+    With a lake (ANALYTICS_WAREHOUSE=ducklake:...) it only places the files kept beside the warehouse."""
+    value = os.environ.get("ANALYTICS_WAREHOUSE", "")
+    if value.startswith("duckdb:") and value[len("duckdb:"):].strip():
+        return Path(value[len("duckdb:"):].strip()).expanduser().resolve()
+    return _path("ANALYTICS_DUCKDB_PATH", "data/warehouse.duckdb")
+
+
 @dataclass(frozen=True)
 class Settings:
     duckdb_path: Path
@@ -37,7 +46,7 @@ class Settings:
 
 def settings() -> Settings:
     return Settings(
-        duckdb_path=_path("ANALYTICS_DUCKDB_PATH", "data/warehouse.duckdb"),
+        duckdb_path=_warehouse_path(),
         landing_dir=_path("ANALYTICS_LANDING_DIR", "landing"),
         output_dir=_path("ANALYTICS_OUTPUT_DIR", "output"),
         config_path=_path("ANALYTICS_CONFIG", "analytics.yaml"),

@@ -40,5 +40,12 @@ class WarehouseResource(dg.ConfigurableResource):
             con.close()
 
     def export_env(self) -> None:
-        """dbt reads the same file through its profile's env_var; make it absolute for the subprocess."""
+        """dbt reads the same file through its profile's env_var; make it absolute for the subprocess. With a lake,
+        dbt's `lake` target attaches it, loading the extensions from where lake.py laid them out."""
+        from . import lake
+
         os.environ["ANALYTICS_DUCKDB_PATH"] = str(self.path.resolve())
+        if lake.url():
+            os.environ["ANALYTICS_DBT_TARGET"] = "lake"
+            os.environ["ANALYTICS_DUCKDB_EXTENSIONS"] = str(lake.extension_directory())
+            os.environ[lake.DATA_ENV] = lake.data_path()

@@ -143,6 +143,15 @@ def open_writer(path: Path) -> duckdb.DuckDBPyConnection:
 
 
 def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """The warehouse: the DuckDB file at `path`, or the DuckLake lake ANALYTICS_WAREHOUSE names (lake.py; `path`
+    then only places the files kept beside the warehouse: the hash salt, dbt's state)."""
+    from . import lake
+
+    if lake.url():
+        try:
+            return lake.connect(read_only)
+        except duckdb.Error as exc:
+            raise WarehouseError(f"The lake cannot be opened: {str(exc).splitlines()[0]}") from exc
     path = Path(path)
     if read_only and not path.exists():
         raise WarehouseError(f"The warehouse {path} does not exist yet. Run `make run` to build it.")
@@ -170,7 +179,9 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
 def holds(path: Path, question: Callable[[duckdb.DuckDBPyConnection], bool]) -> bool:
     """`question` asked of the warehouse, read-only; any doubt answers no: no warehouse yet, a writer
     holding the file, a table not there. What a sensor asks before it decides a run is not needed."""
-    if not Path(path).exists():
+    from . import lake
+
+    if not lake.url() and not Path(path).exists():
         return False
     try:
         with connect(path, read_only=True) as con:
@@ -215,7 +226,7 @@ def ensure_bookkeeping(con: duckdb.DuckDBPyConnection) -> None:
     )
     con.execute(f"ALTER TABLE {RAW}.ingest_cursors ADD COLUMN IF NOT EXISTS tail_hash VARCHAR")
     con.execute(f"ALTER TABLE {RAW}.ingest_cursors ADD COLUMN IF NOT EXISTS mtime_ns BIGINT")
-    con.execute(f"CREATE TABLE IF NOT EXISTS {PURGED_DAYS} (day DATE PRIMARY KEY, purged_at TIMESTAMPTZ NOT NULL)")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {PURGED_DAYS} (day DATE NOT NULL, purged_at TIMESTAMPTZ NOT NULL)")  # one row a day (retention's anti-join)
 
 
 def load_cursors(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, Cursor]:

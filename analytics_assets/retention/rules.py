@@ -83,8 +83,9 @@ def purge(con: duckdb.DuckDBPyConnection, item: Purge, held: Iterable[dt.date]) 
     rows = con.execute(f"SELECT count(*) FROM {item.table} WHERE {old}", params).fetchone()[0]
     if rows and item.table in FEEDS_DAILY_MARTS:
         ensure_bookkeeping(con)
-        con.execute(f"INSERT INTO {PURGED_DAYS} SELECT DISTINCT {day}, ? FROM {item.table} WHERE {old} ON CONFLICT DO NOTHING",
-                    [now(), *params])
+        # a day once: by anti-join, not a key constraint (a DuckLake lake has none)
+        con.execute(f"INSERT INTO {PURGED_DAYS} SELECT DISTINCT {day}, ? FROM {item.table} WHERE ({old}) "
+                    f"AND {day} NOT IN (SELECT day FROM {PURGED_DAYS})", [now(), *params])
     if rows:
         con.execute(f"DELETE FROM {item.table} WHERE {old}", params)
     return Purge(item.table, item.column, item.days, item.cutoff, tuple(d for (d,) in held_days), rows)

@@ -13,11 +13,11 @@
     {%- if days -%}
     {#- A refresh run rebuilds the days its ingest touched (a comma-separated list of ISO dates). -#}
     ({{ column }} in ({% for day in days.split(",") %}cast('{{ day }}' as date){% if not loop.last %}, {% endif %}{% endfor %})
-     and {{ column }} not in (select day from raw.purged_days))
+     and {{ column }} not in (select day from {{ target.database }}.raw.purged_days))
     {%- else -%}
     ({{ column }} >= cast('{{ var("min_date", env_var("ANALYTICS_DAILY_MIN_DATE", "0001-01-01")) }}' as date)
      and {{ column }} < cast('{{ var("max_date", env_var("ANALYTICS_DAILY_MAX_DATE", "9999-12-31")) }}' as date)
-     and {{ column }} not in (select day from raw.purged_days))
+     and {{ column }} not in (select day from {{ target.database }}.raw.purged_days))
     {%- endif -%}
 {%- endmacro %}
 
