@@ -8,7 +8,7 @@ sensor starts stopped, and then no condition would ever fire in `make ui`."""
 import dagster as dg
 
 from .forecast.assets import forecast_spend_asset
-from .partitions import SCHEDULE_TIMEZONE
+from .partitions import SCHEDULE_TIMEZONE, SENSOR_STATUS
 from .transform.dbt_assets import dbt_models
 
 marts_job = dg.define_asset_job(
@@ -25,7 +25,7 @@ marts_schedule = dg.ScheduleDefinition(
 
 
 automation_sensor = dg.AutomationConditionSensorDefinition(
-    "automation_sensor", target=dg.AssetSelection.all(), default_status=dg.DefaultSensorStatus.RUNNING,
+    "automation_sensor", target=dg.AssetSelection.all(), default_status=SENSOR_STATUS,
     minimum_interval_seconds=30,
     description="Evaluates every asset's automation condition (eager on the dbt models, today's daily-mart partition, "
     "forecast, alerts, dashboard, exports, community) every 30 s. On by default.",

@@ -13,6 +13,11 @@ import dagster as dg
 # the unpartitioned marts keep it) but has no daily partition; set it earlier for older history.
 HISTORY_START = os.environ.get("ANALYTICS_HISTORY_START", "2025-01-01")
 SCHEDULE_TIMEZONE = os.environ.get("ANALYTICS_TIMEZONE", "UTC")
+# The sensors (landing, git, late data, run failures, automation) start running with the daemon, unless
+# ANALYTICS_SENSORS=off: then they start stopped (each can be turned on in the UI), and only what is launched
+# or scheduled runs — a server being set up, a backfill to do first, a test of the run queue.
+SENSOR_STATUS = (dg.DefaultSensorStatus.STOPPED if os.environ.get("ANALYTICS_SENSORS", "").lower() == "off"
+                 else dg.DefaultSensorStatus.RUNNING)
 
 # end_offset=1: today is a partition too, so the dashboard shows today's spend while the day runs;
 # the eager condition keeps today's partition fresh, the late-data sensor the older ones.

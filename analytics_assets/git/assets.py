@@ -9,7 +9,7 @@ from .. import project_config, warehouse
 from ..config import hash_salt, settings
 from ..github_api import GitHubClient
 from ..ingest.assets import contract_spec, contract_verdict
-from ..partitions import ONE_RUN, SCHEDULE_TIMEZONE
+from ..partitions import ONE_RUN, SCHEDULE_TIMEZONE, SENSOR_STATUS
 from ..transform.dbt_assets import refresh_selection
 from ..resources import WRITER_POOL, WarehouseResource
 from . import log
@@ -124,7 +124,7 @@ git_job = dg.define_asset_job("git_refresh", selection=refresh_selection(git_com
 
 @dg.sensor(
     name="git_repositories_sensor", job=git_job, minimum_interval_seconds=120,
-    default_status=dg.DefaultSensorStatus.RUNNING,
+    default_status=SENSOR_STATUS,
     description="Launches git_refresh when a branch tip of a followed local repository moves (or a repository appears). "
     "The run_key is a digest of every tip, so one state of the repositories launches one run.",
 )

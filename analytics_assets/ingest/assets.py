@@ -14,7 +14,7 @@ import polars as pl
 
 from .. import warehouse
 from ..config import Settings, hash_salt, settings
-from ..partitions import ONE_RUN, SCHEDULE_TIMEZONE
+from ..partitions import ONE_RUN, SCHEDULE_TIMEZONE, SENSOR_STATUS
 from ..transform.dbt_assets import refresh_selection
 from ..resources import WRITER_POOL, WarehouseResource
 from .landing import landing_paths
@@ -195,7 +195,7 @@ def build_ingest(defn: IngestDefinition) -> dict:
         name=f"{defn.landing}_landing_sensor",
         job=job,
         minimum_interval_seconds=60,
-        default_status=dg.DefaultSensorStatus.RUNNING,
+        default_status=SENSOR_STATUS,
         description=f"Launches {defn.landing}_refresh when {defn.landing} files gain bytes (or appear, rotate, shrink). The "
         "run_key is a digest of every file's identity and size, so one landing state launches one run, however many "
         "ticks see it.",

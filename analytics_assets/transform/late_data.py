@@ -17,7 +17,7 @@ from dagster._core.events import DagsterEventType
 
 from ..copilot.assets import copilot_usage
 from ..otlp.assets import OTLP
-from ..partitions import day_keys, marts_days, metadata_days, today_utc
+from ..partitions import SENSOR_STATUS, day_keys, marts_days, metadata_days, today_utc
 from ..transcripts.assets import CLAUDE, CODEX
 from .dbt_assets import dbt_daily_marts, dbt_models
 
@@ -65,7 +65,7 @@ MART_KEY = sorted(dbt_daily_marts.keys, key=lambda k: k.to_user_string())[0]
 @dg.sensor(
     name="late_data_sensor",
     minimum_interval_seconds=120,
-    default_status=dg.DefaultSensorStatus.RUNNING,
+    default_status=SENSOR_STATUS,
     asset_selection=dg.AssetSelection.assets(dbt_daily_marts),
     description="When an ingest (transcripts, OTLP, Copilot reports) touches event dates before today whose daily-mart "
     "partitions were built before it, requests ONE backfill of exactly those partitions (with the dbt models they read, "

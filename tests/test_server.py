@@ -1,0 +1,70 @@
+"""The server's Dagster instance (deploy/dagster.yaml): run, event-log and schedule storage in a real PostgreSQL
+(its own cluster, made by the test), runs queued by the CLI and started by `dagster-daemon` from the workspace, as
+on a team's server (its sensors started stopped: ANALYTICS_SENSORS=off). Two refreshes submitted at once both succeed (their writers queue on the pool, no lock error)
+and the marts hold what the landing files hold."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from analytics_assets.config import PROJECT_ROOT
+
+from . import postgres
+
+pytestmark = pytest.mark.skipif(not postgres.available(), reason="PostgreSQL is not installed (make install installs Debian's package)")
+BIN = Path(sys.executable).parent
+TERMINAL = (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
+
+
+def test_queued_refreshes_run_through_the_daemon_on_a_postgres_instance(project_env, demo_landing, monkeypatch):
+    landing, manifest = demo_landing
+    for source in ("claude", "codex"):
+        shutil.copytree(landing / source, project_env["landing"] / source, dirs_exist_ok=True)
+    shutil.copy(PROJECT_ROOT / "deploy" / "dagster.yaml", project_env["dagster_home"] / "dagster.yaml")
+    server = postgres.Postgres().start()
+    daemon = None
+    try:
+        server.create_database("dagster")
+        monkeypatch.setenv("DAGSTER_PG_URL", f"postgresql+psycopg2://postgres@127.0.0.1:{server.port}/dagster")
+        monkeypatch.setenv("ANALYTICS_CONFIG", str(landing / "analytics.demo.yaml"))
+        monkeypatch.setenv("ANALYTICS_SENSORS", "off")  # only what is launched runs (the landing sensors would launch these too)
+        env = dict(os.environ)
+        with dg.DagsterInstance.get() as instance:
+            # the instance's tables made here, before the daemon and the CLI start (both would make them at once)
+            assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+            daemon = subprocess.Popen([str(BIN / "dagster-daemon"), "run", "-w", str(PROJECT_ROOT / "workspace.yaml")],
+                                      cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for job in ("claude_refresh", "codex_refresh"):  # submitted at once: queued, the daemon starts them
+                done = subprocess.run([str(BIN / "dagster"), "job", "launch", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-j", job],
+                                      cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300)
+                assert done.returncode == 0, done.stderr[-2000:]
+            deadline = time.monotonic() + 600  # a bound on a hang, not what decides the outcome
+            while True:
+                runs = instance.get_runs()
+                if len(runs) == 2 and all(r.status in TERMINAL for r in runs):
+                    break
+                assert time.monotonic() < deadline and daemon.poll() is None, [
+                    (r.job_name, r.status, [(e.message or "")[:200] for e in instance.all_logs(r.run_id)][-6:]) for r in runs]
+                time.sleep(1)
+            assert sorted((r.job_name, r.status) for r in runs) == [("claude_refresh", dg.DagsterRunStatus.SUCCESS),
+                                                                    ("codex_refresh", dg.DagsterRunStatus.SUCCESS)], [
+                (r.job_name, [(e.message or "")[:300] for e in instance.all_logs(r.run_id)][-8:]) for r in runs]
+            failures = [e for r in runs for e in instance.all_logs(r.run_id) if e.is_dagster_event and e.dagster_event.is_failure]
+            assert failures == []
+    finally:
+        if daemon is not None:
+            daemon.terminate()
+            daemon.wait(timeout=60)
+        server.stop()
+    with duckdb.connect(str(project_env["duckdb"]), read_only=True) as con:
+        rows = dict(con.execute("SELECT agent, count(*) FROM marts.fct_agent_requests GROUP BY 1").fetchall())
+    assert rows == {"claude_code": manifest["sources"]["claude_transcripts"]["requests"], "codex": manifest["sources"]["codex"]["turns"]}
