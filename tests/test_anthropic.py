@@ -9,9 +9,6 @@ import datetime as dt
 import functools
 import json
 import random
-import threading
-import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import dagster as dg
@@ -21,7 +18,7 @@ import yaml
 
 from analytics_assets import vendor_api
 from analytics_assets.anthropic import responses
-from analytics_assets.anthropic.assets import MODELS_KEY, USAGE_KEY, anthropic_claude_code
+from analytics_assets.anthropic.assets import USAGE_KEY, anthropic_claude_code
 from analytics_assets.anthropic.client import REPORT, AnthropicAccessError, AnthropicClient
 from analytics_assets.demo.anthropic_files import ClaudeLedger, write_anthropic
 from analytics_assets.demo.world import MODEL_PRICES, developers
@@ -29,70 +26,41 @@ from analytics_assets.definitions import defs
 from analytics_assets.github_api import RetryPolicy
 
 from .conftest import days_tags
+from .json_api import JsonApi, Request
 
 END = dt.date(2026, 11, 20)
 KEY = "sk-ant-admin01-test-0123456789"
 PAGE = 3  # the server's page size, whatever the client asks: pagination is exercised
 
 
-class ReportServer:
+class ReportServer(JsonApi):
     """Serves a folder of report pages as the Admin API would: a day's records re-paginated by `PAGE` behind opaque
     cursors, one 429 before the first answer, 400 for a day before `oldest`, 401 without the key and version."""
 
     def __init__(self, folder: Path, oldest: dt.date):
-        self.folder, self.oldest, self.calls, self.throttled = folder, oldest, [], False
-        server = self
+        self.folder, self.oldest, self.throttled = folder, oldest, False
+        super().__init__(self.answer)
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def _send(self, status, body, headers=None):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_GET(self):
-                url = urllib.parse.urlsplit(self.path)
-                query = dict(urllib.parse.parse_qsl(url.query))
-                server.calls.append((url.path, query))
-                if self.headers.get("x-api-key") != KEY or self.headers.get("anthropic-version") != "2023-06-01":
-                    return self._send(401, {"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}})
-                if url.path != REPORT:
-                    return self._send(404, {"type": "error", "error": {"type": "not_found_error", "message": "no such path"}})
-                if not server.throttled:
-                    server.throttled = True
-                    return self._send(429, {"type": "error", "error": {"type": "rate_limit_error", "message": "slow down"}},
-                                      {"Retry-After": "3"})
-                day = dt.date.fromisoformat(query["starting_at"])
-                if day < server.oldest:
-                    return self._send(400, {"type": "error", "error": {"type": "invalid_request_error",
-                                                                       "message": "starting_at is outside the retention window"}})
-                records = server.records(day)
-                offset = int(query.get("page", "c0")[1:])
-                chunk = records[offset:offset + PAGE]
-                more = offset + PAGE < len(records)
-                self._send(200, {"data": chunk, "has_more": more, "next_page": f"c{offset + PAGE}" if more else None})
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+    def answer(self, request: Request):
+        error = lambda status, kind, message: (status, {"type": "error", "error": {"type": kind, "message": message}}, {})  # noqa: E731
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        if headers.get("x-api-key") != KEY or headers.get("anthropic-version") != "2023-06-01":
+            return error(401, "authentication_error", "invalid x-api-key")
+        if request.path != REPORT:
+            return error(404, "not_found_error", "no such path")
+        if not self.throttled:
+            self.throttled = True
+            return 429, {"type": "error", "error": {"type": "rate_limit_error", "message": "slow down"}}, {"Retry-After": "3"}
+        day = dt.date.fromisoformat(request.query["starting_at"])
+        if day < self.oldest:
+            return error(400, "invalid_request_error", "starting_at is outside the retention window")
+        records = self.records(day)
+        offset = int(request.query.get("page", "c0")[1:])
+        more = offset + PAGE < len(records)
+        return 200, {"data": records[offset:offset + PAGE], "has_more": more, "next_page": f"c{offset + PAGE}" if more else None}, {}
 
     def records(self, day: dt.date) -> list:
         return [r for p in sorted((self.folder / "claude_code").glob(f"{day}*.json")) for r in json.loads(p.read_text())["data"]]
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 def _ledger(days: list[dt.date], seed: int = 5) -> ClaudeLedger:
@@ -139,8 +107,8 @@ def test_a_30_day_backfill_is_one_run_and_a_rerun_changes_nothing(project_env, t
             assert meta["days_refused"].value == [str(start + dt.timedelta(days=i)) for i in range(4)]
             assert all(c.passed for c in result.get_asset_check_evaluations())
             assert len(instance.get_materialized_partitions(USAGE_KEY)) == 30
-            pages = [q for p, q in server.calls if "page" in q]
-            assert pages and all(int(q["limit"]) == 1000 for _, q in server.calls)  # cursors followed, the largest page asked
+            pages = [c.query for c in server.calls if "page" in c.query]
+            assert pages and all(int(c.query["limit"]) == 1000 for c in server.calls)  # cursors followed, the largest page asked
 
             db = project_env["duckdb"]
             want_tokens = {str(d): sum(sum(m["tokens"].values()) for r in rs for m in r["model_breakdown"]) for d, rs in expected.items()}

@@ -8,9 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-import os
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import dagster as dg
@@ -20,7 +17,7 @@ import yaml
 
 from analytics_assets import vendor_api
 from analytics_assets.cursor import responses
-from analytics_assets.cursor.assets import DAILY_KEY, EVENTS_KEY, cursor_team, cursor_usage
+from analytics_assets.cursor.assets import EVENTS_KEY, cursor_usage
 from analytics_assets.cursor.client import CursorAccessError, CursorClient
 from analytics_assets.demo.cursor_files import write_cursor
 from analytics_assets.demo.world import developers
@@ -28,74 +25,46 @@ from analytics_assets.definitions import defs
 from analytics_assets.github_api import RetryPolicy
 
 from .conftest import days_tags
+from .json_api import JsonApi, Request
 
 END = dt.date(2026, 11, 20)
 KEY = "key_test_0123456789"
 PAGE = 40  # the server's page size, whatever the client asks: pagination is exercised
 
 
-class CursorServer:
+class CursorServer(JsonApi):
     """Serves the response files of a folder as the Admin API would: windows merged from the day files, events
     paginated, one 429 before the first events answer, 400 for a window starting before `oldest`."""
 
     def __init__(self, folder: Path, oldest: dt.date):
-        self.folder, self.oldest, self.calls, self.throttled = folder, oldest, [], False
-        server = self
+        self.folder, self.oldest, self.throttled = folder, oldest, False
+        super().__init__(self.answer)
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
+    def answer(self, request: Request):
+        import base64
 
-            def _send(self, status, body, headers=None):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def _authorized(self):
-                import base64
-                expected = "Basic " + base64.b64encode(f"{KEY}:".encode()).decode()
-                if self.headers.get("Authorization") != expected:
-                    self._send(401, {"error": "Invalid API key"})
-                    return False
-                return True
-
-            def do_GET(self):
-                server.calls.append(("GET", self.path, None))
-                if self._authorized():
-                    self._send(200, server.latest("members"))
-
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
-                server.calls.append(("POST", self.path, body))
-                if not self._authorized():
-                    return
-                if self.path == "/teams/spend":
-                    return self._send(200, server.latest("spend"))
-                start = dt.datetime.fromtimestamp(body["startDate"] / 1000, dt.timezone.utc).date()
-                end = dt.datetime.fromtimestamp(body["endDate"] / 1000, dt.timezone.utc).date()
-                if (end - start).days >= 30:
-                    return self._send(400, {"error": "Date range cannot exceed 30 days"})
-                if start < server.oldest:
-                    return self._send(400, {"error": "Date range is outside the data retention window"})
-                if self.path == "/teams/daily-usage-data":
-                    return self._send(200, {"data": [r for d in server.days(start, end) for r in d.get("data", [])]})
-                if not server.throttled:
-                    server.throttled = True
-                    return self._send(429, {"error": "rate limited"}, {"Retry-After": "2"})
-                events = [e for d in server.days(start, end, "usage-events") for e in d.get("usageEvents", [])]
-                page = body.get("page", 1)
-                chunk = events[(page - 1) * PAGE: page * PAGE]
-                self._send(200, {"totalUsageEventsCount": len(events), "usageEvents": chunk,
-                                 "pagination": {"currentPage": page, "pageSize": PAGE, "hasNextPage": page * PAGE < len(events)}})
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        if request.headers.get("Authorization") != "Basic " + base64.b64encode(f"{KEY}:".encode()).decode():
+            return 401, {"error": "Invalid API key"}, {}
+        if request.method == "GET":
+            return 200, self.latest("members"), {}
+        body = request.body
+        if request.path == "/teams/spend":
+            return 200, self.latest("spend"), {}
+        start = dt.datetime.fromtimestamp(body["startDate"] / 1000, dt.timezone.utc).date()
+        end = dt.datetime.fromtimestamp(body["endDate"] / 1000, dt.timezone.utc).date()
+        if (end - start).days >= 30:
+            return 400, {"error": "Date range cannot exceed 30 days"}, {}
+        if start < self.oldest:
+            return 400, {"error": "Date range is outside the data retention window"}, {}
+        if request.path == "/teams/daily-usage-data":
+            return 200, {"data": [r for d in self.days(start, end) for r in d.get("data", [])]}, {}
+        if not self.throttled:
+            self.throttled = True
+            return 429, {"error": "rate limited"}, {"Retry-After": "2"}
+        events = [e for d in self.days(start, end, "usage-events") for e in d.get("usageEvents", [])]
+        page = body.get("page", 1)
+        return 200, {"totalUsageEventsCount": len(events), "usageEvents": events[(page - 1) * PAGE: page * PAGE],
+                     "pagination": {"currentPage": page, "pageSize": PAGE, "hasNextPage": page * PAGE < len(events)}}, {}
 
     def days(self, start, end, folder="daily-usage"):
         out, day = [], start
@@ -108,14 +77,6 @@ class CursorServer:
 
     def latest(self, folder):
         return json.loads(sorted((self.folder / folder).glob("*.json"))[-1].read_text())
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 def _query(path, sql):
@@ -164,10 +125,10 @@ def test_a_90_day_backfill_is_one_run_and_a_rerun_changes_nothing(project_env, t
             assert meta["days_refused"].value == [f"{start}..{start + dt.timedelta(days=29)}"]
             assert all(c.passed for c in result.get_asset_check_evaluations())
             assert len(instance.get_materialized_partitions(EVENTS_KEY)) == 90  # the refused days are done: empty
-            pages = [c for c in server.calls if c[1] == "/teams/filtered-usage-events"]
-            assert max(c[2]["page"] for c in pages) > 1  # pagination followed
-            assert all((dt.datetime.fromtimestamp(c[2]["endDate"] / 1000) - dt.datetime.fromtimestamp(c[2]["startDate"] / 1000)).days < 30
-                       for c in server.calls if c[2] and "startDate" in c[2])
+            pages = [c for c in server.calls if c.path == "/teams/filtered-usage-events"]
+            assert max(c.body["page"] for c in pages) > 1  # pagination followed
+            assert all((dt.datetime.fromtimestamp(c.body["endDate"] / 1000) - dt.datetime.fromtimestamp(c.body["startDate"] / 1000)).days < 30
+                       for c in server.calls if c.body and "startDate" in c.body)
 
             db = project_env["duckdb"]
             # the refused window is the whole first one (30 days: it starts before what the server keeps)
