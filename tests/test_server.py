@@ -1,7 +1,7 @@
 """The server's Dagster instance (deploy/dagster.yaml): run, event-log and schedule storage in a real PostgreSQL
 (its own cluster, made by the test), runs queued by the CLI and started by `dagster-daemon` from the workspace, as
-on a team's server (its sensors started stopped: ANALYTICS_SENSORS=off). Two refreshes submitted at once both succeed (their writers queue on the pool, no lock error)
-and the marts hold what the landing files hold."""
+on a team's server (its sensors started stopped: ANALYTICS_SENSORS=off). A refresh and a snapshot submitted at once both succeed (their writers queue on the pool, no
+lock error) and the marts hold what the landing files hold."""
 
 from __future__ import annotations
 
@@ -27,8 +27,7 @@ TERMINAL = (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.Dagster
 
 def test_queued_refreshes_run_through_the_daemon_on_a_postgres_instance(project_env, demo_landing, monkeypatch):
     landing, manifest = demo_landing
-    for source in ("claude", "codex"):
-        shutil.copytree(landing / source, project_env["landing"] / source, dirs_exist_ok=True)
+    shutil.copytree(landing / "claude", project_env["landing"] / "claude")
     shutil.copy(PROJECT_ROOT / "deploy" / "dagster.yaml", project_env["dagster_home"] / "dagster.yaml")
     server = postgres.Postgres().start()
     daemon = None
@@ -43,7 +42,8 @@ def test_queued_refreshes_run_through_the_daemon_on_a_postgres_instance(project_
             assert type(instance.run_storage).__name__ == "PostgresRunStorage"
             daemon = subprocess.Popen([str(BIN / "dagster-daemon"), "run", "-w", str(PROJECT_ROOT / "workspace.yaml")],
                                       cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            for job in ("claude_refresh", "codex_refresh"):  # submitted at once: queued, the daemon starts them
+            # submitted at once: queued, the daemon starts them; both write the warehouse (the pool queues their steps)
+            for job in ("claude_refresh", "cursor_team_snapshot"):
                 done = subprocess.run([str(BIN / "dagster"), "job", "launch", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-j", job],
                                       cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300)
                 assert done.returncode == 0, done.stderr[-2000:]
@@ -56,7 +56,7 @@ def test_queued_refreshes_run_through_the_daemon_on_a_postgres_instance(project_
                     (r.job_name, r.status, [(e.message or "")[:200] for e in instance.all_logs(r.run_id)][-6:]) for r in runs]
                 time.sleep(1)
             assert sorted((r.job_name, r.status) for r in runs) == [("claude_refresh", dg.DagsterRunStatus.SUCCESS),
-                                                                    ("codex_refresh", dg.DagsterRunStatus.SUCCESS)], [
+                                                                    ("cursor_team_snapshot", dg.DagsterRunStatus.SUCCESS)], [
                 (r.job_name, [(e.message or "")[:300] for e in instance.all_logs(r.run_id)][-8:]) for r in runs]
             failures = [e for r in runs for e in instance.all_logs(r.run_id) if e.is_dagster_event and e.dagster_event.is_failure]
             assert failures == []
@@ -67,4 +67,4 @@ def test_queued_refreshes_run_through_the_daemon_on_a_postgres_instance(project_
         server.stop()
     with duckdb.connect(str(project_env["duckdb"]), read_only=True) as con:
         rows = dict(con.execute("SELECT agent, count(*) FROM marts.fct_agent_requests GROUP BY 1").fetchall())
-    assert rows == {"claude_code": manifest["sources"]["claude_transcripts"]["requests"], "codex": manifest["sources"]["codex"]["turns"]}
+    assert rows == {"claude_code": manifest["sources"]["claude_transcripts"]["requests"]}
