@@ -93,3 +93,17 @@ def spans_line(*spans: dict) -> bytes:
 
 def int_attr(key: str, value) -> dict:
     return {"key": key, "value": {"intValue": value}}
+
+
+# The longest modules first (each starts whole graphs, a PostgreSQL or a browser): make test hands tests to its two
+# workers one by one (--dist loadgroup), and short tests at the end fill both workers instead of one long test
+# running alone. A stable sort: the order within a module is kept.
+LONGEST_FIRST = ("test_lake.py", "test_crash_safety.py", "test_own_data.py", "test_retention.py", "test_server.py",
+                 "test_outputs.py", "test_community.py", "test_late_data.py", "test_copilot_pipeline.py", "test_pipeline.py",
+                 "test_hostile_strings.py", "test_transcripts.py", "test_attribution_hard_cases.py", "test_git_attribution.py",
+                 "test_push.py")
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(LONGEST_FIRST)))

@@ -23,9 +23,13 @@ CLI = str(Path(sys.executable).parent / "analytics-assets")
 MEASURES = ("token", "request", "cost", "sessions", "commits", "lines")
 
 
-def _materialize_all(env: dict) -> None:
-    done = subprocess.run([CLI, "materialize-all"], capture_output=True, text=True, env=env, timeout=900)
-    assert done.returncode == 0, (done.stdout[-2000:], done.stderr[-3000:])
+def _materialize_all(env: dict) -> subprocess.Popen:
+    return subprocess.Popen([CLI, "materialize-all"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def _succeeded(process: subprocess.Popen) -> None:
+    out, err = process.communicate(timeout=900)
+    assert process.returncode == 0, (out[-2000:], err[-3000:])
 
 
 def _marts(con: duckdb.DuckDBPyConnection) -> dict:
@@ -48,7 +52,7 @@ def test_the_whole_graph_on_a_lake_equals_the_duckdb_file(project_env, demo_land
     landing, manifest = demo_landing
     shutil.copytree(landing, project_env["landing"], dirs_exist_ok=True)
     env = {**os.environ, "ANALYTICS_CONFIG": str(project_env["landing"] / "analytics.demo.yaml")}
-    _materialize_all(env)  # the DuckDB file
+    file_run = _materialize_all(env)  # the DuckDB file, built while the lake is (their own warehouses and instances)
     server = postgres.Postgres().start()
     try:
         home = tmp_path / "lake_dagster_home"
@@ -57,13 +61,18 @@ def test_the_whole_graph_on_a_lake_equals_the_duckdb_file(project_env, demo_land
         lake_env = {**env, "ANALYTICS_WAREHOUSE": "ducklake:postgres:" + server.create_database("analytics"),
                     "ANALYTICS_LAKE_DATA_PATH": str(tmp_path / "lake-data"), "DAGSTER_HOME": str(home),
                     "ANALYTICS_DUCKDB_PATH": str(tmp_path / "lake-side" / "warehouse.duckdb")}  # the salt and dbt state only
-        _materialize_all(lake_env)
+        lake_run = _materialize_all(lake_env)
+        _succeeded(file_run)
+        _succeeded(lake_run)
         assert not (tmp_path / "lake-side" / "warehouse.duckdb").exists()  # nothing went to a file
         assert list((tmp_path / "lake-data").rglob("*.parquet"))
         with lake.connect(read_only=True, env=lake_env) as con:
             in_lake = _marts(con)
         summary = subprocess.run([CLI, "summary"], capture_output=True, text=True, env=lake_env, timeout=120)
     finally:
+        if file_run.poll() is None:  # the lake side failed first
+            file_run.kill()
+            file_run.communicate()
         server.stop()
     with duckdb.connect(str(project_env["duckdb"]), read_only=True) as con:
         in_file = _marts(con)

@@ -26,6 +26,9 @@ from .appended import append_request
 from .conftest import make_project_env
 
 
+# One worker runs this module's tests, in order: they share the module's built warehouse, and the refresh test,
+# which appends a request, runs last (make test distributes the other tests one by one: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("outputs")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 READERS = {"parquet": pl.read_parquet, "csv": lambda p: pl.read_csv(p, infer_schema_length=None),
            "jsonl": lambda p: pl.read_ndjson(p, infer_schema_length=None)}

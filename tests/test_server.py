@@ -43,10 +43,12 @@ def test_queued_refreshes_run_through_the_daemon_on_a_postgres_instance(project_
             daemon = subprocess.Popen([str(BIN / "dagster-daemon"), "run", "-w", str(PROJECT_ROOT / "workspace.yaml")],
                                       cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             # submitted at once: queued, the daemon starts them; both write the warehouse (the pool queues their steps)
-            for job in ("claude_refresh", "cursor_team_snapshot"):
-                done = subprocess.run([str(BIN / "dagster"), "job", "launch", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-j", job],
-                                      cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300)
-                assert done.returncode == 0, done.stderr[-2000:]
+            launches = [subprocess.Popen([str(BIN / "dagster"), "job", "launch", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-j", job],
+                                         cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                        for job in ("claude_refresh", "cursor_team_snapshot")]
+            for launch in launches:
+                _, err = launch.communicate(timeout=300)
+                assert launch.returncode == 0, err[-2000:]
             deadline = time.monotonic() + 600  # a bound on a hang, not what decides the outcome
             while True:
                 runs = instance.get_runs()
