@@ -12,6 +12,7 @@ INSTALL would reach the network). No Dagster import.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import sys
@@ -46,6 +47,7 @@ def data_path(env=os.environ) -> str:
     return value if "://" in value else str(Path(value).expanduser().resolve()) + "/"
 
 
+@functools.cache  # per process: every warehouse connection asks
 def extension_directory() -> Path:
     """A DuckDB extension directory holding the installed packages' extension files (made once per version)."""
     folder = Path(sys.prefix) / "share" / "analytics-assets" / "duckdb-extensions"

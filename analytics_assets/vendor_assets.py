@@ -3,6 +3,8 @@ of a vendor's raw tables, and the explained no-op of a vendor that is not config
 
 from __future__ import annotations
 
+import datetime as dt
+
 import dagster as dg
 
 from .ingest.assets import contract_verdict
@@ -51,7 +53,6 @@ def run_metadata(days: list, stats: VendorStats, source) -> dict:
 
 
 def partition_days(context: dg.AssetExecutionContext) -> list:
-    import datetime as dt
-
+    """The days of the run's partition range."""
     window = context.partition_time_window
     return [window.start.date() + dt.timedelta(days=i) for i in range((window.end - window.start).days)]

@@ -70,5 +70,14 @@ class VendorTables:
             insert_quarantine(con, self.signal, frames["quarantine"])
 
 
+def within_days(rows: pl.DataFrame, days, label: str, kind: str, stats: VendorStats) -> pl.DataFrame:
+    """The rows of the run's days. A response may hold rows of days the run did not ask for: those are their own
+    partitions' (noted, left to those runs)."""
+    inside = rows.filter(pl.col("usage_day").is_in(list(days)))
+    if inside.height < rows.height:
+        stats.notes.append(f"{label}: {rows.height - inside.height} {kind} rows outside the run's days ignored")
+    return inside
+
+
 def concat(frames: list[pl.DataFrame], schema: dict) -> pl.DataFrame:
     return pl.concat(frames) if frames else pl.DataFrame(schema=schema)

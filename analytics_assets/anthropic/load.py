@@ -13,7 +13,7 @@ import duckdb
 import polars as pl
 
 from ..ingest.runner import QUARANTINE_SCHEMA
-from ..vendor_load import VendorStats, VendorTables, concat
+from ..vendor_load import VendorStats, VendorTables, concat, within_days
 from ..warehouse import RAW
 from . import responses
 from .client import DayRefused
@@ -39,15 +39,14 @@ def fetch_days(source: AnthropicSource, days: list[dt.date], stats: VendorStats)
             continue
         for label, body in pages:
             usage, models, bad, seen = responses.claude_code_usage(body, label)
-            inside = usage.filter(pl.col("usage_day") == day)
-            if inside.height < usage.height:  # a record of another day: that day's own partition reads it
-                stats.notes.append(f"{label}: {usage.height - inside.height} records of other days than {day} ignored")
-                seen -= usage.height - inside.height
+            inside = within_days(usage, [day], label, "usage", stats)
+            seen -= usage.height - inside.height
+            models = models.filter(pl.col("usage_day") == day)  # (the models of those records: no note of their own)
             parts["usage"].append(inside)
-            parts["models"].append(models.filter(pl.col("usage_day") == day))
+            parts["models"].append(models)
             parts["quarantine"].append(bad)
             stats.records["usage"] += seen
-            stats.records["models"] += models.filter(pl.col("usage_day") == day).height
+            stats.records["models"] += models.height
             stats.quarantined["usage"] += bad.height
     return {"usage": concat(parts["usage"], responses.USAGE_SCHEMA), "models": concat(parts["models"], responses.MODEL_SCHEMA),
             "quarantine": concat(parts["quarantine"], QUARANTINE_SCHEMA)}

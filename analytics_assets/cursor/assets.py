@@ -11,18 +11,16 @@ from ..ingest.assets import contract_spec
 from ..partitions import ONE_RUN, SCHEDULE_TIMEZONE, marts_days
 from ..resources import WRITER_POOL, WarehouseResource
 from ..vendor_assets import VendorRunConfig, not_configured, partition_days, results, run_metadata
+from ..vendor_load import VendorStats
 from .client import CursorAccessError, CursorClient
 from .fetch import ApiSource, CursorSource, FolderSource
-from .load import CURSOR, TABLES, CursorStats, fetch_days, fetch_team, store
+from .load import CURSOR, TABLES, fetch_days, fetch_team, store
 from .schemas import SCHEMAS
 
 # The marts' days (UTC, today included: the API aggregates hourly, so today's partition is re-fetched as it grows).
 cursor_days = marts_days
 EVENTS_KEY, DAILY_KEY, MEMBERS_KEY, SPEND_KEY = (dg.AssetKey(TABLES[k].split(".")) for k in ("events", "daily", "members", "spend"))
 NOT_CONFIGURED = "Cursor is not configured: set cursor.source (api, with CURSOR_API_KEY; or folder) in analytics.yaml"
-
-
-CursorRunConfig = VendorRunConfig
 
 
 def _source(config: project_config.CursorConfig) -> CursorSource:
@@ -53,13 +51,13 @@ def _source(config: project_config.CursorConfig) -> CursorSource:
     description="Fetch Cursor's usage events and daily usage of the partition days (Admin API, or response files under "
     "landing/cursor/) and replace those days. A backfill of any range is one run, split into the windows the API allows.",
 )
-def cursor_usage(context: dg.AssetExecutionContext, config: CursorRunConfig, warehouse: WarehouseResource):
+def cursor_usage(context: dg.AssetExecutionContext, config: VendorRunConfig, warehouse: WarehouseResource):
     project = project_config.load(settings().config_path)
     if not project.cursor.configured:
         yield from not_configured(warehouse, CURSOR, [EVENTS_KEY, DAILY_KEY], NOT_CONFIGURED)
         return
     days = partition_days(context)
-    stats = CursorStats()
+    stats = VendorStats()
     source = _source(project.cursor)
     try:
         frames = fetch_days(source, days, stats)
@@ -88,12 +86,12 @@ def cursor_usage(context: dg.AssetExecutionContext, config: CursorRunConfig, war
     backfill_policy=ONE_RUN,
     description="Take today's snapshot of Cursor's team members and billing-cycle spend (re-running a day replaces it).",
 )
-def cursor_team(context: dg.AssetExecutionContext, config: CursorRunConfig, warehouse: WarehouseResource):
+def cursor_team(context: dg.AssetExecutionContext, config: VendorRunConfig, warehouse: WarehouseResource):
     project = project_config.load(settings().config_path)
     if not project.cursor.configured:
         yield from not_configured(warehouse, CURSOR, [MEMBERS_KEY, SPEND_KEY], NOT_CONFIGURED)
         return
-    stats = CursorStats()
+    stats = VendorStats()
     today = dt.datetime.now(dt.timezone.utc).date()
     try:
         frames = fetch_team(_source(project.cursor), today, stats)

@@ -13,7 +13,7 @@ import duckdb
 import polars as pl
 
 from ..ingest.runner import QUARANTINE_SCHEMA
-from ..vendor_load import VendorStats, VendorTables, concat
+from ..vendor_load import VendorStats, VendorTables, concat, within_days
 from ..warehouse import RAW
 from . import responses
 from .client import WindowRefused
@@ -26,7 +26,6 @@ SCHEMAS = {"events": responses.EVENT_SCHEMA, "daily": responses.DAILY_SCHEMA, "m
 GRAIN = {"events": ("event_id",), "daily": ("usage_day", "user_email"), "members": ("snapshot_day", "user_email"),
          "spend": ("snapshot_day", "user_email")}
 CURSOR = VendorTables("cursor", TABLES, SCHEMAS, GRAIN)
-CursorStats = VendorStats
 WINDOW_DAYS = 30  # the usage events endpoint answers at most 30 days per request (daily usage: 90)
 
 
@@ -41,7 +40,7 @@ def windows(days: list[dt.date], size: int = WINDOW_DAYS) -> list[tuple[dt.date,
     return out
 
 
-def fetch_days(source: CursorSource, days: list[dt.date], stats: CursorStats) -> dict[str, pl.DataFrame]:
+def fetch_days(source: CursorSource, days: list[dt.date], stats: VendorStats) -> dict[str, pl.DataFrame]:
     """Daily usage and usage events of `days`, parsed: {'daily', 'events', 'quarantine'}."""
     wanted = set(days)
     parts: dict[str, list[pl.DataFrame]] = {"daily": [], "events": [], "quarantine": []}
@@ -56,10 +55,8 @@ def fetch_days(source: CursorSource, days: list[dt.date], stats: CursorStats) ->
         for kind, parse in (("daily", responses.daily_usage), ("events", responses.usage_events)):
             for label, body in bodies[kind]:
                 rows, bad, seen = parse(body, label)
-                inside = rows.filter(pl.col("usage_day").is_in(wanted))
-                if inside.height < rows.height:  # a response with days this run did not ask for: those are their own partitions'
-                    stats.notes.append(f"{label}: {rows.height - inside.height} {kind} rows outside the run's days ignored")
-                    seen -= rows.height - inside.height
+                inside = within_days(rows, wanted, label, kind, stats)
+                seen -= rows.height - inside.height
                 parts[kind].append(inside)
                 parts["quarantine"].append(bad)
                 stats.records[kind] += seen
@@ -68,7 +65,7 @@ def fetch_days(source: CursorSource, days: list[dt.date], stats: CursorStats) ->
             "quarantine": concat(parts["quarantine"], QUARANTINE_SCHEMA)}
 
 
-def fetch_team(source: CursorSource, day: dt.date, stats: CursorStats) -> dict[str, pl.DataFrame]:
+def fetch_team(source: CursorSource, day: dt.date, stats: VendorStats) -> dict[str, pl.DataFrame]:
     parts: dict[str, list[pl.DataFrame]] = {"members": [], "spend": [], "quarantine": []}
     for kind, bodies, parse in (("members", source.members(), responses.members), ("spend", source.spend(), responses.spend)):
         for label, body in bodies:
@@ -82,7 +79,7 @@ def fetch_team(source: CursorSource, day: dt.date, stats: CursorStats) -> dict[s
 
 
 def store(con: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame], days: list[dt.date], day_column: str,
-          salt: bytes, keep_names: bool, stats: CursorStats) -> None:
+          salt: bytes, keep_names: bool, stats: VendorStats) -> None:
     """Replace the stored rows of `days` with `frames` (identities hashed unless names are kept) — one transaction."""
     CURSOR.replace_days(con, frames, days, day_column, salt, keep_names, stats)
 

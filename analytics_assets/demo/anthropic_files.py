@@ -60,11 +60,12 @@ def write_anthropic(out: Path, devs: list[Developer], days: list[dt.date], seed:
         extra[(f"api:{CI_KEY}", day, "claude-sonnet-4-5-20250929")] = [rng.randint(1000, 8000), rng.randint(500, 4000),
                                                                       rng.randint(5000, 60_000), rng.randint(500, 6000)]
     by_day: dict[dt.date, dict[str, dict]] = defaultdict(dict)
+    actor_of = lambda day, who: by_day[day].setdefault(who, {"sessions": 0, "models": defaultdict(lambda: [0, 0, 0, 0])})  # noqa: E731
     for source, sessions in ((ledger.tokens, ledger.sessions), (extra, extra_sessions)):
         for (who, day), n in sessions.items():
-            by_day[day].setdefault(who, {"sessions": 0, "models": defaultdict(lambda: [0, 0, 0, 0])})["sessions"] += n
+            actor_of(day, who)["sessions"] += n
         for (who, day, model), tokens in source.items():
-            actor = by_day[day].setdefault(who, {"sessions": 0, "models": defaultdict(lambda: [0, 0, 0, 0])})
+            actor = actor_of(day, who)
             for i in range(4):
                 actor["models"][model][i] += tokens[i]
             if source is extra:
