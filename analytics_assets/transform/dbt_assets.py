@@ -7,6 +7,7 @@ write them, so the UI shows one lineage: landing -> raw -> staging -> marts.
 """
 
 
+import functools
 import json
 import os
 import shutil
@@ -19,6 +20,7 @@ from types import SimpleNamespace
 from typing import Any, Mapping, Optional
 
 import dagster as dg
+from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetCheckEvaluation
 from dagster._core.events import DagsterEventType
 from packaging import version
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
@@ -27,7 +29,7 @@ from .. import project_config
 from ..config import DBT_PROJECT_DIR, settings
 from ..config import hash_salt
 from .dbt_in_process import InProcessDbt
-from .key_numbers import markdown
+from .key_numbers import KEY_NUMBERS, markdown
 from .sources import ensure_sources
 from ..partitions import EAGER_UNPARTITIONED, ONE_RUN, day_keys, marts_days, metadata_days
 from ..warehouse import PURGED_DAYS, table_exists
@@ -121,14 +123,15 @@ OUTPUT_KEYS = (dg.AssetKey(["reports", "dashboard"]), dg.AssetKey(["exports", "m
 
 
 def refresh_selection(*assets) -> dg.AssetSelection:
-    """An ingest, every unpartitioned dbt model, the other readers of the ingest, and the dashboard and
-    exports. The whole unpartitioned project, not only the ingest's descendants: the readers (community,
-    dashboard) and the models' tests read models of other sources, which on a fresh warehouse exist only
-    once built. The dbt step also rebuilds the daily-mart partitions of the days the ingest touched
-    (`_build`), so the run ends with the dashboard, exports and the touched days current. The developer
-    identities come along (a small table): a machine whose token was just added is its developer's at once."""
+    """An ingest, the dbt models it feeds and their readers, and the dashboard and exports: what the new
+    bytes can change, not the whole project (the models of other sources are as their own refreshes left
+    them). On a fresh warehouse the models the selection reads (or its tests compare against) that do not
+    exist yet are built first (`missing_parents`). The dbt step also rebuilds the daily-mart partitions of
+    the days the ingest touched (`_build`), so the run ends with the dashboard, exports and the touched
+    days current. The developer identities come along (a small table): a machine whose token was just
+    added is its developer's at once."""
     daily = dg.AssetSelection.assets(dbt_daily_marts).downstream()
-    return ((dg.AssetSelection.assets(*assets, dbt_models) | dg.AssetSelection.assets(*assets).downstream()) - daily
+    return ((dg.AssetSelection.assets(*assets) | dg.AssetSelection.assets(*assets).downstream()) - daily
             | dg.AssetSelection.assets(*OUTPUT_KEYS, dg.AssetKey(["raw", "developer_identities"])))
 
 
@@ -138,54 +141,78 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Wa
     In a run that selects only some unpartitioned models (a refresh: what the changed source feeds), two
     things come with it. On a warehouse that lacks models the selection reads (a fresh one), those are
     built first. And when the run's ingest touched event dates and the run does not build the daily marts
-    itself, their partitions for exactly those days are rebuilt after the models they read (one dbt
-    command; recorded as those partitions' materializations), so the refresh ends with the days current."""
+    itself, the daily marts are rebuilt for exactly those days in the same dbt
+    command (recorded as those partitions' materializations), so the refresh ends with the days current."""
     warehouse.export_env()
     os.environ["DBT_TARGET_PATH"] = str(target_folder(warehouse.path))
     days = [] if window else days_to_rebuild(context)
-    # All four daily marts, as one unit (like their partitioned asset and the late-data sensor's backfill).
+    # All four daily marts, as one unit (like their partitioned asset, whose partitions the late-data sensor
+    # compares with the ingests' touched days).
     daily = [(key.path[-1], key) for key in sorted(DAILY_KEYS)] if days else []
     with warehouse.connect() as con:  # sources that never ran here exist (empty) for the staging models
         ensure_sources(con, hash_salt(warehouse.path))
         missing = [] if window else missing_parents(context, con, {key for _, key in daily})
-    # dbt holds the file while it runs: its events are collected, then the key numbers of the marts
-    # people read most are attached as markdown (the same figures as the dashboard).
-    events, failure = [], None
+    # Events are yielded as dbt fires them (the instance stores them while dbt works on); the marts with
+    # key numbers wait for the end: dbt holds the file while it runs. Then the markdown of the key numbers
+    # people read most is attached (the same figures as the dashboard).
+    waiting, failure = [], None
     try:
         if missing:
             # Models and seeds only (build, unlike run, loads seeds); their tests run with their own refresh.
             context.log.info(f"building {len(missing)} model(s) this warehouse does not have yet, which the selection reads")
             _side_build(dbt, ["build", "--exclude-resource-type", "test", "--select", " ".join(name for name, _ in missing)])
-            events += [dg.AssetMaterialization(asset_key=key, description="built first: the run's models read it")
-                       for _, key in missing]
-        with daily_window(window):
-            events += _stream(dbt, context)
+            for _, key in missing:
+                yield dg.AssetMaterialization(asset_key=key, description="built first: the run's models read it")
         if daily:
-            context.log.info(f"rebuilding {', '.join(name for name, _ in daily)} for the days this run touched: {', '.join(days)}")
-            with daily_window(days=days):
-                _side_build(dbt, ["build", "--select", " ".join(name for name, _ in daily)])
-            events += [dg.AssetMaterialization(asset_key=key, partition=day) for _, key in daily for day in days]
+            context.log.info(f"with {', '.join(name for name, _ in daily)} for the days this run touched: {', '.join(days)}")
+        with daily_window(window, days=days if daily else None):
+            for event in _stream(dbt, context, daily, days):
+                if isinstance(event, dg.Output) and event.output_name.split("__")[-1] in KEY_NUMBERS:
+                    waiting.append(event)
+                else:
+                    yield event
     except Exception as exc:  # the models that did build still report; then the run fails as dbt did
         failure = exc
-    with warehouse.connect(read_only=True) as con:
-        for event in events:
-            if isinstance(event, dg.Output):
+    if waiting:
+        with warehouse.connect(read_only=True) as con:
+            for event in waiting:
                 table = markdown(con, event.output_name.split("__")[-1])
-                if table:
-                    event = event.with_metadata({**event.metadata, "key_numbers": dg.MetadataValue.md(table)})
-            yield event
+                yield event.with_metadata({**event.metadata, "key_numbers": dg.MetadataValue.md(table)}) if table else event
     if failure is not None:
         raise failure
 
 
-def _stream(dbt: DbtCliResource, context: dg.AssetExecutionContext) -> list:
-    events = []
-    invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars())], context=context)
+def _stream(dbt: DbtCliResource, context: dg.AssetExecutionContext, daily=(), days=()):
+    """The step's `dbt build`. With daily marts to rebuild for some days, one command builds both: the
+    step's models by name plus those marts (dagster-dbt's selection from the context covers only the
+    step's own assets), and its events are mapped here as dagster-dbt maps them within a step: the step's
+    models as outputs, their tests as check results; the marts as materializations of their days."""
+    if not daily:
+        invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars())], context=context)
+        try:
+            yield from invocation.stream()
+        finally:
+            keep_parse_state(invocation.target_path)
+        return
+    nodes, _, selected = _graph(context)
+    names = sorted(nodes[uid]["name"] for uid in selected) + [name for name, _ in daily]
+    invocation = dbt.cli(["build", "--select", " ".join(names), "--vars", json.dumps(dbt_vars())],
+                         manifest=dbt_project.manifest_path, dagster_dbt_translator=translator)
+    daily_keys, checks = {key for _, key in daily}, context.selected_asset_check_keys
     try:
-        events.extend(invocation.stream())
+        for event in invocation.stream():
+            if isinstance(event, dg.AssetMaterialization) and event.asset_key in daily_keys:
+                yield from (dg.AssetMaterialization(asset_key=event.asset_key, partition=day, metadata=event.metadata)
+                            for day in days)
+            elif isinstance(event, dg.AssetMaterialization) and event.asset_key in context.selected_asset_keys:
+                yield dg.Output(None, output_name=event.asset_key.to_python_identifier(), metadata=event.metadata)
+            elif isinstance(event, AssetCheckEvaluation) and event.asset_check_key in checks:
+                yield dg.AssetCheckResult(asset_key=event.asset_key, check_name=event.check_name, passed=event.passed,
+                                          severity=event.severity, metadata=event.metadata)
+            # the daily marts' own tests ran too (their failure fails the command); their checks are the
+            # partitioned asset's, recorded when it runs itself
     finally:
         keep_parse_state(invocation.target_path)
-    return events
 
 
 def _side_build(dbt: DbtCliResource, args: list[str]) -> None:
@@ -201,35 +228,63 @@ def _side_build(dbt: DbtCliResource, args: list[str]) -> None:
 
 def _graph(context: dg.AssetExecutionContext) -> tuple[dict, dict, set]:
     """The manifest's models and seeds by unique id, their asset keys, and the ids this step builds."""
-    manifest = json.loads(Path(dbt_project.manifest_path).read_bytes())
+    manifest = _manifest()
     nodes = {uid: n for uid, n in manifest["nodes"].items() if n["resource_type"] in ("model", "seed")}
     key_of = {uid: translator.get_asset_key(n) for uid, n in nodes.items()}
     return nodes, key_of, {uid for uid, key in key_of.items() if key in context.selected_asset_keys}
 
 
+@functools.cache
+def _manifest() -> dict:
+    return json.loads(Path(dbt_project.manifest_path).read_bytes())
+
+
+def _tested_with(selected: set) -> set:
+    """The models that the tests of `selected` compare against (a relationships test reads its `to` model)."""
+    tests = (n for n in _manifest()["nodes"].values() if n["resource_type"] == "test")
+    return {uid for t in tests if set(deps := t.get("depends_on", {}).get("nodes", [])) & selected for uid in deps}
+
+
 def missing_parents(context: dg.AssetExecutionContext, con, also: set) -> list[tuple[str, dg.AssetKey]]:
-    """(dbt name, asset key) of the models and seeds that the selected models (and the models of `also`)
-    read, directly or not, that this run does not build and the warehouse does not have (a fresh one)."""
+    """(dbt name, asset key) of the models and seeds that this run's assets (and the models of `also`)
+    read, directly or not, or that their tests compare against, that this run does not build and the
+    warehouse does not have (a fresh one). The run's readers count too: the community aggregates and the
+    dashboard read marts of every source."""
     nodes, key_of, selected = _graph(context)
     if not selected or len(selected) == len(dbt_models.keys):
         return []
-    selected |= {uid for uid, key in key_of.items() if key in also}
-    parents, stack = set(), list(selected)
+    planned = _planned(context)
+    graph = context.job_def.asset_layer.asset_graph
+    uid_of = {key: uid for uid, key in key_of.items()}
+    stack = [*planned, *also, *(key_of[uid] for uid in _tested_with(selected) if uid in key_of)]
+    seen = set()
     while stack:
-        for parent in nodes.get(stack.pop(), {}).get("depends_on", {}).get("nodes", []):
-            if parent in nodes and parent not in parents and parent not in selected:
-                parents.add(parent)
-                stack.append(parent)
+        key = stack.pop()
+        if key in seen or not graph.has(key):
+            continue
+        seen.add(key)
+        stack.extend(graph.get(key).parent_keys)
+    # The job's graph holds its assets' parents; the models those read come from the manifest.
+    stack, models = [uid_of[key] for key in seen if key in uid_of], set()
+    while stack:
+        uid = stack.pop()
+        if uid in nodes and uid not in models:
+            models.add(uid)
+            stack.extend(nodes[uid].get("depends_on", {}).get("nodes", []))
     present = {(schema, name) for schema, name in con.execute(
         "SELECT table_schema, table_name FROM information_schema.tables").fetchall()}
-    missing = [uid for uid in parents if (nodes[uid]["schema"], nodes[uid]["alias"]) not in present]
+    missing = [uid for uid in models if key_of[uid] not in planned | also and (nodes[uid]["schema"], nodes[uid]["alias"]) not in present]
     return [(nodes[uid]["name"], key_of[uid]) for uid in sorted(missing)]
+
+
+def _planned(context: dg.AssetExecutionContext) -> set:
+    return set(context.run.asset_selection or context.job_def.asset_layer.selected_asset_keys)
 
 
 def days_to_rebuild(context: dg.AssetExecutionContext) -> list[str]:
     """The event dates this run's ingests touched, when the run builds unpartitioned models but not the
     daily marts (a refresh); none otherwise."""
-    planned = set(context.run.asset_selection or context.job_def.asset_layer.selected_asset_keys)
+    planned = _planned(context)
     if not planned or planned & DAILY_KEYS:
         return []
     records = context.instance.get_records_for_run(context.run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION).records
