@@ -117,6 +117,30 @@ def materialize_all() -> int:
     return 0
 
 
+def lake_import(source: Path, replace: bool) -> int:
+    """`analytics-assets lake-import FILE`: the file's tables (and hash salt) into the lake; then a `dbt build`
+    (`make run`, or any refresh) recreates the staging views."""
+    from . import lake
+    from .lake_import import LakeImportError, carry_salt, import_file
+
+    if not lake.url():
+        print("analytics-assets lake-import: set ANALYTICS_WAREHOUSE=ducklake:postgres:<connection string> and "
+              "ANALYTICS_LAKE_DATA_PATH to the lake to import into", file=sys.stderr)
+        return 2
+    try:
+        salt = carry_salt(source.resolve(), settings().duckdb_path.resolve())
+        with lake.connect() as con:
+            copied = import_file(con, source.resolve(), replace)
+    except (LakeImportError, lake.LakeError) as exc:
+        print(f"analytics-assets lake-import: {exc}", file=sys.stderr)
+        return 1
+    for c in copied:
+        print(f"{c.schema}.{c.table:<40} {c.rows:>12,}")
+    print(f"{len(copied)} tables, {sum(c.rows for c in copied):,} rows copied into the lake ({lake.data_path()}); {salt}. "
+          "Next: `make run` (or any refresh) rebuilds the dbt views.", file=sys.stderr)
+    return 0
+
+
 def token_command(args) -> int:
     from .receiver.tokens import TokenError, TokenStore, default_path
 
@@ -188,6 +212,9 @@ def main(argv: list[str] | None = None) -> int:
     init.add_argument("--token-file", default="", help="with --push-to: the file holding this machine's token")
     init.add_argument("--cleanup-days", type=int, default=None,
                       help="set Claude Code's cleanupPeriodDays (how long it keeps transcripts; 30 by default)")
+    move = sub.add_parser("lake-import", help="copy a DuckDB warehouse file's history into the lake ANALYTICS_WAREHOUSE names")
+    move.add_argument("file", help="the DuckDB warehouse file, e.g. data/warehouse.duckdb")
+    move.add_argument("--replace", action="store_true", help="overwrite tables the lake already holds rows in")
     doctor = sub.add_parser("doctor", help="check the set-up and say what is missing")
     doctor.add_argument("--receiver", default="http://127.0.0.1:4318")
     args = parser.parse_args(argv)
@@ -217,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
         return partition_range(args.kind, args.days)
     if args.command == "materialize-all":
         return materialize_all()
+    if args.command == "lake-import":
+        return lake_import(Path(args.file), args.replace)
     return 2
 
 

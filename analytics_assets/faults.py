@@ -9,15 +9,36 @@ chunk written), `push.after_chunk` (a chunk acknowledged, the client's cursor no
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
+from typing import Callable, Iterator
 
 _passed: dict[str, int] = {}
 _lock = threading.Lock()
+_actions: dict[str, tuple[int, Callable[[], None]]] = {}  # point -> (n, what a test does there), this process only
+
+
+@contextlib.contextmanager
+def injected(name: str, nth: int, action: Callable[[], None]) -> Iterator[None]:
+    """In this process, call `action` the `nth` time `name` is reached (a test making something happen at
+    exactly that step, e.g. another writer committing first)."""
+    _passed.pop(f"action:{name}", None)
+    _actions[name] = (nth, action)
+    try:
+        yield
+    finally:
+        _actions.pop(name, None)
 
 
 def point(name: str) -> None:
+    if _actions and name in _actions:
+        with _lock:
+            _passed[f"action:{name}"] = count = _passed.get(f"action:{name}", 0) + 1
+        nth, action = _actions[name]
+        if count == nth:
+            action()
     spec = os.environ.get("ANALYTICS_FAULT")
     if not spec:
         return

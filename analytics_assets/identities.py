@@ -7,7 +7,7 @@ from . import project_config
 from .config import hash_salt, settings
 from .partitions import ONE_RUN
 from .receiver.tokens import TokenStore, default_path
-from .resources import WRITER_POOL, WarehouseResource
+from .resources import WarehouseResource, writer_pool
 from .warehouse import RAW, registered
 
 TABLE = "raw.developer_identities"
@@ -24,7 +24,7 @@ def write_identities(con, rows) -> None:
     key=["raw", "developer_identities"],
     group_name="raw",
     kinds={"yaml", "duckdb"},
-    pool=WRITER_POOL,
+    pool=writer_pool("identities"),
     backfill_policy=ONE_RUN,
     description="One row per (developer, identity) from the `developers` section of the project config "
     "(ANALYTICS_CONFIG): machines and logins as named, emails and Claude accounts hashed with the ingest's key "

@@ -71,6 +71,12 @@ def extension_directory() -> Path:
     return folder
 
 
+def is_conflict(exc: BaseException) -> bool:
+    """A lake commit that lost to another writer's conflicting commit (both deleted from one data file, say):
+    DuckLake retries the commits it can merge itself; these it cannot. Redoing the transaction is the answer."""
+    return isinstance(exc, duckdb.TransactionException) and "conflict" in str(exc).lower()
+
+
 def attach_sql(lake_url: str, data: str, read_only: bool = False) -> str:
     quote = lambda s: s.replace("'", "''")  # noqa: E731
     return f"ATTACH '{quote(lake_url)}' AS {ALIAS} (DATA_PATH '{quote(data)}'{', READ_ONLY' if read_only else ''})"

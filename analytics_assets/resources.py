@@ -16,10 +16,38 @@ from .partitions import EAGER_UNPARTITIONED, ONE_RUN
 
 WRITER_POOL = "duckdb_writer"  # every asset that writes DuckDB; limit 1 in dagster.yaml
 
-# What every reader of the marts (forecast, alerts, dashboard, exports, community) shares: the writer pool
-# (each opens the warehouse file, so it never meets a writer's lock), a refresh whenever the marts it reads
-# change (declarative: no schedule to keep in step), one run per backfill.
-MART_READER = dict(pool=WRITER_POOL, automation_condition=EAGER_UNPARTITIONED, backfill_policy=ONE_RUN)
+
+def writer_pool(role: str | None) -> str | None:
+    """The Dagster pool of a step that opens the warehouse. The DuckDB file allows one writing process: every such
+    step shares WRITER_POOL (pools have a limit of 1), readers too (a reader never meets a writer's lock). A lake
+    takes concurrent writers: each role has its own pool (limit 1: two runs of one ingest never read the same new
+    bytes at once; dbt builds one at a time), and a step that only reads (role None) waits for no pool."""
+    from . import lake
+
+    if not lake.url():
+        return WRITER_POOL
+    return f"lake_{role}" if role else None
+
+
+def mart_reader(role: str | None) -> dict:
+    """What every reader of the marts (forecast, alerts, dashboard, exports, community) shares: its pool (`role`:
+    the table it writes, None when it writes only files), a refresh whenever the marts it reads change
+    (declarative: no schedule to keep in step), one run per backfill."""
+    return dict(pool=writer_pool(role), automation_condition=EAGER_UNPARTITIONED, backfill_policy=ONE_RUN)
+
+
+@contextlib.contextmanager
+def lake_conflicts_retried(retries: int = 5) -> Iterator[None]:
+    """A lake transaction that lost to a concurrent writer's conflicting commit is rolled back; the step is then
+    retried (its ingest resumes from the cursors committed so far), never surfaced as a failed run."""
+    from . import lake
+
+    try:
+        yield
+    except duckdb.Error as exc:
+        if lake.is_conflict(exc):
+            raise dg.RetryRequested(max_retries=retries, seconds_to_wait=1.0) from exc
+        raise
 
 
 class WarehouseResource(dg.ConfigurableResource):

@@ -21,7 +21,7 @@ def available() -> bool:
     return all(_binary(b) for b in ("initdb", "pg_ctl", "createdb"))
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -31,7 +31,7 @@ class Postgres:
     def __init__(self):
         # Directly under the system's temporary folder: pytest's own is private to the user running the tests,
         # which the postgres user could not enter.
-        self.folder, self.port = Path(tempfile.mkdtemp(prefix="analytics-pg-")), _free_port()
+        self.folder, self.port = Path(tempfile.mkdtemp(prefix="analytics-pg-")), free_port()
         self.as_root = os.geteuid() == 0
         if self.as_root:
             shutil.chown(self.folder, "postgres", "postgres")

@@ -63,6 +63,30 @@ def test_every_writer_is_in_the_duckdb_pool():
                 pools[k.to_user_string()] = assets_def.op.pool
     assert pools["raw/otlp_spans"] == "duckdb_writer" and pools["raw/claude_requests"] == "duckdb_writer"
     assert pools["marts/fact_instance_usage"] == "duckdb_writer"
+    assert set(pools.values()) == {"duckdb_writer"}  # readers too: they never meet a writer's lock on the file
+
+
+def test_on_a_lake_each_writer_has_its_own_pool():
+    """With ANALYTICS_WAREHOUSE naming a lake (decided when the code location loads: a process of its own here), the
+    writers do not share one pool: each ingest its own, dbt one for both of its assets, readers none."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    probe = ("import dagster as dg, json, warnings; warnings.simplefilter('ignore')\n"
+             "from analytics_assets.definitions import defs\n"
+             "print(json.dumps({k.to_user_string(): a.op.pool for a in defs.assets if isinstance(a, dg.AssetsDefinition) "
+             "for k in a.keys}))")
+    env = {**os.environ, "ANALYTICS_WAREHOUSE": "ducklake:postgres:dbname=none", "ANALYTICS_LAKE_DATA_PATH": "/nonexistent"}
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    pools = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "duckdb_writer" not in pools.values()
+    assert pools["raw/claude_requests"] == "lake_ingest_claude_transcripts" and pools["raw/otlp_spans"] == "lake_ingest_otlp"
+    assert pools["marts/fct_agent_requests"] == pools["marts/fct_daily_agent_usage"] == "lake_dbt"
+    assert pools["reports/dashboard"] is None and pools["exports/marts"] is None
+    assert pools["raw/git_commits"] == "lake_git_commits" and pools["alerts/alerts"] == "lake_alerts"
 
 
 def test_sensor_and_schedule_are_described_with_documented_defaults():

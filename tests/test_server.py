@@ -1,6 +1,6 @@
 """The server's Dagster instance (deploy/dagster.yaml): run, event-log and schedule storage in a real PostgreSQL
-(its own cluster, made by the test), runs queued by the CLI and started by `dagster-daemon` from the workspace, as
-on a team's server (its sensors started stopped: ANALYTICS_SENSORS=off). A refresh and a snapshot submitted at once both succeed (their writers queue on the pool, no
+(its own cluster, made by the test), the code location served by `dagster code-server start`, runs queued by the CLI
+and started by `dagster-daemon`, as on a team's server (its sensors started stopped: ANALYTICS_SENSORS=off). A refresh and a snapshot submitted at once both succeed (their writers queue on the pool, no
 lock error) and the marts hold what the landing files hold."""
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def test_queued_refreshes_run_through_the_daemon_on_a_postgres_instance(project_
     shutil.copytree(landing / "claude", project_env["landing"] / "claude")
     shutil.copy(PROJECT_ROOT / "deploy" / "dagster.yaml", project_env["dagster_home"] / "dagster.yaml")
     server = postgres.Postgres().start()
-    daemon = None
+    daemon = code_server = None
     try:
         server.create_database("dagster")
         monkeypatch.setenv("DAGSTER_PG_URL", f"postgresql+psycopg2://postgres@127.0.0.1:{server.port}/dagster")
@@ -40,10 +40,18 @@ def test_queued_refreshes_run_through_the_daemon_on_a_postgres_instance(project_
         with dg.DagsterInstance.get() as instance:
             # the instance's tables made here, before the daemon and the CLI start (both would make them at once)
             assert type(instance.run_storage).__name__ == "PostgresRunStorage"
-            daemon = subprocess.Popen([str(BIN / "dagster-daemon"), "run", "-w", str(PROJECT_ROOT / "workspace.yaml")],
+            # The code location as its own process (`dagster code-server start`, as deploy/ runs it); the daemon and
+            # the CLI reach it by gRPC.
+            port = postgres.free_port()
+            code_server = subprocess.Popen([str(BIN / "dagster"), "code-server", "start", "-h", "127.0.0.1", "-p", str(port),
+                                            "-m", "analytics_assets.definitions", "--location-name", "analytics_assets"],
+                                           cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            _wait_until_serving(port, code_server)
+            grpc = ["--grpc-host", "127.0.0.1", "--grpc-port", str(port)]
+            daemon = subprocess.Popen([str(BIN / "dagster-daemon"), "run", *grpc],
                                       cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             # submitted at once: queued, the daemon starts them; both write the warehouse (the pool queues their steps)
-            launches = [subprocess.Popen([str(BIN / "dagster"), "job", "launch", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-j", job],
+            launches = [subprocess.Popen([str(BIN / "dagster"), "job", "launch", *grpc, "-j", job],
                                          cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                         for job in ("claude_refresh", "cursor_team_snapshot")]
             for launch in launches:
@@ -63,10 +71,20 @@ def test_queued_refreshes_run_through_the_daemon_on_a_postgres_instance(project_
             failures = [e for r in runs for e in instance.all_logs(r.run_id) if e.is_dagster_event and e.dagster_event.is_failure]
             assert failures == []
     finally:
-        if daemon is not None:
-            daemon.terminate()
-            daemon.wait(timeout=60)
+        for process in (daemon, code_server):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=60)
         server.stop()
     with duckdb.connect(str(project_env["duckdb"]), read_only=True) as con:
         rows = dict(con.execute("SELECT agent, count(*) FROM marts.fct_agent_requests GROUP BY 1").fetchall())
     assert rows == {"claude_code": manifest["sources"]["claude_transcripts"]["requests"]}
+
+
+def _wait_until_serving(port: int, process: subprocess.Popen) -> None:
+    """Until the code server answers its health check (it imports the code location first); bounded for a hang."""
+    deadline = time.monotonic() + 300
+    while subprocess.run([str(BIN / "dagster"), "api", "grpc-health-check", "-h", "127.0.0.1", "-p", str(port)],
+                         capture_output=True).returncode:
+        assert process.poll() is None and time.monotonic() < deadline, "the code server did not start"
+        time.sleep(0.5)

@@ -11,7 +11,7 @@ import polars as pl
 from .. import project_config
 from ..config import hash_salt, settings
 from ..forecast.assets import FORECAST_KEY, last_complete_day
-from ..resources import MART_READER, WarehouseResource
+from ..resources import WarehouseResource, mart_reader
 from ..warehouse import table_exists
 from . import rules, store
 
@@ -61,7 +61,7 @@ def evaluate(con, config: project_config.ProjectConfig, salt: bytes, asof: dt.da
 @dg.asset(
     key=ALERTS_KEY,
     deps=[FORECAST_KEY, dg.AssetKey(["marts", "fct_agent_requests"]), dg.AssetKey(["marts", "fct_license_utilisation"])],
-    **MART_READER,
+    **mart_reader("alerts"),
     group_name="alerts",
     kinds={"duckdb", "slack"},
     check_specs=[dg.AssetCheckSpec(rule, asset=ALERTS_KEY, description=desc, blocking=False) for rule, (desc, _) in CHECKS.items()],

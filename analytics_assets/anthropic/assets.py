@@ -8,7 +8,7 @@ from .. import project_config
 from ..config import hash_salt, settings
 from ..ingest.assets import contract_spec
 from ..partitions import ONE_RUN, marts_days
-from ..resources import WRITER_POOL, WarehouseResource
+from ..resources import WarehouseResource, writer_pool
 from ..vendor_assets import VendorRunConfig, not_configured, partition_days, results, run_metadata
 from ..vendor_load import VendorStats
 from .client import AnthropicAccessError, AnthropicClient
@@ -44,7 +44,7 @@ def _source(config: project_config.AnthropicConfig) -> AnthropicSource:
     ],
     check_specs=[contract_spec(USAGE_KEY, SCHEMAS["usage"]), contract_spec(MODELS_KEY, SCHEMAS["models"])],
     partitions_def=marts_days,
-    pool=WRITER_POOL,
+    pool=writer_pool("anthropic"),
     backfill_policy=ONE_RUN,
     description="Fetch Anthropic's Claude Code usage report of the partition days (Admin API, or response files under "
     "landing/anthropic/) and replace those days. A backfill of any range is one run (one request per day and page).",

@@ -11,7 +11,7 @@ import polars as pl
 from .. import project_config
 from ..config import settings
 from ..files import copy_query_atomically, write_text_atomically
-from ..resources import MART_READER, WarehouseResource
+from ..resources import WarehouseResource, mart_reader
 from ..warehouse import registered, table_exists, transaction
 from .anonymize import Family, anonymize
 
@@ -102,7 +102,7 @@ def write_snapshot(con, folder, k: int, grace_days: int) -> dict:
     key=["community", "community_aggregates"],
     deps=[dg.AssetKey(["marts", "fct_agent_requests"]), dg.AssetKey(["marts", "fact_tool_usage"]),
           dg.AssetKey(["marts", "fact_instance_usage"])],
-    **MART_READER,
+    **mart_reader("community"),
     group_name="outputs",
     kinds={"polars", "parquet"},
     description="k-anonymous daily aggregates (agent × model requests, tokens, cost; Zen command type × tool) with no "

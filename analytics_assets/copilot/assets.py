@@ -12,7 +12,7 @@ from ..config import hash_salt, settings
 from ..github_api import GitHubClient
 from ..ingest.assets import contract_spec, contract_verdict
 from ..partitions import HISTORY_START, ONE_RUN, SCHEDULE_TIMEZONE
-from ..resources import WRITER_POOL, WarehouseResource
+from ..resources import WarehouseResource, writer_pool
 from .fetch import ApiSource, CopilotSource, FolderSource, Target
 from .load import TABLES, CopilotStats, fetch_days, fetch_seats, store
 from .schemas import SCHEMAS
@@ -80,7 +80,7 @@ USAGE_KEY, USERS_KEY, SEATS_KEY = (dg.AssetKey(TABLES[k].split(".")) for k in ("
     ],
     check_specs=[contract_spec(USAGE_KEY, SCHEMAS["usage"]), contract_spec(USERS_KEY, SCHEMAS["users"])],
     partitions_def=copilot_days,
-    pool=WRITER_POOL,
+    pool=writer_pool("copilot_usage"),
     backfill_policy=ONE_RUN,
     description="Fetch the Copilot usage reports of the partition days (GitHub API via github3.py, or report files) and "
     "replace those days in the warehouse. A backfill of any range is one run.",
@@ -112,7 +112,7 @@ def copilot_usage(context: dg.AssetExecutionContext, config: CopilotRunConfig, w
     key=SEATS_KEY,
     group_name="raw",
     kinds={"github", "polars", "duckdb"},
-    pool=WRITER_POOL,
+    pool=writer_pool("copilot_seats"),
     backfill_policy=ONE_RUN,
     check_specs=[contract_spec(SEATS_KEY, SCHEMAS["seats"])],
     description="Copilot seats, one snapshot per day (assignee hashed unless privacy.keep_names, plan, assigning team, "

@@ -9,7 +9,7 @@ from .. import project_config
 from ..config import hash_salt, settings
 from ..ingest.assets import contract_spec
 from ..partitions import ONE_RUN, SCHEDULE_TIMEZONE, marts_days
-from ..resources import WRITER_POOL, WarehouseResource
+from ..resources import WarehouseResource, writer_pool
 from ..vendor_assets import VendorRunConfig, not_configured, partition_days, results, run_metadata
 from ..vendor_load import VendorStats
 from .client import CursorAccessError, CursorClient
@@ -46,7 +46,7 @@ def _source(config: project_config.CursorConfig) -> CursorSource:
     ],
     check_specs=[contract_spec(EVENTS_KEY, SCHEMAS["events"]), contract_spec(DAILY_KEY, SCHEMAS["daily"])],
     partitions_def=cursor_days,
-    pool=WRITER_POOL,
+    pool=writer_pool("cursor_usage"),
     backfill_policy=ONE_RUN,
     description="Fetch Cursor's usage events and daily usage of the partition days (Admin API, or response files under "
     "landing/cursor/) and replace those days. A backfill of any range is one run, split into the windows the API allows.",
@@ -82,7 +82,7 @@ def cursor_usage(context: dg.AssetExecutionContext, config: VendorRunConfig, war
                      "cycle's start), one snapshot per day."),
     ],
     check_specs=[contract_spec(MEMBERS_KEY, SCHEMAS["members"]), contract_spec(SPEND_KEY, SCHEMAS["spend"])],
-    pool=WRITER_POOL,
+    pool=writer_pool("cursor_team"),
     backfill_policy=ONE_RUN,
     description="Take today's snapshot of Cursor's team members and billing-cycle spend (re-running a day replaces it).",
 )

@@ -8,7 +8,7 @@ from ..alerts.rules import load_budgets
 from ..config import PROJECT_ROOT, settings
 from ..files import write_text_atomically
 from ..forecast.assets import FORECAST_KEY
-from ..resources import MART_READER, WarehouseResource
+from ..resources import WarehouseResource, mart_reader
 from .data import collect
 from .page import VIEWS, app_script, plotly_bundle, render
 
@@ -19,7 +19,7 @@ MARTS = ["fct_agent_requests", "fct_agent_sessions", "dim_developers", "fct_git_
 @dg.asset(
     key=["reports", "dashboard"],
     deps=[dg.AssetKey(["marts", m]) for m in MARTS] + [FORECAST_KEY, ALERTS_KEY],
-    **MART_READER,
+    **mart_reader(None),
     group_name="outputs",
     kinds={"plotly", "html"},
     description="reports/dashboard.html: one self-contained file (plotly.js, data and script inline; opens offline or as an "

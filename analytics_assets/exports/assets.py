@@ -12,7 +12,7 @@ import dagster as dg
 from .. import project_config
 from ..config import settings
 from ..files import copy_query_atomically, write_text_atomically
-from ..resources import MART_READER, WarehouseResource
+from ..resources import WarehouseResource, mart_reader
 
 FORMATS = {"parquet": "(FORMAT parquet, COMPRESSION zstd)", "csv": "(FORMAT csv, HEADER true)", "jsonl": "(FORMAT json)"}
 # A CSV cell a spreadsheet would read as a formula (=, +, -, @; tab and carriage return too, OWASP's list) gets
@@ -72,7 +72,7 @@ def export_marts(con, folder, marts: list[str] | None, formats: list[str]) -> di
                                               "fct_copilot_user_daily", "fct_license_utilisation", "fact_instance_usage",
                                               "fact_tool_usage", "fact_cost_daily", "dim_agents", "dim_developers", "dim_command",
                                               "dim_tool")],
-    **MART_READER,
+    **mart_reader(None),
     group_name="outputs",
     kinds={"parquet", "csv", "json"},
     description="Every mart as Parquet, CSV and JSON lines under exports/<date>/ (atomic temp file + rename), with "

@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from ..resources import MART_READER, WarehouseResource
+from ..resources import WarehouseResource, mart_reader
 from ..warehouse import registered, table_exists
 from . import model
 from .model import BASELINE, FORECAST_SCHEMA, HORIZON, forecast_spend
@@ -66,7 +66,7 @@ def unchanged_fit(context: dg.AssetExecutionContext, con, digest: str) -> dict |
 @dg.asset(
     key=FORECAST_KEY,
     deps=[REQUESTS],
-    **MART_READER,
+    **mart_reader("forecast"),
     group_name="forecast",
     kinds={"statsforecast", "duckdb"},
     description=f"The next {HORIZON} days of spend in total, per agent and per team (when teams are configured), with 80 % and "

@@ -11,7 +11,7 @@ from ..github_api import GitHubClient
 from ..ingest.assets import contract_spec, contract_verdict
 from ..partitions import ONE_RUN, SCHEDULE_TIMEZONE, SENSOR_STATUS
 from ..transform.dbt_assets import refresh_selection
-from ..resources import WRITER_POOL, WarehouseResource
+from ..resources import WarehouseResource, writer_pool
 from . import log
 from .folders import FOLDERS, MAPS_DIR, update_folders
 from .load import COMMITS, GitStats, ingest_github, ingest_local, repo_names, tips_stored
@@ -41,7 +41,7 @@ def _config() -> project_config.ProjectConfig:
     deps=[REPOS_KEY],
     group_name="raw",
     kinds={"git", "github", "polars", "duckdb"},
-    pool=WRITER_POOL,
+    pool=writer_pool("git_commits"),
     backfill_policy=ONE_RUN,
     check_specs=[contract_spec(COMMITS_KEY, GitCommits)],
     description="Commits of the followed repositories: author (email hashed unless privacy.keep_names), author and commit "
@@ -93,7 +93,7 @@ FOLDERS_KEY = dg.AssetKey(FOLDERS.split("."))
     deps=[dg.AssetKey(["raw", "claude_requests"]), dg.AssetKey(["raw", "codex_events"]), dg.AssetKey(["raw", "opencode_messages"])],
     group_name="raw",
     kinds={"git", "duckdb"},
-    pool=WRITER_POOL,
+    pool=writer_pool("repo_folders"),
     backfill_policy=ONE_RUN,
     description="The repository of every (machine, working folder) the agents ran in: the git top level and the "
     "normalised remote (`host/owner/name`), from the maps `push` sends from developer machines "

@@ -7,7 +7,9 @@ commit stored. No Dagster import."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -118,10 +120,14 @@ def tips_stored(con: duckdb.DuckDBPyConnection, tips: dict[str, dict[str, str]])
 
 
 def ingest_local(con: duckdb.DuckDBPyConnection, repos: list[Path], salt: bytes, keep_names: bool) -> GitStats:
+    """Every followed repository's new commits. The logs are read side by side (`git log --numstat` diffs every
+    commit: ~1.5 ms each, most of this ingest on a large history, and git runs outside the GIL); each repository's
+    commits and refs are then stored in its own transaction, in order."""
     ensure_bookkeeping(con)
     ensure_tables(con)
     stats = GitStats()
     names = repo_names(repos)
+    plans = []
     for path in repos:
         name = names[path]
         try:
@@ -138,20 +144,26 @@ def ingest_local(con: duckdb.DuckDBPyConnection, repos: list[Path], salt: bytes,
             stats.rewritten.append(f"{name}: {', '.join(rewritten)}")
         known = [] if full else [sha for sha in set(old.values()) if log.exists(path, sha)]
         include = sorted(set(tips.values()) - set(old.values())) if not full else sorted(set(tips.values()))
-        text = log.read_log(path, include, known)
-        frame, quarantine = log.parse_log(text, name, str(path))
-        frame = with_notes(frame, log.read_notes(path, set(frame["sha"].to_list())) if frame.height else {})
-        stats.per_repo[name] = frame.height
-        with transaction(con):
-            _store(con, frame, quarantine, salt, keep_names, stats, identity.remote_of(str(path)))
-            if full and old:
-                # Everything reachable now was just read: the rest of this repo's commits were rewritten away.
-                with registered(con, "_reachable", frame.select("sha")):
-                    stats.unreachable_flagged += con.execute(
-                        f"UPDATE {COMMITS} SET is_reachable = false WHERE repo = ? AND origin = 'git' AND is_reachable "
-                        "AND sha NOT IN (SELECT sha FROM _reachable)", [name]).fetchone()[0]
-            con.execute(f"DELETE FROM {REFS} WHERE repo = ?", [name])
-            con.executemany(f"INSERT INTO {REFS} VALUES (?, ?, ?, ?)", [(name, ref, sha, now()) for ref, sha in tips.items()])
+        plans.append((path, name, tips, old, full, include, known))
+
+    def read(plan) -> tuple[pl.DataFrame, pl.DataFrame]:
+        path, name, _, _, _, include, known = plan
+        frame, quarantine = log.parse_log(log.read_log(path, include, known), name, str(path))
+        return with_notes(frame, log.read_notes(path, set(frame["sha"].to_list())) if frame.height else {}), quarantine
+
+    with ThreadPoolExecutor(max_workers=max(1, min(len(plans), os.cpu_count() or 1))) as pool:
+        for (path, name, tips, old, full, _, _), (frame, quarantine) in zip(plans, pool.map(read, plans)):
+            stats.per_repo[name] = frame.height
+            with transaction(con):
+                _store(con, frame, quarantine, salt, keep_names, stats, identity.remote_of(str(path)))
+                if full and old:
+                    # Everything reachable now was just read: the rest of this repo's commits were rewritten away.
+                    with registered(con, "_reachable", frame.select("sha")):
+                        stats.unreachable_flagged += con.execute(
+                            f"UPDATE {COMMITS} SET is_reachable = false WHERE repo = ? AND origin = 'git' AND is_reachable "
+                            "AND sha NOT IN (SELECT sha FROM _reachable)", [name]).fetchone()[0]
+                con.execute(f"DELETE FROM {REFS} WHERE repo = ?", [name])
+                con.executemany(f"INSERT INTO {REFS} VALUES (?, ?, ?, ?)", [(name, ref, sha, now()) for ref, sha in tips.items()])
     return stats
 
 

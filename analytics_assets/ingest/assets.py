@@ -16,7 +16,7 @@ from .. import warehouse
 from ..config import Settings, hash_salt, settings
 from ..partitions import ONE_RUN, SCHEDULE_TIMEZONE, SENSOR_STATUS
 from ..transform.dbt_assets import refresh_selection
-from ..resources import WRITER_POOL, WarehouseResource
+from ..resources import WarehouseResource, lake_conflicts_retried, writer_pool
 from .landing import landing_paths
 from .runner import IngestStats, LineSource, has_new_bytes, read_ahead, run_ingest
 
@@ -139,7 +139,7 @@ def build_ingest(defn: IngestDefinition) -> dict:
     ]
     checks = [contract_spec(defn.raw_key(frame), defn.schemas[frame]) for frame in defn.tables]
 
-    @dg.multi_asset(name=defn.name, specs=specs, check_specs=checks, pool=WRITER_POOL, backfill_policy=ONE_RUN,
+    @dg.multi_asset(name=defn.name, specs=specs, check_specs=checks, pool=writer_pool(defn.name), backfill_policy=ONE_RUN,
                     description=defn.description)
     def ingest(context: dg.AssetExecutionContext, config: IngestConfig, warehouse: WarehouseResource):
         current = settings()
@@ -150,7 +150,8 @@ def build_ingest(defn: IngestDefinition) -> dict:
         ahead = read_ahead(source, roots, warehouse.path, config.batch_bytes or None, config.max_line_bytes)
         with warehouse.connect() as con:
             run_started = con.execute("SELECT now()").fetchone()[0]
-            stats = run_ingest(con, source, roots, config.batch_bytes or None, config.max_line_bytes, ahead=ahead)
+            with lake_conflicts_retried():  # a lake's concurrent writer committed a conflicting change first
+                stats = run_ingest(con, source, roots, config.batch_bytes or None, config.max_line_bytes, ahead=ahead)
             elapsed = time.perf_counter() - started
             for note in stats.notes:
                 context.log.warning(note)

@@ -8,7 +8,7 @@ import dagster as dg
 from .. import project_config
 from ..config import settings
 from ..partitions import ONE_RUN, SCHEDULE_TIMEZONE, today_utc
-from ..resources import WRITER_POOL, WarehouseResource
+from ..resources import WarehouseResource, writer_pool
 from ..transform.late_data import WATCHED, stale_days, touched_days
 from ..warehouse import transaction
 from .rules import DAILY_MARTS, RAW_DATES, plan, purge
@@ -19,7 +19,7 @@ from .rules import DAILY_MARTS, RAW_DATES, plan, purge
     group_name="operations",
     kinds={"duckdb"},
     deps=[dg.AssetKey(table.split(".")) for table in (*RAW_DATES, *DAILY_MARTS) if table != "raw.quarantine"],
-    pool=WRITER_POOL,
+    pool=writer_pool("retention"),
     backfill_policy=ONE_RUN,
     description="Purges raw rows older than retention.raw_days (default 180) and daily-mart days older than "
     "retention.daily_marts_days (default 3 years), per-table overrides in retention.tables. Days whose daily-mart "

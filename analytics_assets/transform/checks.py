@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from ..resources import WRITER_POOL, WarehouseResource
+from ..resources import WarehouseResource, writer_pool
 
 AGENT_REQUESTS = dg.AssetKey(["marts", "fct_agent_requests"])
 
@@ -13,7 +13,7 @@ AGENT_REQUESTS = dg.AssetKey(["marts", "fct_agent_requests"])
     description="Warns when requests use a model with no price in model_prices / model_price_overrides (and no cost "
     "reported by the agent): their cost is unknown, never a silent $0. Lists each such model with its token volume.",
     blocking=False,
-    pool=WRITER_POOL,  # reads the warehouse file; in the writer pool so it never meets a writer's lock
+    pool=writer_pool(None),  # reads the warehouse: in the file's writer pool, so it never meets a writer's lock
 )
 def every_model_priced(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     with warehouse.connect() as con:

@@ -33,7 +33,7 @@ from .key_numbers import KEY_NUMBERS, markdown
 from .sources import ensure_sources
 from ..partitions import EAGER_UNPARTITIONED, ONE_RUN, day_keys, marts_days, metadata_days
 from ..warehouse import PURGED_DAYS, table_exists
-from ..resources import WRITER_POOL, WarehouseResource
+from ..resources import WarehouseResource, writer_pool
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -91,7 +91,7 @@ DAILY = "tag:daily"  # the marts additive by day (incremental, one partition per
 
 
 # What both dbt assets share: one manifest and translator, the writer pool, single-run backfills.
-SHARED = dict(manifest=ensure_manifest(), project=dbt_project, dagster_dbt_translator=translator, pool=WRITER_POOL,
+SHARED = dict(manifest=ensure_manifest(), project=dbt_project, dagster_dbt_translator=translator, pool=writer_pool("dbt"),
               backfill_policy=ONE_RUN)
 
 
