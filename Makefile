@@ -8,7 +8,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 
 DEMO_ARGS ?= --days 90 --developers 12 --seed 7 --scale 1
 
-.PHONY: chromium postgresql install run mine demo test ui bench bench-otlp bench-transcripts bench-receiver bench-freshness bench-push dagster-home summary clean
+.PHONY: chromium postgresql install run mine demo test ui bench bench-otlp bench-transcripts bench-receiver bench-freshness bench-push bench-lake dagster-home summary clean
 
 $(STAMP): pyproject.toml analytics_assets/otlp/_fastotlp.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -97,7 +97,7 @@ test: install chromium
 ui: install dagster-home
 	ANALYTICS_CONFIG=$${ANALYTICS_CONFIG:-$(RUN_CONFIG)} $(BIN)/dagster dev -w workspace.yaml
 
-bench: bench-transcripts bench-otlp bench-receiver bench-freshness bench-push
+bench: bench-transcripts bench-otlp bench-receiver bench-freshness bench-push bench-lake
 
 bench-otlp: install
 	$(BIN)/python tests/bench/bench_otlp.py
@@ -110,6 +110,9 @@ bench-receiver: install
 
 bench-freshness: install
 	$(BIN)/python tests/bench/bench_freshness.py
+
+bench-lake: install
+	$(BIN)/python tests/bench/bench_lake.py
 
 bench-push: install
 	@if ! command -v rsync >/dev/null; then \

@@ -1,0 +1,125 @@
+"""The warehouse's writers on a DuckLake lake against the embedded DuckDB file, on the same landing files.
+
+In a fresh folder: the demo's landing files and a PostgreSQL cluster of its own (the lake's catalog), then
+- one writer: the OTLP ingest and the Claude transcript ingest, each alone on a fresh warehouse, file then lake;
+  their records per second as the ingest reports it (`records_per_second` in its materialization metadata);
+- four ingests (otlp, claude, codex, git), each started as its own `dagster asset materialize` process at the same
+  moment on one Dagster instance: on the file they queue on the `duckdb_writer` pool, on the lake each has its own
+  pool. Wall time from the start until the last has finished, and whether any run's step waited for a pool.
+Targets (issue "Beyond one machine"): one lake writer >= 0.5 x the file's records/s; four at once on the lake
+<= 1.0 x the same four queued on the file, with no run waiting on a pool. On 2 cores four processes share two:
+the lake's gain is what overlaps (one ingest's reading with another's commit), not four-fold.
+
+    make bench-lake      (or: python tests/bench/bench_lake.py --days 90 --developers 12)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT))
+
+from tests import postgres  # noqa: E402
+
+INGESTS = {"otlp": "raw/otlp_metric_points,raw/otlp_spans,raw/otlp_logs", "claude": "raw/claude_requests",
+           "codex": "raw/codex_events", "git": "raw/git_commits"}
+RATE = ("import dagster as dg, json, sys, warnings; warnings.simplefilter('ignore')\n"
+        "from analytics_assets.definitions import defs\n"
+        "keys = [dg.AssetKey.from_user_string(k) for k in sys.argv[1].split(',')]\n"
+        "with dg.instance_for_test() as i:\n"
+        "    r = dg.materialize([*defs.assets], selection=keys, instance=i, resources=defs.resources)\n"
+        "    m = [e.materialization.metadata for e in r.get_asset_materialization_events()]\n"
+        "    print(json.dumps({'records_per_second': m[0]['records_per_second'].value, 'rows': sum(\n"
+        "        x['rows_loaded'].value for x in m if 'rows_loaded' in x)}))")
+
+
+def run(args: list[str], env: dict, timeout: float = 1800) -> str:
+    done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    if done.returncode:
+        sys.exit(f"{' '.join(args[:5])} failed:\n{done.stdout[-1500:]}\n{done.stderr[-2500:]}")
+    return done.stdout
+
+
+def fresh(base: dict, folder: Path, name: str, server: postgres.Postgres | None) -> dict:
+    """An environment with a warehouse of its own: a DuckDB file, or (server given) a new lake."""
+    side = folder / name
+    side.mkdir()
+    env = {**base, "ANALYTICS_DUCKDB_PATH": str(side / "warehouse.duckdb"), "DAGSTER_HOME": str(side / "home")}
+    (side / "home").mkdir()
+    shutil.copy(ROOT / "dagster.yaml", side / "home" / "dagster.yaml")
+    if server is not None:
+        env |= {"ANALYTICS_WAREHOUSE": "ducklake:postgres:" + server.create_database(name),
+                "ANALYTICS_LAKE_DATA_PATH": str(side / "lake-data")}
+    return env
+
+
+def four_at_once(env: dict) -> tuple[float, int]:
+    """Seconds until the four ingests started together have all finished; how many of the runs had a step wait for a pool."""
+    started = time.perf_counter()
+    processes = [subprocess.Popen([str(BIN / "dagster"), "asset", "materialize", "-m", "analytics_assets.definitions",
+                                   "--select", keys], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  text=True) for keys in INGESTS.values()]
+    outputs = [p.communicate(timeout=1800)[0] for p in processes]
+    seconds = time.perf_counter() - started
+    for process, out in zip(processes, outputs):
+        if process.returncode:
+            sys.exit(f"an ingest failed:\n{out[-2500:]}")
+    # Dagster logs a step that found its pool's slot taken: "Step blocked by limit for pool <pool>".
+    waited = sum(1 for out in outputs if "blocked by limit for pool" in out)
+    return seconds, waited
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--developers", type=int, default=12)
+    parser.add_argument("--scale", type=float, default=1.0)
+    args = parser.parse_args()
+    if not postgres.available():
+        sys.exit("PostgreSQL is not installed (make install installs Debian's package)")
+    folder = Path(tempfile.mkdtemp(prefix="bench-lake-"))
+    server = postgres.Postgres().start()
+    try:
+        landing = folder / "landing"
+        base = {**os.environ, "ANALYTICS_LANDING_DIR": str(landing), "ANALYTICS_OUTPUT_DIR": str(folder / "output"),
+                "ANALYTICS_CONFIG": str(landing / "analytics.demo.yaml"), "CLAUDE_CONFIG_DIR": str(folder / "none"),
+                "CODEX_HOME": str(folder / "none"), "ANALYTICS_SENSORS": "off"}
+        base.pop("ANALYTICS_WAREHOUSE", None)
+        run([str(BIN / "python"), "-m", "analytics_assets.demo", "--days", str(args.days), "--developers", str(args.developers),
+             "--seed", "7", "--scale", str(args.scale), "--out", str(landing)], base)
+        rates = {}
+        for source in ("otlp", "claude"):
+            for mode, pg in (("file", None), ("lake", server)):
+                env = fresh(base, folder, f"{source}_{mode}", pg)
+                rates[source, mode] = json.loads(run([str(BIN / "python"), "-c", RATE, INGESTS[source]], env).strip().splitlines()[-1])
+        queued, queued_waits = four_at_once(fresh(base, folder, "four_file", None))
+        parallel, parallel_waits = four_at_once(fresh(base, folder, "four_lake", server))
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+    print(f"demo: {args.days} days, {args.developers} developers, scale {args.scale}; {os.cpu_count()} cores")
+    print(f"{'one writer':44} {'file rec/s':>11} {'lake rec/s':>11} {'ratio':>7}  target")
+    for source in ("otlp", "claude"):
+        file, lake = rates[source, "file"]["records_per_second"], rates[source, "lake"]["records_per_second"]
+        same = rates[source, "file"]["rows"] == rates[source, "lake"]["rows"]
+        print(f"{source + ' ingest (' + format(rates[source, 'file']['rows'], ',') + ' rows' + ('' if same else ', DIFFERENT in the lake') + ')':44} "
+              f"{file:11,.0f} {lake:11,.0f} {lake / file:6.2f}x  >= 0.5 x")
+    print(f"{'four ingests (otlp, claude, codex, git)':44} {'file queued':>11} {'lake at once':>11}")
+    print(f"{'  seconds, start to the last one done':44} {queued:11.1f} {parallel:11.1f} {parallel / queued:6.2f}x  <= 1.0 x")
+    print(f"{'  runs that waited for a pool':44} {queued_waits:11d} {parallel_waits:11d}          lake: 0")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
