@@ -7,7 +7,7 @@ from . import project_config
 from .config import hash_salt, settings
 from .partitions import ONE_RUN
 from .receiver.tokens import TokenStore, default_path
-from .resources import WarehouseResource, writer_pool
+from .resources import WarehouseResource, retried_on_lake_conflict, writer_pool
 from .warehouse import RAW, registered
 
 TABLE = "raw.developer_identities"
@@ -31,6 +31,7 @@ def write_identities(con, rows) -> None:
     "(so they join to the hashed telemetry), the developer's key hashed unless privacy.keep_names. The machines "
     "of the receiver's per-machine tokens (`analytics-assets token add`) are added as their developers'.",
 )
+@retried_on_lake_conflict
 def developer_identities(warehouse: WarehouseResource) -> dg.MaterializeResult:
     current = settings()
     config = project_config.load(current.config_path)

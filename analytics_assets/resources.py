@@ -3,9 +3,11 @@
 
 
 import contextlib
+import functools
+import inspect
 import os
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import dagster as dg
 import duckdb
@@ -39,7 +41,8 @@ def mart_reader(role: str | None) -> dict:
 @contextlib.contextmanager
 def lake_conflicts_retried(retries: int = 5) -> Iterator[None]:
     """A lake transaction that lost to a concurrent writer's conflicting commit is rolled back; the step is then
-    retried (its ingest resumes from the cursors committed so far), never surfaced as a failed run."""
+    retried (an ingest resumes from the cursors committed so far), never surfaced as a failed run. On a fresh lake
+    the first writers also race to create the shared tables (`CREATE TABLE IF NOT EXISTS raw.ingest_cursors`)."""
     from . import lake
 
     try:
@@ -48,6 +51,22 @@ def lake_conflicts_retried(retries: int = 5) -> Iterator[None]:
         if lake.is_conflict(exc):
             raise dg.RetryRequested(max_retries=retries, seconds_to_wait=1.0) from exc
         raise
+
+
+def retried_on_lake_conflict(fn: Callable) -> Callable:
+    """`lake_conflicts_retried` around a writer asset's whole body (a generator's too)."""
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def generator(*args, **kwargs):
+            with lake_conflicts_retried():
+                yield from fn(*args, **kwargs)
+        return generator
+
+    @functools.wraps(fn)
+    def function(*args, **kwargs):
+        with lake_conflicts_retried():
+            return fn(*args, **kwargs)
+    return function
 
 
 class WarehouseResource(dg.ConfigurableResource):

@@ -11,7 +11,7 @@ import polars as pl
 from .. import project_config
 from ..config import hash_salt, settings
 from ..forecast.assets import FORECAST_KEY, last_complete_day
-from ..resources import WarehouseResource, mart_reader
+from ..resources import WarehouseResource, mart_reader, retried_on_lake_conflict
 from ..warehouse import table_exists
 from . import rules, store
 
@@ -69,6 +69,7 @@ def evaluate(con, config: project_config.ProjectConfig, salt: bytes, asof: dt.da
     f"resolved; one open row per condition), new ones posted to the webhook in {store.WEBHOOK_ENV} (Slack-compatible) when it "
     "is set. Each rule is an asset check here; none blocks the marts.",
 )
+@retried_on_lake_conflict
 def alerts(context: dg.AssetExecutionContext, config: AlertRunConfig, warehouse: WarehouseResource):
     project = project_config.load(settings().config_path)
     with warehouse.connect() as con:

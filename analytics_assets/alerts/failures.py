@@ -6,7 +6,7 @@ import dagster as dg
 import polars as pl
 
 from ..privacy import redact
-from ..resources import WarehouseResource, writer_pool
+from ..resources import WarehouseResource, retried_on_lake_conflict, writer_pool
 from . import store
 from .rules import ERROR, Alert
 
@@ -18,6 +18,7 @@ class FailureConfig(dg.Config):
 
 
 @dg.op(pool=writer_pool("alerts"), description="Record one failed run in alerts.alerts (once per run).")
+@retried_on_lake_conflict
 def record_run_failure(config: FailureConfig, warehouse: WarehouseResource) -> None:
     alert = Alert(key=f"{store.FAILURE_RULE}|{config.job_name}|{config.run_id}", rule=store.FAILURE_RULE, severity=ERROR,
                   subject=f"job {config.job_name}", message=f"run {config.run_id[:8]} of {config.job_name} failed: {config.message}")

@@ -8,7 +8,7 @@ from .. import project_config
 from ..config import hash_salt, settings
 from ..ingest.assets import contract_spec
 from ..partitions import ONE_RUN, marts_days
-from ..resources import WarehouseResource, writer_pool
+from ..resources import WarehouseResource, retried_on_lake_conflict, writer_pool
 from ..vendor_assets import VendorRunConfig, not_configured, partition_days, results, run_metadata
 from ..vendor_load import VendorStats
 from .client import AnthropicAccessError, AnthropicClient
@@ -49,6 +49,7 @@ def _source(config: project_config.AnthropicConfig) -> AnthropicSource:
     description="Fetch Anthropic's Claude Code usage report of the partition days (Admin API, or response files under "
     "landing/anthropic/) and replace those days. A backfill of any range is one run (one request per day and page).",
 )
+@retried_on_lake_conflict
 def anthropic_claude_code(context: dg.AssetExecutionContext, config: VendorRunConfig, warehouse: WarehouseResource):
     project = project_config.load(settings().config_path)
     if not project.anthropic.configured:

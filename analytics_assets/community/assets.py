@@ -11,7 +11,7 @@ import polars as pl
 from .. import project_config
 from ..config import settings
 from ..files import copy_query_atomically, write_text_atomically
-from ..resources import WarehouseResource, mart_reader
+from ..resources import WarehouseResource, mart_reader, retried_on_lake_conflict
 from ..warehouse import registered, table_exists, transaction
 from .anonymize import Family, anonymize
 
@@ -110,6 +110,7 @@ def write_snapshot(con, folder, k: int, grace_days: int) -> dict:
     "fold into 'other', the rest is suppressed and its share reported. A day is published once, after community.grace_days "
     "(default 2): late data is counted, never republished (the difference would expose its few contributors).",
 )
+@retried_on_lake_conflict
 def community_aggregates(warehouse: WarehouseResource) -> dg.MaterializeResult:
     outputs = project_config.load(settings().config_path).outputs
     k, grace = outputs.community_k, outputs.community_grace_days

@@ -12,7 +12,7 @@ from ..config import hash_salt, settings
 from ..github_api import GitHubClient
 from ..ingest.assets import contract_spec, contract_verdict
 from ..partitions import HISTORY_START, ONE_RUN, SCHEDULE_TIMEZONE
-from ..resources import WarehouseResource, writer_pool
+from ..resources import WarehouseResource, retried_on_lake_conflict, writer_pool
 from .fetch import ApiSource, CopilotSource, FolderSource, Target
 from .load import TABLES, CopilotStats, fetch_days, fetch_seats, store
 from .schemas import SCHEMAS
@@ -85,6 +85,7 @@ USAGE_KEY, USERS_KEY, SEATS_KEY = (dg.AssetKey(TABLES[k].split(".")) for k in ("
     description="Fetch the Copilot usage reports of the partition days (GitHub API via github3.py, or report files) and "
     "replace those days in the warehouse. A backfill of any range is one run.",
 )
+@retried_on_lake_conflict
 def copilot_usage(context: dg.AssetExecutionContext, config: CopilotRunConfig, warehouse: WarehouseResource):
     project, targets = _configured()
     if not targets:
@@ -118,6 +119,7 @@ def copilot_usage(context: dg.AssetExecutionContext, config: CopilotRunConfig, w
     description="Copilot seats, one snapshot per day (assignee hashed unless privacy.keep_names, plan, assigning team, "
     "last activity and editor). Snapshots accumulate, so licence utilisation over time works; re-running a day replaces it.",
 )
+@retried_on_lake_conflict
 def copilot_seats(context: dg.AssetExecutionContext, config: CopilotRunConfig, warehouse: WarehouseResource):
     project, targets = _configured()
     if not targets:

@@ -9,7 +9,7 @@ from .. import project_config
 from ..config import hash_salt, settings
 from ..ingest.assets import contract_spec
 from ..partitions import ONE_RUN, SCHEDULE_TIMEZONE, marts_days
-from ..resources import WarehouseResource, writer_pool
+from ..resources import WarehouseResource, retried_on_lake_conflict, writer_pool
 from ..vendor_assets import VendorRunConfig, not_configured, partition_days, results, run_metadata
 from ..vendor_load import VendorStats
 from .client import CursorAccessError, CursorClient
@@ -51,6 +51,7 @@ def _source(config: project_config.CursorConfig) -> CursorSource:
     description="Fetch Cursor's usage events and daily usage of the partition days (Admin API, or response files under "
     "landing/cursor/) and replace those days. A backfill of any range is one run, split into the windows the API allows.",
 )
+@retried_on_lake_conflict
 def cursor_usage(context: dg.AssetExecutionContext, config: VendorRunConfig, warehouse: WarehouseResource):
     project = project_config.load(settings().config_path)
     if not project.cursor.configured:
@@ -86,6 +87,7 @@ def cursor_usage(context: dg.AssetExecutionContext, config: VendorRunConfig, war
     backfill_policy=ONE_RUN,
     description="Take today's snapshot of Cursor's team members and billing-cycle spend (re-running a day replaces it).",
 )
+@retried_on_lake_conflict
 def cursor_team(context: dg.AssetExecutionContext, config: VendorRunConfig, warehouse: WarehouseResource):
     project = project_config.load(settings().config_path)
     if not project.cursor.configured:

@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from ..resources import WarehouseResource, mart_reader
+from ..resources import WarehouseResource, mart_reader, retried_on_lake_conflict
 from ..warehouse import registered, table_exists
 from . import model
 from .model import BASELINE, FORECAST_SCHEMA, HORIZON, forecast_spend
@@ -74,6 +74,7 @@ def unchanged_fit(context: dg.AssetExecutionContext, con, digest: str) -> dict |
     "a rolling-origin backtest (MASE); the best is used, and the metadata says whether it beat the baseline. Histories "
     "under 14 days get a weekday-mean fallback.",
 )
+@retried_on_lake_conflict
 def forecast_spend_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connect() as con:
         series, end = spend_series(con)

@@ -11,7 +11,7 @@ from ..github_api import GitHubClient
 from ..ingest.assets import contract_spec, contract_verdict
 from ..partitions import ONE_RUN, SCHEDULE_TIMEZONE, SENSOR_STATUS
 from ..transform.dbt_assets import refresh_selection
-from ..resources import WarehouseResource, writer_pool
+from ..resources import WarehouseResource, retried_on_lake_conflict, writer_pool
 from . import log
 from .folders import FOLDERS, MAPS_DIR, update_folders
 from .load import COMMITS, GitStats, ingest_github, ingest_local, repo_names, tips_stored
@@ -48,6 +48,7 @@ def _config() -> project_config.ProjectConfig:
     "times, branch, trailers (Co-Authored-By, Claude-Session, ...), files and lines changed. Incremental by branch tips "
     "(local) and by `since` (GitHub API); rewritten history is re-read and commits no longer reachable are flagged.",
 )
+@retried_on_lake_conflict
 def git_commits(context: dg.AssetExecutionContext, config: GitRunConfig, warehouse: WarehouseResource):
     project = _config()
     repos = project.git.local_repos()
@@ -101,6 +102,7 @@ FOLDERS_KEY = dg.AssetKey(FOLDERS.split("."))
     "folder). Commit attribution and the cost-by-repository marts match on it; a folder that is no repository keeps "
     "the folder-name rule, flagged.",
 )
+@retried_on_lake_conflict
 def repo_folders(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connect() as con:
         stats = update_folders(con, settings().landing_dir)

@@ -16,7 +16,7 @@ from .. import warehouse
 from ..config import Settings, hash_salt, settings
 from ..partitions import ONE_RUN, SCHEDULE_TIMEZONE, SENSOR_STATUS
 from ..transform.dbt_assets import refresh_selection
-from ..resources import WarehouseResource, lake_conflicts_retried, writer_pool
+from ..resources import WarehouseResource, retried_on_lake_conflict, writer_pool
 from .landing import landing_paths
 from .runner import IngestStats, LineSource, has_new_bytes, read_ahead, run_ingest
 
@@ -141,6 +141,7 @@ def build_ingest(defn: IngestDefinition) -> dict:
 
     @dg.multi_asset(name=defn.name, specs=specs, check_specs=checks, pool=writer_pool(defn.name), backfill_policy=ONE_RUN,
                     description=defn.description)
+    @retried_on_lake_conflict
     def ingest(context: dg.AssetExecutionContext, config: IngestConfig, warehouse: WarehouseResource):
         current = settings()
         roots = defn.roots(current)
@@ -150,8 +151,7 @@ def build_ingest(defn: IngestDefinition) -> dict:
         ahead = read_ahead(source, roots, warehouse.path, config.batch_bytes or None, config.max_line_bytes)
         with warehouse.connect() as con:
             run_started = con.execute("SELECT now()").fetchone()[0]
-            with lake_conflicts_retried():  # a lake's concurrent writer committed a conflicting change first
-                stats = run_ingest(con, source, roots, config.batch_bytes or None, config.max_line_bytes, ahead=ahead)
+            stats = run_ingest(con, source, roots, config.batch_bytes or None, config.max_line_bytes, ahead=ahead)
             elapsed = time.perf_counter() - started
             for note in stats.notes:
                 context.log.warning(note)

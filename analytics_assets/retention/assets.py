@@ -8,7 +8,7 @@ import dagster as dg
 from .. import project_config
 from ..config import settings
 from ..partitions import ONE_RUN, SCHEDULE_TIMEZONE, today_utc
-from ..resources import WarehouseResource, writer_pool
+from ..resources import WarehouseResource, retried_on_lake_conflict, writer_pool
 from ..transform.late_data import WATCHED, stale_days, touched_days
 from ..warehouse import transaction
 from .rules import DAILY_MARTS, RAW_DATES, plan, purge
@@ -27,6 +27,7 @@ from .rules import DAILY_MARTS, RAW_DATES, plan, purge
     "listed in raw.purged_days and the daily marts never rebuild them, so their aggregates outlive the raw rows. Purged "
     "counts per table in metadata.",
 )
+@retried_on_lake_conflict
 def purged_rows(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     config = project_config.load(settings().config_path).retention
     today = today_utc()

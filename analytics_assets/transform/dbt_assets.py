@@ -33,7 +33,7 @@ from .key_numbers import KEY_NUMBERS, markdown
 from .sources import ensure_sources
 from ..partitions import EAGER_UNPARTITIONED, ONE_RUN, day_keys, marts_days, metadata_days
 from ..warehouse import PURGED_DAYS, table_exists
-from ..resources import WarehouseResource, writer_pool
+from ..resources import WarehouseResource, lake_conflicts_retried, writer_pool
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -149,7 +149,8 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Wa
     # All four daily marts, as one unit (like their partitioned asset, whose partitions the late-data sensor
     # compares with the ingests' touched days).
     daily = [(key.path[-1], key) for key in sorted(DAILY_KEYS)] if days else []
-    with warehouse.connect() as con:  # sources that never ran here exist (empty) for the staging models
+    # sources that never ran here exist (empty) for the staging models (on a fresh lake, racing a first ingest)
+    with lake_conflicts_retried(), warehouse.connect() as con:
         ensure_sources(con, hash_salt(warehouse.path))
         missing = [] if window else missing_parents(context, con, {key for _, key in daily})
     # Events are yielded as dbt fires them (the instance stores them while dbt works on); the marts with
@@ -273,8 +274,24 @@ def missing_parents(context: dg.AssetExecutionContext, con, also: set) -> list[t
             stack.extend(nodes[uid].get("depends_on", {}).get("nodes", []))
     present = {(schema, name) for schema, name in con.execute(
         "SELECT table_schema, table_name FROM information_schema.tables").fetchall()}
-    missing = [uid for uid in models if key_of[uid] not in planned | also and (nodes[uid]["schema"], nodes[uid]["alias"]) not in present]
+    # Not the daily marts (their partitions are their own asset's, or come with the touched days) nor a model that
+    # reads one the run builds (it could not be built first).
+    missing = [uid for uid in models if key_of[uid] not in planned | also | DAILY_KEYS
+               and (nodes[uid]["schema"], nodes[uid]["alias"]) not in present and not _reads(uid, selected, nodes)]
     return [(nodes[uid]["name"], key_of[uid]) for uid in sorted(missing)]
+
+
+def _reads(uid: str, targets: set, nodes: dict) -> bool:
+    """Whether the model `uid` reads, directly or not, one of `targets`."""
+    stack, seen = list(nodes[uid].get("depends_on", {}).get("nodes", [])), set()
+    while stack:
+        parent = stack.pop()
+        if parent in targets:
+            return True
+        if parent in nodes and parent not in seen:
+            seen.add(parent)
+            stack.extend(nodes[parent].get("depends_on", {}).get("nodes", []))
+    return False
 
 
 def _planned(context: dg.AssetExecutionContext) -> set:
