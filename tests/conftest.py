@@ -41,12 +41,12 @@ def make_project_env(tmp_path: Path, monkeypatch) -> dict[str, Path]:
         "output": tmp_path / "output",
         "dagster_home": tmp_path / "dagster_home",
     }
-    paths["landing"].mkdir(parents=True)
-    (paths["landing"] / "otlp").mkdir()
-    paths["dagster_home"].mkdir()
+    paths["landing"].mkdir(parents=True, exist_ok=True)
+    (paths["landing"] / "otlp").mkdir(exist_ok=True)
+    paths["dagster_home"].mkdir(exist_ok=True)
     # The agents' own folders on this machine stay out of tests: only landing/ is read.
-    (tmp_path / "home-claude").mkdir()
-    (tmp_path / "home-codex").mkdir()
+    (tmp_path / "home-claude").mkdir(exist_ok=True)
+    (tmp_path / "home-codex").mkdir(exist_ok=True)
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "home-claude"))
     monkeypatch.setenv("CODEX_HOME", str(tmp_path / "home-codex"))
     monkeypatch.setenv("ANALYTICS_CONFIG", str(tmp_path / "analytics.yaml"))  # none: defaults
