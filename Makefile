@@ -92,7 +92,7 @@ mine: install
 	$(MINE_ENV) $(BIN)/analytics-assets summary
 
 test: install chromium
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup --durations=10
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=10
 
 ui: install dagster-home
 	ANALYTICS_CONFIG=$${ANALYTICS_CONFIG:-$(RUN_CONFIG)} $(BIN)/dagster dev -w workspace.yaml

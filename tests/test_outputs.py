@@ -27,7 +27,7 @@ from .conftest import make_project_env
 
 
 # One worker runs this module's tests, in order: they share the module's built warehouse, and the refresh test,
-# which appends a request, runs last (make test distributes the other tests one by one: --dist loadgroup).
+# which appends a request, runs last (make test hands out whole modules: --dist loadfile).
 pytestmark = pytest.mark.xdist_group("outputs")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 READERS = {"parquet": pl.read_parquet, "csv": lambda p: pl.read_csv(p, infer_schema_length=None),
