@@ -30,6 +30,20 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
     assert again == a and digest(tmp_path / "a") == digest(tmp_path / "b")
 
 
+def test_a_subset_rewrites_its_sources_alone(tmp_path):
+    end = dt.date(2026, 3, 1)
+    first = generate(tmp_path, days_count=5, developer_count=3, seed=1, end=end, sources=("zen", "git"))
+    zen = sorted(p.name for p in (tmp_path / "otlp").glob("zen-traces-*.jsonl"))
+    again = generate(tmp_path, days_count=5, developer_count=3, seed=1, end=end, sources=("git",))
+    big = generate(tmp_path / "big", days_count=30, developer_count=3, seed=1, end=end, scale=8, sources=("git",))
+    assert zen and sorted(p.name for p in (tmp_path / "otlp").glob("zen-traces-*.jsonl")) == zen
+    assert again["sources"] == first["sources"]  # the zen figures stay in the manifest, git's are rewritten equal
+    # Demo modules are split past a few hundred lines, as real code is: no file's diff reads megabytes.
+    modules = list((tmp_path / "big" / "git").rglob("*.py"))
+    assert big["sources"]["git"]["commits"] > 500 and len(modules) > 3 * 4 * 3  # more files than modules
+    assert max(len(p.read_text().splitlines()) for p in modules) < 440
+
+
 def test_every_source_is_written(demo_landing):
     landing, manifest = demo_landing
     assert set(manifest["sources"]) == {"zen", "claude_code_otel", "claude_transcripts", "codex", "gemini", "opencode", "copilot_cli",

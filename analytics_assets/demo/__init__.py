@@ -29,16 +29,24 @@ SOURCES = ("zen", "claude_code_otel", "claude_transcripts", "codex", "gemini", "
            "git")
 
 
-def _clear(landing: Path) -> None:
-    """Remove what an earlier demo run wrote (only its own files), so a run replaces, never appends."""
-    for pattern in ("zen-traces-*.jsonl", "claude-code-logs-*.jsonl", "claude-code-metrics-*.jsonl"):
-        for path in (landing / "otlp").glob(pattern):
-            path.unlink()
-    for folder in ("claude", "codex", "gemini", "opencode", "copilot_cli", "folders"):
+def _clear(landing: Path, sources: tuple[str, ...]) -> None:
+    """Remove what an earlier demo run wrote for these sources (only its own files), so a run replaces, never
+    appends; the other sources' files stay (`--sources git` rewrites the repositories alone)."""
+    patterns = {"zen": ("zen-traces-*.jsonl",), "claude_code_otel": ("claude-code-logs-*.jsonl", "claude-code-metrics-*.jsonl")}
+    for source in sources:
+        for pattern in patterns.get(source, ()):
+            for path in (landing / "otlp").glob(pattern):
+                path.unlink()
+    machine_folders = {"claude_transcripts": "claude", "codex": "codex", "gemini": "gemini", "opencode": "opencode",
+                       "copilot_cli": "copilot_cli"}
+    for folder in [machine_folders[s] for s in sources if s in machine_folders] + ["folders"]:
         for machine in (landing / folder).glob("*"):
             if machine.is_dir() and machine.name.endswith(tuple(f"-{m}" for m in MACHINES)):
                 shutil.rmtree(machine)
-    for folder in (landing / "cursor", landing / "anthropic", landing / "copilot" / "reports" / ORG, landing / "copilot" / "seats" / ORG, *(landing / "git" / r for r in REPOS)):
+    trees = {"cursor": [landing / "cursor"], "anthropic": [landing / "anthropic"],
+             "copilot": [landing / "copilot" / "reports" / ORG, landing / "copilot" / "seats" / ORG],
+             "git": [landing / "git" / r for r in REPOS]}
+    for folder in (f for s in sources for f in trees.get(s, ())):
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -53,7 +61,7 @@ def generate(
 ) -> dict:
     landing = Path(landing)
     end = end or dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)
-    _clear(landing)
+    _clear(landing, sources)
     devs = developers(developer_count, seed)
     span = days(end, days_count)
     places = Places(seed)  # where the sessions run (shared by both agents: one map per machine)
@@ -76,6 +84,8 @@ def generate(
                       "start": span[0].isoformat(), "end": end.isoformat()},
         "sources": {name: writers[name]() for name in sources},
     }
+    if set(sources) != set(SOURCES) and (landing / MANIFEST).exists():  # a subset keeps the other sources' figures
+        manifest["sources"] = {**json.loads((landing / MANIFEST).read_text())["sources"], **manifest["sources"]}
     # The machines' folder maps, as `push` sends them; the first developer's machine sends none (the fallback).
     manifest["folders"] = places.write_maps(landing, skip=f"{devs[0].login}-{MACHINES[0]}")
     (landing / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))

@@ -115,6 +115,9 @@ def write_copilot(out: Path, devs: list[Developer], days: list[dt.date], seed: i
     return dict(totals)
 
 
+SPLIT_AT_LINES = 400
+
+
 def write_git_repos(out: Path, devs: list[Developer], days: list[dt.date], seed: int, scale: float) -> dict:
     rng = rng_for(seed, "git")
     totals = defaultdict(int)
@@ -127,6 +130,7 @@ def write_git_repos(out: Path, devs: list[Developer], days: list[dt.date], seed:
         # The team's repositories on GitHub: sessions in clones of them (any folder name) attribute by this remote.
         subprocess.run(["git", "-C", str(path), "remote", "add", "origin", f"https://github.com/{ORG}/{repo}.git"], check=True)
         files: dict[str, list[str]] = {}
+        part: dict[str, int] = {}
         stream: list[bytes] = []
         mark = 0
         for day in days:
@@ -142,7 +146,11 @@ def write_git_repos(out: Path, devs: list[Developer], days: list[dt.date], seed:
                     if assisted:
                         message += f"\nClaude-Session: {rng.getrandbits(128):032x}\nCo-Authored-By: Claude <noreply@anthropic.com>\n"
                         totals["claude_coauthored_commits"] += 1
-                    name = f"src/{rng.choice(['core', 'api', 'util'])}/{rng.choice(['a', 'b', 'c', 'd'])}.py"
+                    module = f"src/{rng.choice(['core', 'api', 'util'])}/{rng.choice(['a', 'b', 'c', 'd'])}"
+                    # A module past a few hundred lines continues in a new file, as real code is split: a file that
+                    # only grew would make every later commit's diff (git log --numstat) read and compare megabytes.
+                    while len(files.get(name := f"{module}{part.get(module, '')}.py", ())) >= SPLIT_AT_LINES:
+                        part[module] = part.get(module, 0) + 1
                     lines = files.setdefault(name, [])
                     removed = min(len(lines), rng.randint(0, 5))
                     for _ in range(removed):
