@@ -18,6 +18,7 @@ from .forecast.assets import forecast_spend_asset
 from .gemini.assets import GEMINI
 from .git.assets import git_commits, git_job, git_repositories, git_schedule, git_sensor, repo_folders
 from .identities import developer_identities
+from .ingest.landing_sensor import build_landing_refresh
 from .opencode.assets import OPENCODE
 from .otlp.assets import OTLP
 from .resources import WarehouseResource
@@ -29,6 +30,7 @@ from .transform.dbt_assets import dbt_daily_marts, dbt_models, dbt_resource
 from .transform.late_data import late_data_sensor
 
 SOURCES = (OTLP, CLAUDE, CODEX, GEMINI, OPENCODE, COPILOT_CLI)
+LANDING = build_landing_refresh(SOURCES)
 
 defs = dg.Definitions(
     assets=[*(s["landing"] for s in SOURCES), *(s["asset"] for s in SOURCES), developer_identities, copilot_usage, copilot_seats,
@@ -37,9 +39,9 @@ defs = dg.Definitions(
             dbt_models, dbt_daily_marts, forecast_spend_asset, alerts, dashboard, exports, community_aggregates,
             purged_rows],
     asset_checks=[every_model_priced],
-    jobs=[*(s["job"] for s in SOURCES), copilot_job, seats_job, cursor_job, cursor_team_job, anthropic_job,
+    jobs=[LANDING["job"], *(s["job"] for s in SOURCES), copilot_job, seats_job, cursor_job, cursor_team_job, anthropic_job,
           git_job, marts_job, retention_job, record_run_failure_job],
-    sensors=[*(s["sensor"] for s in SOURCES), git_sensor, late_data_sensor, run_failure_sensor, automation_sensor],
+    sensors=[LANDING["sensor"], git_sensor, late_data_sensor, run_failure_sensor, automation_sensor],
     schedules=[*(s["schedule"] for s in SOURCES), copilot_daily_schedule, copilot_seats_schedule,
                cursor_daily_schedule, cursor_team_schedule, anthropic_daily_schedule, git_schedule, marts_schedule,
                retention_schedule],

@@ -33,7 +33,12 @@ warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", categor
 # parents (dbt staging over the Copilot reports; forecast, alerts, dashboard, exports over the daily
 # marts): they would otherwise wait for every day since HISTORY_START to be materialized, which never
 # happens on a deployment younger than that.
-EAGER_UNPARTITIONED = dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing())
+# A refresh rewrites the developer identities (small; a new machine's token counts at once) and rebuilds what
+# its source feeds; the models of other sources take a changed identity at their own refresh or the 05:00
+# rebuild, rather than an automation run after every refresh (each one a process start and a dbt build).
+IDENTITIES = dg.AssetSelection.assets(dg.AssetKey(["raw", "developer_identities"]))
+EAGER_UNPARTITIONED = dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing()).ignore(IDENTITIES)
+EAGER_DAILY = dg.AutomationCondition.eager().ignore(IDENTITIES)
 
 
 def today_utc() -> dt.date:

@@ -51,6 +51,7 @@ and who is who. A missing file means defaults; a malformed one is a clear error 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -297,10 +298,19 @@ def _retention(section: dict, where: str) -> RetentionConfig:
 
 
 def load(path: Path) -> ProjectConfig:
-    if not path.exists():
-        return ProjectConfig()
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        text = path.read_text()
+    except FileNotFoundError:
+        return ProjectConfig()
+    return _parsed(path, text)
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed(path: Path, text: str) -> ProjectConfig:
+    """The config is frozen, so one parse of the same text serves every caller: the landing sensor asks
+    each source's folders every few seconds."""
+    try:
+        data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
     if not isinstance(data, dict):

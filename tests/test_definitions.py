@@ -90,7 +90,7 @@ def test_on_a_lake_each_writer_has_its_own_pool():
 
 
 def test_sensor_and_schedule_are_described_with_documented_defaults():
-    sensor = defs.get_sensor_def("otlp_landing_sensor")
+    sensor = defs.get_sensor_def("landing_sensor")
     schedule = defs.get_schedule_def("otlp_hourly")
     assert sensor.description and schedule.description
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
@@ -137,7 +137,7 @@ def test_automation_wiring_partitions_selections_and_defaults():
     assert {"raw/claude_requests", "marts/fct_agent_requests", "staging/stg_claude_requests"} <= refresh
     assert not {"staging/stg_zen_spans", "staging/stg_codex_turns", "marts/fct_license_utilisation"} & refresh
     assert not refresh & daily and {"reports/dashboard", "exports/marts"} <= refresh
-    statuses = {"late_data_sensor": dg.DefaultSensorStatus.RUNNING, "claude_landing_sensor": dg.DefaultSensorStatus.RUNNING,
+    statuses = {"late_data_sensor": dg.DefaultSensorStatus.RUNNING, "landing_sensor": dg.DefaultSensorStatus.RUNNING,
                 "run_failure_sensor": dg.DefaultSensorStatus.RUNNING, "automation_sensor": dg.DefaultSensorStatus.RUNNING}
     for name, status in statuses.items():
         sensor = defs.get_sensor_def(name)

@@ -132,6 +132,9 @@ def test_todays_rows_are_in_the_refresh_and_automation_asks_nothing_more(project
         evaluation = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=initial.cursor)
         requested = {key: set(evaluation.get_requested_partitions(key)) for key in dbt_daily_marts.keys}
         assert not any(requested.values()), requested
+        # Nor anything else: the refresh rewrote the developer identities, which models of other sources read
+        # (they take a changed identity at their own refresh, not in an automation run after every refresh).
+        assert evaluation.total_requested == 0, {k.to_user_string() for k in evaluation._requested_partitions_by_asset_key}
 
 
 @pytest.mark.parametrize("days, expected", [([], []), (["2026-11-02", "2026-11-02T23:59:00"], ["2026-11-02"]),

@@ -16,7 +16,7 @@ import pytest
 
 from analytics_assets.config import DBT_PROJECT_DIR
 from analytics_assets.identities import write_identities
-from analytics_assets.ingest.runner import run_ingest
+from analytics_assets.ingest.runner import days_loaded, run_ingest
 from analytics_assets.opencode.load import OpenCodeSource, opencode_roots
 from analytics_assets.project_config import ProjectConfig, identity_rows
 from analytics_assets.transform.sources import ensure_sources
@@ -32,7 +32,7 @@ def _ingest(con, landing: Path, db: Path):
 def test_a_changed_database_is_read_again_and_nothing_counts_twice(tmp_path):
     landing, db = tmp_path / "landing", tmp_path / "w.duckdb"
     home = landing / "opencode" / "ada-laptop"
-    written = write_opencode(home, OPENCODE[:2], days=1, per_day=3)
+    written = write_opencode(home, OPENCODE[:2], days=2, per_day=3)
     con = duckdb.connect(str(db))
     try:
         ensure_sources(con, b"s")
@@ -49,15 +49,27 @@ def test_a_changed_database_is_read_again_and_nothing_counts_twice(tmp_path):
         sqlite.commit()
         sqlite.close()
         third = _ingest(con, landing, db)
+        # One more message: the export is rewritten and read whole (both days); what is stored is that message,
+        # and its day is the one a refresh rebuilds.
+        sqlite = sqlite3.connect(home / "opencode.db")
+        sqlite.execute("INSERT INTO message VALUES (?, ?, ?, ?)", ("msg_later", "ses_x", 2, json.dumps({**message, "id": "msg_later"})))
+        sqlite.commit()
+        sqlite.close()
+        since = con.execute("SELECT now()").fetchone()[0]
+        fourth = _ingest(con, landing, db)
+        read_days, stored_days = fourth.touched_dates(), days_loaded(con, ["raw.opencode_messages"], since)
+        message_day = con.execute("SELECT CAST(event_date AS VARCHAR) FROM raw.opencode_messages WHERE message_id = ?",
+                                  [message["id"]]).fetchone()[0]
         rows = con.execute("SELECT count(*), count(DISTINCT message_id), max(machine), min(machine) FROM raw.opencode_messages").fetchone()
         updated = con.execute("SELECT output_tokens FROM raw.opencode_messages WHERE message_id = ?", [message["id"]]).fetchone()[0]
         reasons = [r for (r,) in con.execute("SELECT reason FROM raw.quarantine WHERE source = 'opencode'").fetchall()]
     finally:
         con.close()
     assert first.records["opencode_messages"] == written and again.files_read == 0
-    assert rows == (written + 1, written + 1, "ada-laptop", "ada-laptop")
+    assert rows == (written + 2, written + 2, "ada-laptop", "ada-laptop")
     assert updated == message["tokens"]["output"]  # the copy with more tokens replaced the stored one
     assert third.quarantined_total == 1 and reasons == ["input_tokens: greater_than_or_equal_to(0) failed for -3"]
+    assert len(read_days) == 2 and stored_days == [message_day]
 
 
 @pytest.mark.skipif(not CCUSAGE.exists(), reason="ccusage not installed (make install puts it in .tools/)")

@@ -15,7 +15,6 @@ from analytics_assets.copilot.assets import copilot_usage
 from analytics_assets.definitions import defs
 from analytics_assets.otlp.assets import OTLP
 
-otlp_landing_sensor = OTLP["sensor"]
 
 from .conftest import DEMO_DAYS, spans_line, span
 
@@ -206,16 +205,20 @@ def test_empty_landing_materializes_empty_with_a_message(project_env):
 
 def test_sensor_requests_one_run_per_landing_state(project_env):
     otlp = project_env["landing"] / "otlp"
+    sensor = defs.get_sensor_def("landing_sensor")
+
+    def evaluate(instance, cursor=None):
+        context = dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs)
+        return sensor(context), context.cursor
+
     with dg.instance_for_test(temp_dir=str(project_env["dagster_home"])) as instance:
-        ctx = dg.build_sensor_context(instance=instance)
-        assert isinstance(otlp_landing_sensor(ctx), dg.SkipReason)  # nothing landed yet
+        assert isinstance(evaluate(instance)[0], dg.SkipReason)  # nothing landed yet
         (otlp / "a.jsonl").write_bytes(spans_line(span("0123456789abcdef0123456789abcdef", "0000000000000001")) + b"\n")
-        first = otlp_landing_sensor(dg.build_sensor_context(instance=instance))
-        assert isinstance(first, dg.RunRequest) and first.run_key.startswith("otlp-")
+        first, seen = evaluate(instance)
+        assert isinstance(first, dg.RunRequest) and first.run_key.startswith("landing-") and first.tags["landing_sources"] == "otlp"
         # Same bytes seen again (the cursor carried over): no new request.
-        again = otlp_landing_sensor(dg.build_sensor_context(instance=instance, cursor=first.run_key.removeprefix("otlp-")))
-        assert isinstance(again, dg.SkipReason)
+        assert isinstance(evaluate(instance, seen)[0], dg.SkipReason)
         with (otlp / "a.jsonl").open("ab") as f:
             f.write(spans_line(span("0123456789abcdef0123456789abcdef", "0000000000000002")) + b"\n")
-        grown = otlp_landing_sensor(dg.build_sensor_context(instance=instance, cursor=first.run_key.removeprefix("otlp-")))
+        grown, _ = evaluate(instance, seen)
         assert isinstance(grown, dg.RunRequest) and grown.run_key != first.run_key

@@ -1,6 +1,6 @@
 """Dagster wiring shared by every landing source: the landing asset, the ingest multi-asset with
-one blocking pandera check per raw table, a refresh job, the landing sensor and an hourly
-fallback schedule. Each source declares an `IngestDefinition`; the logic lives in its source."""
+one blocking pandera check per raw table, a refresh job and an hourly fallback schedule (one
+sensor watches every source: landing_sensor.py). Each source declares an `IngestDefinition`; the logic lives in its source."""
 
 import hashlib
 import time
@@ -14,11 +14,11 @@ import polars as pl
 
 from .. import warehouse
 from ..config import Settings, hash_salt, settings
-from ..partitions import ONE_RUN, SCHEDULE_TIMEZONE, SENSOR_STATUS
+from ..partitions import ONE_RUN, SCHEDULE_TIMEZONE
 from ..transform.dbt_assets import refresh_selection
 from ..resources import WarehouseResource, retried_on_lake_conflict, writer_pool
 from .landing import landing_paths
-from .runner import IngestStats, LineSource, has_new_bytes, read_ahead, run_ingest
+from .runner import IngestStats, LineSource, days_loaded, has_new_bytes, read_ahead, run_ingest
 
 
 class IngestConfig(dg.Config):
@@ -105,7 +105,7 @@ def _verdict(con, defn: IngestDefinition, frame: str, stats: IngestStats, run_st
     return contract_verdict(defn.raw_key(frame), defn.schemas[frame], loaded, seen, bad, config.max_quarantine_share)
 
 
-def _landing_signature(paths) -> str:
+def landing_signature(paths) -> str:
     digest = hashlib.sha256()
     for path in paths:
         try:
@@ -116,7 +116,7 @@ def _landing_signature(paths) -> str:
     return digest.hexdigest()[:32]
 
 
-def _covered(defn: IngestDefinition, current) -> bool:
+def covered(defn: IngestDefinition, current) -> bool:
     """On a sensor's first evaluation (a new instance, `make ui` after `make run`): whether the warehouse
     already holds every landing file's bytes, so that no run is launched to find out."""
     return warehouse.holds(current.duckdb_path, lambda con: not has_new_bytes(
@@ -124,7 +124,7 @@ def _covered(defn: IngestDefinition, current) -> bool:
 
 
 def build_ingest(defn: IngestDefinition) -> dict:
-    """The landing spec, ingest multi-asset, refresh job, sensor and schedule of one source."""
+    """The landing spec, ingest multi-asset, refresh job and schedule of one source."""
     landing = dg.AssetSpec(key=defn.landing_key, description=defn.landing_description, group_name="landing", kinds={"file"})
     specs = [
         dg.AssetSpec(
@@ -161,6 +161,7 @@ def build_ingest(defn: IngestDefinition) -> dict:
                 else f"{stats.files_read} of {stats.files_seen} files had new bytes"
             )
             records = sum(stats.records.values())
+            touched = days_loaded(con, defn.tables.values(), run_started) if stats.event_dates else []
             for frame, table in defn.tables.items():
                 yield dg.MaterializeResult(
                     asset_key=defn.raw_key(frame),
@@ -177,7 +178,7 @@ def build_ingest(defn: IngestDefinition) -> dict:
                         "lines_skipped": stats.lines_skipped,
                         "bytes_read": stats.bytes_read,
                         "files_read": stats.files_read,
-                        "event_dates_touched": dg.MetadataValue.json(stats.touched_dates()),
+                        "event_dates_touched": dg.MetadataValue.json(touched),
                         "records_per_second": float(round(records / elapsed, 1)) if elapsed else 0.0,
                         "dagster/row_count": con.execute(f"SELECT count(*) FROM {table}").fetchone()[0],
                         "preview": dg.MetadataValue.md(_preview(con, table, defn.preview_columns[frame], run_started)),
@@ -189,31 +190,9 @@ def build_ingest(defn: IngestDefinition) -> dict:
         f"{defn.landing}_refresh",
         selection=refresh_selection(ingest),
         description=f"Ingest new {defn.landing} bytes, rebuild the dbt models over them and their readers, and rewrite "
-        "the dashboard and exports (the daily marts follow by automation).",
+        "the dashboard and exports, and the daily marts of the days it touched (landing_sensor runs landing_refresh, "
+        "the same for every source that changed).",
     )
-
-    @dg.sensor(
-        name=f"{defn.landing}_landing_sensor",
-        job=job,
-        minimum_interval_seconds=60,
-        default_status=SENSOR_STATUS,
-        description=f"Launches {defn.landing}_refresh when {defn.landing} files gain bytes (or appear, rotate, shrink). The "
-        "run_key is a digest of every file's identity and size, so one landing state launches one run, however many "
-        "ticks see it.",
-    )
-    def sensor(context: dg.SensorEvaluationContext):
-        current = settings()
-        paths = landing_paths(defn.roots(current), defn.patterns)
-        if not paths:
-            return dg.SkipReason(f"no {defn.landing} files yet")
-        signature = _landing_signature(paths)
-        if signature == context.cursor:
-            return dg.SkipReason("no new bytes since the last run request")
-        first = context.cursor is None
-        context.update_cursor(signature)
-        if first and _covered(defn, current):
-            return dg.SkipReason("the warehouse's cursors already cover every landing file (no run needed)")
-        return dg.RunRequest(run_key=f"{defn.landing}-{signature}", tags={"landing_files": str(len(paths))})
 
     schedule = dg.ScheduleDefinition(
         name=f"{defn.landing}_hourly",
@@ -221,7 +200,7 @@ def build_ingest(defn: IngestDefinition) -> dict:
         cron_schedule="7 * * * *",
         execution_timezone=SCHEDULE_TIMEZONE,
         default_status=dg.DefaultScheduleStatus.STOPPED,
-        description=f"Hourly fallback for {defn.landing}_landing_sensor (e.g. when the sensor daemon was down). Stopped by "
+        description=f"Hourly fallback for landing_sensor (e.g. when the sensor daemon was down). Stopped by "
         "default: the sensor is the primary trigger; ingestion is idempotent, so running both is harmless.",
     )
-    return {"landing": landing, "asset": ingest, "job": job, "sensor": sensor, "schedule": schedule}
+    return {"definition": defn, "landing": landing, "asset": ingest, "job": job, "schedule": schedule}

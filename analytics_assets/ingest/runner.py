@@ -21,7 +21,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from queue import Queue
-from typing import Callable, Iterator, Mapping, NamedTuple, Protocol, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, NamedTuple, Protocol, Sequence
 
 import duckdb
 import msgspec
@@ -367,6 +367,20 @@ def run_ingest(
     if ahead is not None:
         ahead.remember(stored)
     return stats
+
+
+def days_loaded(con: duckdb.DuckDBPyConnection, tables: Iterable[str], since) -> list[str]:
+    """The event dates of the rows stored since `since` (new, or replacing a lesser copy): the days whose
+    daily marts a refresh rebuilds. Not every date a run read: a rewritten file (an OpenCode database's
+    export) is read whole, and its rows already stored change no day."""
+    days = set()
+    for table in tables:
+        try:
+            days.update(str(d) for (d,) in con.execute(
+                f"SELECT DISTINCT event_date FROM {table} WHERE ingested_at >= ? AND event_date IS NOT NULL", [since]).fetchall())
+        except duckdb.BinderException:
+            continue  # a table without event dates
+    return sorted(days)
 
 
 def has_new_bytes(con: duckdb.DuckDBPyConnection, source: LineSource, roots: Sequence[Path]) -> bool:

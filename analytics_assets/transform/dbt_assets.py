@@ -31,7 +31,7 @@ from ..config import hash_salt
 from .dbt_in_process import InProcessDbt
 from .key_numbers import KEY_NUMBERS, markdown
 from .sources import ensure_sources
-from ..partitions import EAGER_UNPARTITIONED, ONE_RUN, day_keys, marts_days, metadata_days
+from ..partitions import EAGER_DAILY, EAGER_UNPARTITIONED, ONE_RUN, day_keys, marts_days, metadata_days
 from ..warehouse import PURGED_DAYS, table_exists
 from ..resources import WarehouseResource, lake_conflicts_retried, writer_pool
 
@@ -77,7 +77,7 @@ class AnalyticsDbtTranslator(DagsterDbtTranslator):
         if dbt_resource_props["resource_type"] != "model":
             return None
         if "daily" in (dbt_resource_props.get("tags") or []):
-            return dg.AutomationCondition.eager()
+            return EAGER_DAILY
         return EAGER_UNPARTITIONED
 
     def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
