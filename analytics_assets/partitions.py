@@ -41,6 +41,11 @@ EAGER_UNPARTITIONED = dg.AutomationCondition.eager().without(~dg.AutomationCondi
 EAGER_DAILY = dg.AutomationCondition.eager().ignore(IDENTITIES)
 
 
+# Steps that nobody waits for run after the ones that lead to the dashboard when both are ready (a run's
+# steps execute one at a time): the dashboard is what a refresh is watched for.
+AFTER_THE_DASHBOARD = {"dagster/priority": "-1"}
+
+
 def today_utc() -> dt.date:
     return dt.datetime.now(dt.timezone.utc).date()
 

@@ -11,6 +11,7 @@ import polars as pl
 from .. import project_config
 from ..config import settings
 from ..files import copy_query_atomically, write_text_atomically
+from ..partitions import AFTER_THE_DASHBOARD
 from ..resources import WarehouseResource, mart_reader, retried_on_lake_conflict
 from ..warehouse import registered, table_exists, transaction
 from .anonymize import Family, anonymize
@@ -105,6 +106,7 @@ def write_snapshot(con, folder, k: int, grace_days: int) -> dict:
     **mart_reader("community"),
     group_name="outputs",
     kinds={"polars", "parquet"},
+    op_tags=AFTER_THE_DASHBOARD,
     description="k-anonymous daily aggregates (agent × model requests, tokens, cost; Zen command type × tool) with no "
     "identifiers: a cell is published only with at least k distinct contributors (community.k, default 5), smaller cells "
     "fold into 'other', the rest is suppressed and its share reported. A day is published once, after community.grace_days "

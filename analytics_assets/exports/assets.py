@@ -12,6 +12,7 @@ import dagster as dg
 from .. import project_config
 from ..config import settings
 from ..files import copy_query_atomically, write_text_atomically
+from ..partitions import AFTER_THE_DASHBOARD
 from ..resources import WarehouseResource, mart_reader
 
 FORMATS = {"parquet": "(FORMAT parquet, COMPRESSION zstd)", "csv": "(FORMAT csv, HEADER true)", "jsonl": "(FORMAT json)"}
@@ -75,6 +76,7 @@ def export_marts(con, folder, marts: list[str] | None, formats: list[str]) -> di
     **mart_reader(None),
     group_name="outputs",
     kinds={"parquet", "csv", "json"},
+    op_tags=AFTER_THE_DASHBOARD,
     description="Every mart as Parquet, CSV and JSON lines under exports/<date>/ (atomic temp file + rename), with "
     "manifest.json: row counts and SHA-256 checksums. CSV text cells starting with =, +, -, @, tab or CR get a "
     "leading ' (no formulas when opened in a spreadsheet). `exports: {marts: [...], formats: [parquet, csv, jsonl]}` in "
