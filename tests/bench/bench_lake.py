@@ -30,6 +30,7 @@ BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
 from tests import postgres  # noqa: E402
+from tests.bench.demo_folder import demo_arguments, demo_command  # noqa: E402
 
 INGESTS = {"otlp": "raw/otlp_metric_points,raw/otlp_spans,raw/otlp_logs", "claude": "raw/claude_requests",
            "codex": "raw/codex_events", "git": "raw/git_commits"}
@@ -83,9 +84,7 @@ def four_at_once(env: dict) -> tuple[float, int]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--days", type=int, default=90)
-    parser.add_argument("--developers", type=int, default=12)
-    parser.add_argument("--scale", type=float, default=1.0)
+    demo_arguments(parser)
     args = parser.parse_args()
     if not postgres.available():
         sys.exit("PostgreSQL is not installed (make install installs Debian's package)")
@@ -97,8 +96,7 @@ def main() -> int:
                 "ANALYTICS_CONFIG": str(landing / "analytics.demo.yaml"), "CLAUDE_CONFIG_DIR": str(folder / "none"),
                 "CODEX_HOME": str(folder / "none"), "ANALYTICS_SENSORS": "off"}
         base.pop("ANALYTICS_WAREHOUSE", None)
-        run([str(BIN / "python"), "-m", "analytics_assets.demo", "--days", str(args.days), "--developers", str(args.developers),
-             "--seed", "7", "--scale", str(args.scale), "--out", str(landing)], base)
+        run(demo_command(args, landing), base)
         rates = {}
         for source in ("otlp", "claude"):
             for mode, pg in (("file", None), ("lake", server)):

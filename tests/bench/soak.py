@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 from analytics_assets.dashboard.page import embedded_data  # noqa: E402
 from tests.appended import (append_codex_turn, append_copilot_cli_call, append_opencode_message,  # noqa: E402
                             append_request)
+from tests.bench.demo_folder import folder_env  # noqa: E402
 
 AGENTS = ("claude_code", "codex", "copilot_cli", "opencode")
 
@@ -168,11 +169,7 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=10)
     args = parser.parse_args()
     folder = args.folder.resolve()
-    env = {**os.environ, "DAGSTER_HOME": str(folder / "dagster_home"), "ANALYTICS_LANDING_DIR": str(folder / "landing"),
-           "ANALYTICS_DUCKDB_PATH": str(folder / "warehouse.duckdb"), "ANALYTICS_OUTPUT_DIR": str(folder / "output"),
-           "ANALYTICS_CONFIG": str(folder / "landing" / "analytics.demo.yaml"), "CLAUDE_CONFIG_DIR": str(folder / "no-home"),
-           "CODEX_HOME": str(folder / "no-home")}
-    report(soak(folder, env, args.minutes))
+    report(soak(folder, folder_env(folder), args.minutes))
     return 0
 
 
