@@ -30,7 +30,7 @@ BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
 from tests import postgres  # noqa: E402
-from tests.bench.demo_folder import demo_arguments, demo_command  # noqa: E402
+from tests.bench.demo_folder import demo_arguments, demo_command, folder_env  # noqa: E402
 
 INGESTS = {"otlp": "raw/otlp_metric_points,raw/otlp_spans,raw/otlp_logs", "claude": "raw/claude_requests",
            "codex": "raw/codex_events", "git": "raw/git_commits"}
@@ -92,9 +92,8 @@ def main() -> int:
     server = postgres.Postgres().start()
     try:
         landing = folder / "landing"
-        base = {**os.environ, "ANALYTICS_LANDING_DIR": str(landing), "ANALYTICS_OUTPUT_DIR": str(folder / "output"),
-                "ANALYTICS_CONFIG": str(landing / "analytics.demo.yaml"), "CLAUDE_CONFIG_DIR": str(folder / "none"),
-                "CODEX_HOME": str(folder / "none"), "ANALYTICS_SENSORS": "off"}
+        # each side sets its own warehouse and Dagster home over the folder's
+        base = {**folder_env(folder), "ANALYTICS_SENSORS": "off"}
         base.pop("ANALYTICS_WAREHOUSE", None)
         run(demo_command(args, landing), base)
         rates = {}

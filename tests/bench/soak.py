@@ -15,6 +15,7 @@ the machine's cores on average.
 from __future__ import annotations
 
 import argparse
+import ast
 import datetime as dt
 import os
 import signal
@@ -142,27 +143,28 @@ def soak(folder: Path, env: dict, minutes: float, every: float = 15.0, settle: f
         log.close()
     in_order = [seen[(agent, n)] - at if (agent, n) in seen else float("inf") for agent, n, at in written]
     latencies = sorted(in_order)
-    per_minute = [max(in_order[i:i + 16]) for i in range(0, len(in_order), 16)]  # 4 sources x 4 cycles a minute
+    a_minute = len(targets) * max(1, round(60 / every))  # requests written in a minute
+    per_minute = [max(in_order[i:i + a_minute]) for i in range(0, len(in_order), a_minute)]
     runs = _runs(env)
     return {"requests": len(written), "latencies": latencies, "per_minute": per_minute, "cpu": (busy1 - busy0) / (total1 - total0),
             "cores": os.cpu_count(), "runs": runs}
 
 
-def _in_flight(env: dict) -> int:
-    probe = ("import dagster as dg, warnings; warnings.simplefilter('ignore')\n"
-             "i = dg.DagsterInstance.get()\n"
-             "print(len(i.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED,"
-             " dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]))))")
+def _probe(env: dict, expression: str):
+    """`expression` evaluated on the folder's Dagster instance (`i`), in a process of its own."""
+    probe = ("import dagster as dg, collections, warnings; warnings.simplefilter('ignore')\n"
+             f"i = dg.DagsterInstance.get()\nprint(repr({expression}))")
     out = subprocess.run([str(BIN / "python"), "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True)
-    return int(out.stdout.strip() or 0)
+    return ast.literal_eval(out.stdout.strip()) if out.stdout.strip() else None
+
+
+def _in_flight(env: dict) -> int:
+    return _probe(env, "len(i.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED,"
+                       " dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED])))") or 0
 
 
 def _runs(env: dict) -> dict[str, int]:
-    probe = ("import dagster as dg, collections, warnings; warnings.simplefilter('ignore')\n"
-             "i = dg.DagsterInstance.get()\n"
-             "print(dict(collections.Counter(f'{r.job_name}:{r.status.value}' for r in i.get_runs())))")
-    out = subprocess.run([str(BIN / "python"), "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True)
-    return eval(out.stdout.strip() or "{}")  # noqa: S307 (our own probe's dict)
+    return _probe(env, "dict(collections.Counter(f'{r.job_name}:{r.status.value}' for r in i.get_runs()))") or {}
 
 
 def percentile(values: list[float], share: float) -> float:
