@@ -83,8 +83,8 @@ def release_dead_runs(instance) -> list[str]:
 
 def release_dead_runs_of_this_instance() -> list[str]:
     """At code-location load: the instance DAGSTER_HOME names, if any. Never stops the load."""
-    if not os.environ.get("DAGSTER_HOME"):
-        return []
+    if not os.environ.get("DAGSTER_HOME") or os.environ.get("ANALYTICS_RUN_WORKER_SERVER"):
+        return []  # the run worker server (run_worker.py) imports the code only to fork runs from it
     try:
         from dagster import DagsterInstance
 

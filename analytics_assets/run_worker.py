@@ -1,0 +1,191 @@
+"""Runs started from a process that has already imported the code location: a local fork server.
+
+Dagster's default launcher asks the code server to start each run in a new process (`spawn`) that imports
+dagster, dbt, polars and this code location again before it does anything: ~5 s of wall and of CPU in each
+landing_refresh on the 2-core machine, a third of what a refresh costs. This launcher keeps one worker
+server: a process that imported `analytics_assets.definitions` once and forks a child per run; the child
+executes the run as `dagster api execute_run` does (same events, same run worker, same interrupts).
+
+- A change to the code or to the dbt manifest starts a new server for the next run: no run executes code
+  older than the files on disk (the check is a stat of the package's files, ~5 ms a launch).
+- Anything that keeps the server from starting or answering falls back to Dagster's own launcher, which
+  reports the code location's error as usual. Runs of other code locations always go there.
+- The server forks while idle, from its main thread: no lock of polars, DuckDB or jemalloc is held then
+  (jemalloc and CPython reinitialise theirs in the child); the children open their own DuckDB connections.
+- Local instance only (dagster.yaml). The server deployment keeps the code server's launcher
+  (deploy/dagster.yaml), where the code server may live in another container than the daemon.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import traceback
+from pathlib import Path
+
+from dagster import DefaultRunLauncher
+from dagster._core.launcher.base import LaunchRunContext
+
+MODULE = "analytics_assets.definitions"
+WORKER_TAG = "analytics/run_worker_pid"
+# Set in the worker server: the code location's import-time cleanup (stale_runs) is the code server's job.
+SERVER_ENV = "ANALYTICS_RUN_WORKER_SERVER"
+
+
+def code_fingerprint() -> tuple:
+    """What the worker server's imported code depends on: every file of the package and the dbt manifest
+    (their paths, sizes and modification times)."""
+    package = Path(next(iter(importlib.util.find_spec("analytics_assets").submodule_search_locations)))
+    files = [*package.rglob("*.py"), package.parent / "dbt" / "target" / "manifest.json"]
+    return tuple(sorted((str(p), s.st_size, s.st_mtime_ns) for p in files if (s := _stat(p))))
+
+
+def _stat(path: Path):
+    try:
+        return path.stat()
+    except OSError:
+        return None
+
+
+def _ours(run) -> bool:
+    origin = run.job_code_origin
+    pointer = origin.repository_origin.code_pointer if origin else None
+    return getattr(pointer, "module", None) == MODULE
+
+
+class PreloadedRunLauncher(DefaultRunLauncher):
+    """Dagster's default launcher, except that this code location's runs are forked from the worker server."""
+
+    def __init__(self, inst_data=None):
+        super().__init__(inst_data=inst_data)
+        self._lock = threading.Lock()
+        self._server: subprocess.Popen | None = None
+        self._fingerprint: tuple | None = None
+
+    @classmethod
+    def from_config_value(cls, inst_data, config_value):
+        return cls(inst_data=inst_data)
+
+    def launch_run(self, context: LaunchRunContext) -> None:
+        run = context.dagster_run
+        if not _ours(run):
+            return super().launch_run(context)
+        from dagster._serdes import serialize_value
+
+        pid = self._fork(run.run_id, serialize_value(self._instance.get_ref()))
+        if pid is None:  # the server could not start (an import error, say): Dagster's path reports it
+            return super().launch_run(context)
+        self._instance.add_run_tags(run.run_id, {WORKER_TAG: str(pid)})
+        self._run_ids.add(run.run_id)
+
+    def _fork(self, run_id: str, instance_ref: str) -> int | None:
+        request = json.dumps({"run_id": run_id, "instance_ref": instance_ref}) + "\n"
+        with self._lock:
+            for _ in range(2):  # a server that died since the last run is replaced once
+                server = self._current_server()
+                if server is None:
+                    return None
+                try:
+                    server.stdin.write(request)
+                    server.stdin.flush()
+                    answer = server.stdout.readline()
+                except (BrokenPipeError, OSError):
+                    answer = ""
+                if answer:
+                    return int(json.loads(answer)["pid"])
+                self._stop_server()
+        return None
+
+    def _current_server(self) -> subprocess.Popen | None:
+        fingerprint = code_fingerprint()
+        if self._server is not None and (self._server.poll() is not None or fingerprint != self._fingerprint):
+            self._stop_server()
+        if self._server is None:
+            server = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                      text=True, env={**os.environ, SERVER_ENV: "1"})
+            if server.stdout.readline().strip() != "ready":
+                server.kill()
+                server.wait()
+                return None
+            self._server, self._fingerprint = server, fingerprint
+        return self._server
+
+    def _stop_server(self) -> None:
+        if self._server is not None:
+            self._server.stdin.close()  # it exits at the end of its input; its children run on
+            self._server.wait()
+            self._server = None
+
+    def terminate(self, run_id: str) -> bool:
+        run = self._instance.get_run_by_id(run_id) if self.has_instance else None
+        if run is None or run.is_finished or WORKER_TAG not in run.tags:
+            return super().terminate(run_id)
+        self._instance.report_run_canceling(run)
+        try:
+            # What the code server's cancellation does in its run process: an interrupt, which the run
+            # worker turns into a clean end of the step and a canceled run.
+            os.kill(int(run.tags[WORKER_TAG]), signal.SIGINT)
+        except ProcessLookupError:
+            return False
+        return True
+
+    def dispose(self) -> None:
+        with self._lock:
+            self._stop_server()
+        super().dispose()
+
+
+def serve() -> None:
+    """The worker server: import the code location once, then fork a run worker per request line."""
+    import analytics_assets.definitions  # noqa: F401 - the point: what every run would import
+    from dagster._cli.api import _execute_run_command_body  # noqa: F401 - imported before any fork
+
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the children are reaped by the kernel
+    # Ctrl-C in `dagster dev` reaches the whole group: the runs are interrupted (as the code server's would
+    # be), the server ends with the daemon (the end of its input).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    answers = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)  # what the code prints goes where the daemon's output goes, not into the answers
+    answers.write("ready\n")
+    answers.flush()
+    for line in sys.stdin:
+        request = json.loads(line)
+        pid = os.fork()
+        if pid == 0:
+            answers.close()
+            _run_worker(request)
+        answers.write(json.dumps({"pid": pid}) + "\n")
+        answers.flush()
+
+
+def _run_worker(request: dict) -> None:
+    """The forked child: executes the run as `dagster api execute_run` does, then exits."""
+    code = 1
+    try:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the run waits for its own subprocesses
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C in `dagster dev` interrupts the run
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        from dagster import DagsterInstance
+        from dagster._cli.api import _execute_run_command_body
+        from dagster._core.instance.ref import InstanceRef
+        from dagster._serdes import deserialize_value
+        from dagster._utils.interrupts import capture_interrupts
+
+        with capture_interrupts(), DagsterInstance.from_ref(deserialize_value(request["instance_ref"], InstanceRef)) as instance:
+            code = _execute_run_command_body(request["run_id"], instance, lambda _event: None, set_exit_code_on_failure=True)
+    except BaseException:  # noqa: BLE001 - the run's own failure is in its event log; this is the worker's
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+if __name__ == "__main__":
+    serve()
