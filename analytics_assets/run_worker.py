@@ -32,6 +32,7 @@ import traceback
 from pathlib import Path
 
 from dagster import DefaultRunLauncher
+from dagster._core.errors import DagsterLaunchFailedError
 from dagster._core.launcher.base import LaunchRunContext
 
 MODULE = "analytics_assets.definitions"
@@ -89,20 +90,27 @@ class PreloadedRunLauncher(DefaultRunLauncher):
     def _fork(self, run_id: str, instance_ref: str) -> int | None:
         request = json.dumps({"run_id": run_id, "instance_ref": instance_ref}) + "\n"
         with self._lock:
-            for _ in range(2):  # a server that died since the last run is replaced once
+            for _ in range(2):
                 server = self._current_server()
                 if server is None:
                     return None
                 try:
                     server.stdin.write(request)
                     server.stdin.flush()
-                    answer = server.stdout.readline()
-                except (BrokenPipeError, OSError):
-                    answer = ""
-                if answer:
-                    return int(json.loads(answer)["pid"])
+                    break
+                except OSError:  # it had died since the last run, before reading anything: a new one is asked
+                    self._stop_server()
+            else:
+                return None
+            answer = server.stdout.readline()
+            if not answer:
+                # It may have forked the run before it ended: asking again (or Dagster's launcher) could start
+                # the run twice. It fails to launch instead; the next refresh reads its bytes (the cursors are
+                # the warehouse's).
                 self._stop_server()
-        return None
+                raise DagsterLaunchFailedError("the run worker server (analytics_assets/run_worker.py) ended while "
+                                               "starting the run; its error is in the daemon's output")
+            return int(json.loads(answer)["pid"])
 
     def _current_server(self) -> subprocess.Popen | None:
         fingerprint = code_fingerprint()
@@ -120,7 +128,10 @@ class PreloadedRunLauncher(DefaultRunLauncher):
 
     def _stop_server(self) -> None:
         if self._server is not None:
-            self._server.stdin.close()  # it exits at the end of its input; its children run on
+            try:
+                self._server.stdin.close()  # it exits at the end of its input; its children run on
+            except OSError:
+                pass  # it had ended already
             self._server.wait()
             self._server = None
 
