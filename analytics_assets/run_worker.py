@@ -8,8 +8,9 @@ executes the run as `dagster api execute_run` does (same events, same run worker
 
 - A change to the code or to the dbt manifest starts a new server for the next run: no run executes code
   older than the files on disk (the check is a stat of the package's files, ~5 ms a launch).
-- Anything that keeps the server from starting or answering falls back to Dagster's own launcher, which
-  reports the code location's error as usual. Runs of other code locations always go there.
+- A server that cannot start (an import error) sends the run to Dagster's own launcher, which reports the
+  code location's error as usual; runs of other code locations always go there. A server that ends after
+  accepting a run fails that launch: it may have forked the run, which must not start twice.
 - The server forks while idle, from its main thread: no lock of polars, DuckDB or jemalloc is held then
   (jemalloc and CPython reinitialise theirs in the child); the children open their own DuckDB connections.
   The server warms dbt with one parse before it forks (below), without dbt's static parser: a child forked
