@@ -44,6 +44,12 @@ class LocalEventLogStorage(SqliteEventLogStorage):
     def config_type(cls):
         return {"base_dir": dg.Field(dg.StringSource, is_required=False)}
 
+    def register_instance(self, instance) -> None:
+        super().register_instance(instance)
+        from .run_worker import prewarm_in_daemon
+
+        prewarm_in_daemon(instance)  # the daemon's first run does not wait for the run worker server
+
     @classmethod
     def from_config_value(cls, inst_data, config_value) -> "LocalEventLogStorage":
         return cls(base_dir=(config_value or {}).get("base_dir"), inst_data=inst_data)

@@ -29,6 +29,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import traceback
 from pathlib import Path
 
@@ -63,14 +64,97 @@ def _ours(run) -> bool:
     return getattr(pointer, "module", None) == MODULE
 
 
+class _WorkerServer:
+    """The one worker server of this process (the daemon's): started on the first run, or as the daemon starts."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.process: subprocess.Popen | None = None
+        self._fingerprint: tuple | None = None
+
+    def fork(self, run_id: str, instance_ref: str) -> int | None:
+        request = json.dumps({"run_id": run_id, "instance_ref": instance_ref}) + "\n"
+        with self.lock:
+            for _ in range(2):
+                server = self.current()
+                if server is None:
+                    return None
+                try:
+                    server.stdin.write(request)
+                    server.stdin.flush()
+                    break
+                except OSError:  # it had died since the last run, before reading anything: a new one is asked
+                    self.stop()
+            else:
+                return None
+            answer = server.stdout.readline()
+            if not answer:
+                # It may have forked the run before it ended: asking again (or Dagster's launcher) could start
+                # the run twice. It fails to launch instead; the next refresh reads its bytes (the cursors are
+                # the warehouse's).
+                self.stop()
+                raise DagsterLaunchFailedError("the run worker server (analytics_assets/run_worker.py) ended while "
+                                               "starting the run; its error is in the daemon's output")
+            return int(json.loads(answer)["pid"])
+
+    def current(self) -> subprocess.Popen | None:
+        """The running server for the code on disk (call with the lock held); None when one cannot start."""
+        fingerprint = code_fingerprint()
+        if self.process is not None and (self.process.poll() is not None or fingerprint != self._fingerprint):
+            self.stop()
+        if self.process is None:
+            server = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                      text=True, env={**os.environ, SERVER_ENV: "1"})
+            if server.stdout.readline().strip() != "ready":
+                server.kill()
+                server.wait()
+                return None
+            self.process, self._fingerprint = server, fingerprint
+        return self.process
+
+    def stop(self) -> None:
+        if self.process is not None:
+            try:
+                self.process.stdin.close()  # it exits at the end of its input; its children run on
+            except OSError:
+                pass  # it had ended already
+            self.process.wait()
+            self.process = None
+
+
+SERVER = _WorkerServer()
+
+
+def prewarm_in_daemon(instance) -> None:
+    """Start the worker server as the daemon starts, in the background, when this instance launches runs with
+    `PreloadedRunLauncher`: the daemon builds its run launcher only for the first run it dequeues, which then
+    waited ~7 s for the server (the first minute of a soak: 20-23 s instead of ~14 s). Called from the
+    instance's event-log storage, the one part of the instance the daemon builds as it starts."""
+    if not _in_daemon():
+        return
+
+    def start() -> None:
+        # The storage is registered while the instance is being built: its settings are read once it is.
+        deadline = time.monotonic() + 30
+        while not hasattr(instance, "_ref") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        ref = getattr(instance, "_ref", None)
+        launcher = getattr(ref, "run_launcher_data", None)
+        if launcher is not None and launcher.class_name == PreloadedRunLauncher.__name__:
+            with SERVER.lock:
+                SERVER.current()
+
+    threading.Thread(target=start, name="run-worker-prewarm", daemon=True).start()
+
+
+def _in_daemon() -> bool:
+    """Whether this process is Dagster's daemon (`dagster dev` starts it as `python -m dagster._daemon`)."""
+    first = sys.argv[0] if sys.argv else ""
+    return Path(first).name == "dagster-daemon" or first.replace(os.sep, "/").endswith("dagster/_daemon/__main__.py")
+
+
 class PreloadedRunLauncher(DefaultRunLauncher):
     """Dagster's default launcher, except that this code location's runs are forked from the worker server."""
-
-    def __init__(self, inst_data=None):
-        super().__init__(inst_data=inst_data)
-        self._lock = threading.Lock()
-        self._server: subprocess.Popen | None = None
-        self._fingerprint: tuple | None = None
 
     @classmethod
     def from_config_value(cls, inst_data, config_value):
@@ -82,59 +166,11 @@ class PreloadedRunLauncher(DefaultRunLauncher):
             return super().launch_run(context)
         from dagster._serdes import serialize_value
 
-        pid = self._fork(run.run_id, serialize_value(self._instance.get_ref()))
+        pid = SERVER.fork(run.run_id, serialize_value(self._instance.get_ref()))
         if pid is None:  # the server could not start (an import error, say): Dagster's path reports it
             return super().launch_run(context)
         self._instance.add_run_tags(run.run_id, {WORKER_TAG: str(pid)})
         self._run_ids.add(run.run_id)
-
-    def _fork(self, run_id: str, instance_ref: str) -> int | None:
-        request = json.dumps({"run_id": run_id, "instance_ref": instance_ref}) + "\n"
-        with self._lock:
-            for _ in range(2):
-                server = self._current_server()
-                if server is None:
-                    return None
-                try:
-                    server.stdin.write(request)
-                    server.stdin.flush()
-                    break
-                except OSError:  # it had died since the last run, before reading anything: a new one is asked
-                    self._stop_server()
-            else:
-                return None
-            answer = server.stdout.readline()
-            if not answer:
-                # It may have forked the run before it ended: asking again (or Dagster's launcher) could start
-                # the run twice. It fails to launch instead; the next refresh reads its bytes (the cursors are
-                # the warehouse's).
-                self._stop_server()
-                raise DagsterLaunchFailedError("the run worker server (analytics_assets/run_worker.py) ended while "
-                                               "starting the run; its error is in the daemon's output")
-            return int(json.loads(answer)["pid"])
-
-    def _current_server(self) -> subprocess.Popen | None:
-        fingerprint = code_fingerprint()
-        if self._server is not None and (self._server.poll() is not None or fingerprint != self._fingerprint):
-            self._stop_server()
-        if self._server is None:
-            server = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                      text=True, env={**os.environ, SERVER_ENV: "1"})
-            if server.stdout.readline().strip() != "ready":
-                server.kill()
-                server.wait()
-                return None
-            self._server, self._fingerprint = server, fingerprint
-        return self._server
-
-    def _stop_server(self) -> None:
-        if self._server is not None:
-            try:
-                self._server.stdin.close()  # it exits at the end of its input; its children run on
-            except OSError:
-                pass  # it had ended already
-            self._server.wait()
-            self._server = None
 
     def terminate(self, run_id: str) -> bool:
         run = self._instance.get_run_by_id(run_id) if self.has_instance else None
@@ -150,8 +186,8 @@ class PreloadedRunLauncher(DefaultRunLauncher):
         return True
 
     def dispose(self) -> None:
-        with self._lock:
-            self._stop_server()
+        with SERVER.lock:
+            SERVER.stop()
         super().dispose()
 
 

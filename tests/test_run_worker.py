@@ -15,7 +15,7 @@ from dagster._core.definitions.reconstruct import ReconstructableRepository
 from dagster._core.launcher.base import LaunchRunContext
 
 from analytics_assets.dashboard.page import embedded_data
-from analytics_assets.run_worker import WORKER_TAG, PreloadedRunLauncher
+from analytics_assets.run_worker import SERVER, WORKER_TAG, PreloadedRunLauncher
 from analytics_assets.transform.dbt_assets import dbt_project
 
 from .appended import append_request
@@ -54,14 +54,14 @@ def test_runs_forked_from_the_worker_server(project_env, demo_landing):
         try:
             first = _launch_and_wait(instance)  # a fresh warehouse: the refresh builds what it reads
             assert first.status == dg.DagsterRunStatus.SUCCESS
-            server = launcher._server.pid
+            server = SERVER.process.pid
             before = _claude_requests(page)
 
             append_request(transcript, "forked_1")
             second = _launch_and_wait(instance)
             assert second.status == dg.DagsterRunStatus.SUCCESS
             assert _claude_requests(page) == before + 1
-            assert launcher._server.pid == server  # forked from the warm server: no new import
+            assert SERVER.process.pid == server  # forked from the warm server: no new import
 
             # The process that executed the run is the forked child the launcher tagged, not the server.
             worker = int(second.tags[WORKER_TAG])
@@ -70,7 +70,7 @@ def test_runs_forked_from_the_worker_server(project_env, demo_landing):
 
             # A newer manifest (a changed dbt project): the server is replaced before the next run forks.
             os.utime(manifest, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
-            with launcher._lock:
-                assert launcher._current_server().pid != server
+            with SERVER.lock:
+                assert SERVER.current().pid != server
         finally:
             os.utime(manifest, ns=(stat.st_atime_ns, stat.st_mtime_ns))
