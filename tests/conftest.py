@@ -59,6 +59,15 @@ def make_project_env(tmp_path: Path, monkeypatch) -> dict[str, Path]:
     return paths
 
 
+@pytest.fixture(autouse=True)
+def dbt_target_of_its_own(tmp_path, monkeypatch):
+    """dbt's CLI writes its artifacts into its target folder, manifest.json too and not atomically: a test's dbt
+    command left with the project's default target (dbt/target) rewrote the manifest while another worker's
+    process read it to load the code location (a truncated JSON). Each test's dbt commands write under its own
+    tmp_path; the runs set their own target beside the warehouse anyway."""
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "dbt-target"))
+
+
 @pytest.fixture
 def project_env(tmp_path, monkeypatch):
     """ANALYTICS_* pointing into tmp_path; returns the paths."""
