@@ -21,7 +21,6 @@ executes the run as `dagster api execute_run` does (same events, same run worker
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -37,6 +36,8 @@ from dagster import DefaultRunLauncher
 from dagster._core.errors import DagsterLaunchFailedError
 from dagster._core.launcher.base import LaunchRunContext
 
+from .config import DBT_PROJECT_DIR
+
 MODULE = "analytics_assets.definitions"
 WORKER_TAG = "analytics/run_worker_pid"
 # Set in the worker server: the code location's import-time cleanup (stale_runs) is the code server's job.
@@ -46,8 +47,7 @@ SERVER_ENV = "ANALYTICS_RUN_WORKER_SERVER"
 def code_fingerprint() -> tuple:
     """What the worker server's imported code depends on: every file of the package and the dbt manifest
     (their paths, sizes and modification times)."""
-    package = Path(next(iter(importlib.util.find_spec("analytics_assets").submodule_search_locations)))
-    files = [*package.rglob("*.py"), package.parent / "dbt" / "target" / "manifest.json"]
+    files = [*Path(__file__).parent.rglob("*.py"), DBT_PROJECT_DIR / "target" / "manifest.json"]
     return tuple(sorted((str(p), s.st_size, s.st_mtime_ns) for p in files if (s := _stat(p))))
 
 
@@ -228,7 +228,7 @@ def _warm_dbt() -> None:
     from dbt.cli.main import dbtRunner
 
     from .resources import WarehouseResource
-    from .transform.dbt_assets import DBT_PROJECT_DIR, dbt_vars, target_folder
+    from .transform.dbt_assets import dbt_vars, target_folder
     from .transform.dbt_in_process import _release_warehouse
 
     saved = dict(os.environ)
