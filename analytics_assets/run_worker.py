@@ -220,7 +220,8 @@ def _warm_dbt() -> None:
     generated, its project and macros loaded). One `dbt parse` here, from a copy of the warehouse's parse
     state into a scratch folder (the warehouse and its dbt folder are not touched), pays part of that once for
     every run forked after it: a refresh's first `dbt build` in a process 6.97 CPU-s, after the parse 5.64,
-    a second build 4.65. `--no-static-parser`: the static parser is native code that hangs in a child forked
+    a second build 4.65; and the parsed project is kept for the runs' commands (`parsed_project`), which then
+    do not parse at all while the project, its vars and the warehouse's name are the same. `--no-static-parser`: the static parser is native code that hangs in a child forked
     after it has run in the parent (the run parses with it as usual). Best effort: a failure here is the run's
     to report."""
     import tempfile
@@ -229,6 +230,7 @@ def _warm_dbt() -> None:
 
     from .resources import WarehouseResource
     from .transform.dbt_assets import dbt_vars, target_folder
+    from .transform import parsed_project
     from .transform.dbt_in_process import _release_warehouse
 
     saved = dict(os.environ)
@@ -239,9 +241,12 @@ def _warm_dbt() -> None:
             state = target_folder(str(warehouse.path)) / "partial_parse.msgpack"
             if state.exists():
                 shutil.copy(state, scratch)
-            dbtRunner().invoke(["parse", "--quiet", "--no-static-parser", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
-                                str(DBT_PROJECT_DIR), "--target-path", scratch, "--vars", json.dumps(dbt_vars())])
+            args = ["parse", "--quiet", "--no-static-parser", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
+                    str(DBT_PROJECT_DIR), "--target-path", scratch, "--vars", json.dumps(dbt_vars())]
+            parse = dbtRunner().invoke(args)
             _release_warehouse()
+            if parse.success:  # the runs' dbt commands start from it (parsed_project): no parse at all
+                parsed_project.keep(parsed_project.key(args), parse.result)
     except Exception as exc:  # noqa: BLE001 - see above
         print(f"run worker server: dbt warm-up skipped: {exc!r}", file=sys.stderr)
     finally:

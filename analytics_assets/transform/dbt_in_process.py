@@ -17,6 +17,8 @@ import queue
 import threading
 from typing import Iterator, Mapping, Sequence
 
+from . import parsed_project
+
 _END = object()
 
 
@@ -71,7 +73,9 @@ class InProcessDbt:
 
         code = 2
         try:
-            result = dbtRunner(callbacks=[forward]).invoke(self.args[1:])
+            result = dbtRunner(manifest=_parsed(self.args[1:], forward), callbacks=[forward]).invoke(self.args[1:])
+            if (command := parsed_project.command_of(self.args[1:])) and command[1] == "parse" and result.success:
+                parsed_project.keep(parsed_project.key(self.args[1:]), result.result)
             code = 0 if result.success else (2 if result.exception is not None else 1)
             if result.exception is not None:
                 self.stdout.put(f"dbt failed: {result.exception}".encode())
@@ -97,6 +101,27 @@ class InProcessDbt:
     def send_signal(self, _signal) -> None:
         # dbt offers no cancellation in-process; the step's interruption ends the run's process anyway.
         pass
+
+
+def _parsed(args: list[str], forward):
+    """The project parsed for this command: the one this process parsed last when nothing it depends on has
+    changed (`parsed_project`), else parsed now (`dbt parse`, with the project's partial-parse state as usual)
+    and kept. None for commands that do not run on a parsed project, or when the parse fails (the command
+    then parses itself and reports the error as usual)."""
+    from dbt.cli.main import dbtRunner
+
+    command = parsed_project.command_of(args)
+    if os.environ.get("ANALYTICS_DBT_REUSE_PARSE", "1") == "0" or not command or command[1] not in parsed_project.USES_PROJECT:
+        return None
+    key = parsed_project.key(args)
+    if (manifest := parsed_project.kept(key)) is not None:
+        return manifest
+    parse = dbtRunner(callbacks=[forward]).invoke(parsed_project.parse_args(args))
+    _release_warehouse()
+    if not parse.success:
+        return None
+    parsed_project.keep(key, parse.result)
+    return parse.result
 
 
 def _release_warehouse() -> None:
