@@ -13,6 +13,7 @@ INSTALL would reach the network). No Dagster import.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import shutil
 import sys
@@ -71,6 +72,52 @@ def extension_directory() -> Path:
     return folder
 
 
+VERIFIED = "signatures-verified.json"
+
+
+def _stats(folder: Path) -> dict:
+    platform_dirs = [d for d in folder.glob(f"v{duckdb.__version__}/*") if d.is_dir()]
+    return {str(f): [s.st_size, s.st_mtime_ns, s.st_ino] for d in platform_dirs for f in sorted(d.glob("*.duckdb_extension"))
+            if (s := f.stat())}
+
+
+@functools.cache  # per process
+def signatures_verified() -> bool:
+    """DuckDB verifies an extension's signature by hashing the whole file on every LOAD: ~0.25 s for the two (78 MB)
+    on every connection, the lake's largest fixed cost (each step of a run opens one). They are verified once per
+    installed version instead (`verify_signatures`), and connections load them without the check (DuckDB's
+    allow_unsigned_extensions). Those connections could also LOAD an unsigned extension by SQL; this project's
+    SQL does not, and writing into the virtualenv is writing its code anyway."""
+    verify_signatures(extension_directory())
+    return True
+
+
+def verify_signatures(folder: Path) -> None:
+    """Unless the files are those recorded as verified (size, modification time, inode): one LOAD of each with
+    DuckDB's signature check (a bad file raises, and is never recorded), then the record."""
+    marker, found = folder / VERIFIED, _stats(folder)
+    try:
+        if json.loads(marker.read_text()) == found:
+            return
+    except (OSError, ValueError):
+        pass
+    con = duckdb.connect(config={"extension_directory": str(folder), "autoinstall_known_extensions": False})
+    try:
+        for name in EXTENSIONS:
+            con.execute(f"LOAD {name}")
+    finally:
+        con.close()
+    temporary = marker.with_name(f".{marker.name}.{os.getpid()}")
+    temporary.write_text(json.dumps(found))
+    os.replace(temporary, marker)
+
+
+def duckdb_config() -> dict:
+    """The DuckDB settings of a connection that loads the lake's extensions (installed, never downloaded)."""
+    return {"extension_directory": str(extension_directory()), "autoinstall_known_extensions": False,
+            "allow_unsigned_extensions": signatures_verified()}
+
+
 def is_conflict(exc: BaseException) -> bool:
     """A lake commit that lost to another writer's conflicting commit (both deleted from one data file, say):
     DuckLake retries the commits it can merge itself; these it cannot. Redoing the transaction is the answer."""
@@ -87,13 +134,30 @@ def connect(read_only: bool = False, env=os.environ) -> duckdb.DuckDBPyConnectio
     lake_url, data = url(env), data_path(env)
     if "://" not in data:
         Path(data).mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(config={"extension_directory": str(extension_directory()), "autoinstall_known_extensions": False})
+    con = duckdb.connect(config=duckdb_config())
     try:
         con.execute("LOAD ducklake")
         con.execute("LOAD postgres_scanner")
-        con.execute(attach_sql(lake_url, data, read_only))
+        for attempt in range(INIT_ATTEMPTS):
+            try:
+                con.execute(attach_sql(lake_url, data, read_only))
+                break
+            except duckdb.Error as exc:
+                if attempt == INIT_ATTEMPTS - 1 or not lost_initialisation(exc):
+                    raise
         con.execute(f"USE {ALIAS}")
     except BaseException:
         con.close()
         raise
     return con
+
+
+INIT_ATTEMPTS = 3
+
+
+def lost_initialisation(exc: BaseException) -> bool:
+    """The first ATTACH of a new lake creates its catalog's tables in PostgreSQL; processes attaching it at the same
+    moment (four ingests started together on a new deployment) race to create them, and the losers' CREATE fails
+    once the winner's has committed. Attaching again finds the catalog made."""
+    text = str(exc)
+    return "Failed to initialize DuckLake" in text and ("already exists" in text or "duplicate key" in text)

@@ -95,4 +95,5 @@ class WarehouseResource(dg.ConfigurableResource):
         if lake.url():
             os.environ["ANALYTICS_DBT_TARGET"] = "lake"
             os.environ["ANALYTICS_DUCKDB_EXTENSIONS"] = str(lake.extension_directory())
+            os.environ["ANALYTICS_DUCKDB_UNSIGNED"] = str(lake.signatures_verified()).lower()  # verified once: lake.py
             os.environ[lake.DATA_ENV] = lake.data_path()
