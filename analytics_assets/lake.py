@@ -108,8 +108,11 @@ def verify_signatures(folder: Path) -> None:
     finally:
         con.close()
     temporary = marker.with_name(f".{marker.name}.{os.getpid()}")
-    temporary.write_text(json.dumps(found))
-    os.replace(temporary, marker)
+    try:
+        temporary.write_text(json.dumps(found))
+        os.replace(temporary, marker)
+    except OSError:  # a read-only install: verified for this process, checked again by the next
+        pass
 
 
 def duckdb_config() -> dict:
