@@ -23,7 +23,7 @@ import pytest
 from analytics_assets.dashboard.page import VIEWS, embedded_data
 
 from .appended import append_request
-from .conftest import make_project_env
+from .conftest import DEMO_END, make_project_env
 
 
 # One worker runs this module's tests, in order: they share the module's built warehouse, and the refresh test,
@@ -195,3 +195,17 @@ def test_a_refresh_ends_with_the_new_request_in_the_dashboard(built):
                   (e.event_log_entry.asset_materialization for e in instance.get_records_for_run(
                       run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION, limit=1000).records)}
     assert ("marts/fct_daily_agent_usage", day) in built_here
+    # The forecast: today's request does not move the fit's last day (yesterday became complete: the daily schedule
+    # moves it); a late request on a day the fit covers changes its history, and the next refresh refits.
+    fits = instance.fetch_materializations(dg.AssetKey(["forecast", "forecast_spend"]), limit=2).records
+    kept, built_fit = (r.asset_materialization.metadata for r in fits)
+    assert kept["last_history_day"].value == built_fit["last_history_day"].value == str(DEMO_END)
+    assert kept["status"].value.startswith("a refresh keeps the fit's last day")
+    append_request(sorted((built["landing"] / "claude").rglob("*.jsonl"))[0], "late_refresh_test",
+                   when=dt.datetime.combine(DEMO_END - dt.timedelta(days=3), dt.time(12), dt.timezone.utc))
+    from analytics_assets.definitions import defs
+
+    assert defs.get_job_def("claude_refresh").execute_in_process(instance=instance, resources=defs.resources).success
+    refit = instance.fetch_materializations(dg.AssetKey(["forecast", "forecast_spend"]), limit=1).records[0].asset_materialization.metadata
+    assert refit["last_history_day"].value == str(today.date() - dt.timedelta(days=1))
+    assert refit["input_digest"].value != kept["input_digest"].value and "keeps" not in refit["status"].value
