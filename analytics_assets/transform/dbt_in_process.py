@@ -54,7 +54,7 @@ class InProcessDbt:
         self.returncode: int | None = None
         # dagster-dbt reads the events from this object; dbt's console (which the subprocess printed them
         # to, as JSON) stays quiet.
-        env = {**env, "DBT_LOG_LEVEL": "none"}
+        env = {**env, "DBT_LOG_LEVEL": "none", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}  # and dbt_project.yml's flags
         self._changed = {k: v for k, v in env.items() if os.environ.get(k) != v}
         self._saved = {k: os.environ.get(k) for k in self._changed}
         os.environ.update(self._changed)
