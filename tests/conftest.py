@@ -107,10 +107,12 @@ def int_attr(key: str, value) -> dict:
 # The longest modules first (each starts whole graphs, a PostgreSQL or a browser): make test hands tests to its two
 # workers a module at a time (--dist loadfile: xdist 3.8's loadgroup did not keep a group on one worker), and short tests at the end fill both workers instead of one long test
 # running alone. A stable sort: the order within a module is kept.
-LONGEST_FIRST = ("test_server.py", "test_lake.py", "test_outputs.py", "test_hostile_strings.py", "test_late_data.py",
-                 "test_ccusage_parity.py", "test_pipeline.py", "test_retention.py", "test_crash_safety.py", "test_run_worker.py",
-                 "test_copilot_pipeline.py", "test_own_data.py", "test_transcripts.py", "test_community.py", "test_push.py",
-                 "test_attribution_hard_cases.py", "test_opencode.py", "test_git_attribution.py", "test_codex_telemetry.py")
+LONGEST_FIRST = ("test_server.py", "test_lake.py", "test_outputs.py", "test_late_data.py", "test_pipeline.py",
+                 "test_retention.py", "test_own_data.py", "test_hostile_strings.py", "test_ccusage_parity.py",
+                 "test_copilot_pipeline.py", "test_run_worker.py", "test_community.py", "test_transcripts.py",
+                 "test_crash_safety.py", "test_push.py", "test_git_attribution.py", "test_copilot_cli.py",
+                 "test_attribution_hard_cases.py", "test_opencode.py", "test_fast_otlp.py", "test_agent_telemetry.py",
+                 "test_codex_telemetry.py", "test_writer_pool.py", "test_parsed_project.py", "test_gemini.py")
 
 
 def pytest_collection_modifyitems(items):
