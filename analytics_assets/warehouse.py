@@ -209,13 +209,14 @@ def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
 
 
 def _bookkeeping_present(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether the bookkeeping tables exist with their newest columns: one catalog read. Each DDL statement is a
-    commit of its own, which on a lake writes to the catalog database (six of them cost ~30 ms every step)."""
+    """Whether the bookkeeping tables exist with the columns added after them (a column added below is named here
+    too): one catalog read. Each DDL statement is a commit of its own, which on a lake writes to the catalog database
+    (the six below cost ~30 ms every step)."""
     purged = PURGED_DAYS.split(".")[1]
-    found = con.execute("SELECT count(DISTINCT table_name), count(*) FILTER (WHERE column_name = 'mtime_ns') FROM "
-                        "information_schema.columns WHERE table_schema = ? AND table_catalog = current_database() AND "
-                        "table_name IN ('quarantine', 'ingest_cursors', ?)", [RAW, purged]).fetchone()
-    return found == (3, 1)
+    found = con.execute("SELECT count(DISTINCT table_name), count(*) FILTER (WHERE table_name = 'ingest_cursors' AND column_name "
+                        "IN ('tail_hash', 'mtime_ns')) FROM information_schema.columns WHERE table_schema = ? AND table_catalog "
+                        "= current_database() AND table_name IN ('quarantine', 'ingest_cursors', ?)", [RAW, purged]).fetchone()
+    return found == (3, 2)
 
 
 def ensure_bookkeeping(con: duckdb.DuckDBPyConnection) -> None:
