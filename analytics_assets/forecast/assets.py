@@ -53,31 +53,31 @@ def input_digest(series: pl.DataFrame, end: dt.date | None) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def unchanged_fit(context: dg.AssetExecutionContext, con, digest: str) -> dict | None:
-    """The metadata of the last fit when it was made from exactly these inputs and its table is still there."""
+def last_fit(context: dg.AssetExecutionContext) -> dict:
+    """The metadata of the forecast's last materialization (empty when there is none)."""
     last = context.instance.get_latest_materialization_event(FORECAST_KEY)
-    metadata = last.asset_materialization.metadata if last and last.asset_materialization else {}
+    return dict(last.asset_materialization.metadata) if last and last.asset_materialization else {}
+
+
+def unchanged_fit(metadata: dict, con, digest: str) -> dict | None:
+    """The last fit's `metadata` when it was made from exactly these inputs and its table is still there."""
     previous = metadata.get("input_digest")
     if previous is None or previous.value != digest or not table_exists(con, "forecast.forecast_spend"):
         return None
     return {k: v for k, v in metadata.items() if k != "status"} | {"status": getattr(metadata.get("status"), "value", "")}
 
 
-def day_kept_by_refresh(context: dg.AssetExecutionContext, con) -> dict | None:
-    """In a refresh (a run for a source's new bytes), the metadata of the last fit when its history, through the
+def day_kept_by_refresh(context: dg.AssetExecutionContext, metadata: dict, con) -> dict | None:
+    """In a refresh (a run for a source's new bytes), the last fit's `metadata` when its history, through the
     last day it was fitted to, is unchanged: the first refresh after midnight would otherwise refit only because
     yesterday became a complete day (~2-4 s, in the run whose dashboard someone waits for). The day moves with
     the daily schedule (`marts_and_forecast_daily`, 05:00) and with any other run; late rows for a day the fit
     covers change that history, and the refresh refits."""
-    if not context.job_name.endswith("_refresh"):
-        return None
-    last = context.instance.get_latest_materialization_event(FORECAST_KEY)
-    day = (last.asset_materialization.metadata.get("last_history_day") if last and last.asset_materialization else None)
-    if day is None:
+    day = metadata.get("last_history_day")
+    if not context.job_name.endswith("_refresh") or day is None:
         return None
     series, end = spend_series(con, dt.date.fromisoformat(day.value))
-    kept = unchanged_fit(context, con, input_digest(series, end))
-    return kept if kept is not None and "last_history_day" in kept else None
+    return unchanged_fit(metadata, con, input_digest(series, end))
 
 
 @dg.asset(
@@ -96,12 +96,13 @@ def forecast_spend_asset(context: dg.AssetExecutionContext, warehouse: Warehouse
     with warehouse.connect() as con:
         series, end = spend_series(con)
         digest = input_digest(series, end)
-        kept = unchanged_fit(context, con, digest)
+        previous = last_fit(context)
+        kept = unchanged_fit(previous, con, digest)
         if kept is not None:
             # Through the last complete day, nothing changed (a refresh today adds only today's rows): the
             # fit would be the same; refitting costs ~4 s of every refresh.
             return dg.MaterializeResult(metadata={**kept, "status": f"inputs unchanged since the last fit: kept ({kept.get('status', '')})"})
-        kept = day_kept_by_refresh(context, con)
+        kept = day_kept_by_refresh(context, previous, con)
         if kept is not None:
             return dg.MaterializeResult(metadata={**kept, "status": f"a refresh keeps the fit's last day, {kept['last_history_day'].value}; "
                                                   f"the daily schedule moves it ({kept.get('status', '')})"})
