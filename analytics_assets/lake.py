@@ -76,20 +76,20 @@ VERIFIED = "signatures-verified.json"
 
 
 def _stats(folder: Path) -> dict:
-    platform_dirs = [d for d in folder.glob(f"v{duckdb.__version__}/*") if d.is_dir()]
-    return {str(f): [s.st_size, s.st_mtime_ns, s.st_ino] for d in platform_dirs for f in sorted(d.glob("*.duckdb_extension"))
-            if (s := f.stat())}
+    files = sorted(folder.glob(f"v{duckdb.__version__}/*/*.duckdb_extension"))
+    return {str(f): [(s := f.stat()).st_size, s.st_mtime_ns, s.st_ino] for f in files}
 
 
 @functools.cache  # per process
-def signatures_verified() -> bool:
-    """DuckDB verifies an extension's signature by hashing the whole file on every LOAD: ~0.25 s for the two (78 MB)
-    on every connection, the lake's largest fixed cost (each step of a run opens one). They are verified once per
-    installed version instead (`verify_signatures`), and connections load them without the check (DuckDB's
-    allow_unsigned_extensions). Those connections could also LOAD an unsigned extension by SQL; this project's
+def verified_extension_directory() -> Path:
+    """extension_directory(), its files' signatures verified. DuckDB verifies an extension's signature by hashing
+    the whole file on every LOAD: ~0.25 s for the two (78 MB) on every connection, the lake's largest fixed cost
+    (each step of a run opens one). They are verified once per installed version instead (`verify_signatures`),
+    and connections load them without the check (DuckDB's allow_unsigned_extensions). Those connections could also LOAD an unsigned extension by SQL; this project's
     SQL does not, and writing into the virtualenv is writing its code anyway."""
-    verify_signatures(extension_directory())
-    return True
+    folder = extension_directory()
+    verify_signatures(folder)
+    return folder
 
 
 def verify_signatures(folder: Path) -> None:
@@ -117,8 +117,8 @@ def verify_signatures(folder: Path) -> None:
 
 def duckdb_config() -> dict:
     """The DuckDB settings of a connection that loads the lake's extensions (installed, never downloaded)."""
-    return {"extension_directory": str(extension_directory()), "autoinstall_known_extensions": False,
-            "allow_unsigned_extensions": signatures_verified()}
+    return {"extension_directory": str(verified_extension_directory()), "autoinstall_known_extensions": False,
+            "allow_unsigned_extensions": True}
 
 
 def is_conflict(exc: BaseException) -> bool:

@@ -94,6 +94,6 @@ class WarehouseResource(dg.ConfigurableResource):
         os.environ["ANALYTICS_DUCKDB_PATH"] = str(self.path.resolve())
         if lake.url():
             os.environ["ANALYTICS_DBT_TARGET"] = "lake"
-            os.environ["ANALYTICS_DUCKDB_EXTENSIONS"] = str(lake.extension_directory())
-            os.environ["ANALYTICS_DUCKDB_UNSIGNED"] = str(lake.signatures_verified()).lower()  # verified once: lake.py
+            os.environ["ANALYTICS_DUCKDB_EXTENSIONS"] = str(lake.verified_extension_directory())
+            os.environ["ANALYTICS_DUCKDB_UNSIGNED"] = "true"  # their signatures verified once (lake.py)
             os.environ[lake.DATA_ENV] = lake.data_path()
