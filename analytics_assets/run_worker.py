@@ -226,12 +226,9 @@ def _warm_dbt() -> None:
     to report."""
     import tempfile
 
-    from dbt.cli.main import dbtRunner
-
     from .resources import WarehouseResource
     from .transform.dbt_assets import dbt_vars, target_folder
-    from .transform import parsed_project
-    from .transform.dbt_in_process import _release_warehouse
+    from .transform.dbt_in_process import InProcessDbt
 
     saved = dict(os.environ)
     try:
@@ -241,12 +238,9 @@ def _warm_dbt() -> None:
             state = target_folder(str(warehouse.path)) / "partial_parse.msgpack"
             if state.exists():
                 shutil.copy(state, scratch)
-            args = ["parse", "--quiet", "--no-static-parser", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
-                    str(DBT_PROJECT_DIR), "--target-path", scratch, "--vars", json.dumps(dbt_vars())]
-            parse = dbtRunner().invoke(args)
-            _release_warehouse()
-            if parse.success:  # the runs' dbt commands start from it (parsed_project): no parse at all
-                parsed_project.keep(parsed_project.key(args), parse.result)
+            # As the runs' dbt commands run, which then start from the project it parses (kept: parsed_project).
+            InProcessDbt(["dbt", "parse", "--no-static-parser", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
+                          str(DBT_PROJECT_DIR), "--target-path", scratch, "--vars", json.dumps(dbt_vars())], env={}).wait()
     except Exception as exc:  # noqa: BLE001 - see above
         print(f"run worker server: dbt warm-up skipped: {exc!r}", file=sys.stderr)
     finally:
