@@ -208,19 +208,40 @@ def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
                             [schema, name]).fetchone()[0])
 
 
-def _bookkeeping_present(con: duckdb.DuckDBPyConnection) -> bool:
+@dataclass(frozen=True)
+class RawCatalog:
+    """The raw schema's tables as one catalog read found them: what an ingest's preparation asks of the catalog (do
+    the bookkeeping tables have their columns, do the source's tables exist, what does a table's comment say). On a
+    lake each catalog query is a round of snapshot reads from the catalog database (~8 ms): one, not one a question."""
+
+    tables: dict[str, tuple[frozenset[str], str]]  # schema.name -> (its columns, its comment)
+
+    def has(self, table: str, *columns: str) -> bool:
+        found = self.tables.get(table)
+        return found is not None and found[0].issuperset(columns)
+
+    def comment(self, table: str) -> str:
+        return self.tables.get(table, (frozenset(), ""))[1]
+
+
+def raw_catalog(con: duckdb.DuckDBPyConnection) -> RawCatalog:
+    rows = con.execute("SELECT table_name, list(column_name), any_value(coalesce(t.table_comment, '')) FROM information_schema.columns "
+                       "JOIN information_schema.tables t USING (table_catalog, table_schema, table_name) "
+                       "WHERE table_schema = ? AND table_catalog = current_database() GROUP BY table_name", [RAW]).fetchall()
+    return RawCatalog({f"{RAW}.{name}": (frozenset(columns), comment) for name, columns, comment in rows})
+
+
+def _bookkeeping_present(catalog: RawCatalog) -> bool:
     """Whether the bookkeeping tables exist with the columns added after them (a column added below is named here
-    too): one catalog read. Each DDL statement is a commit of its own, which on a lake writes to the catalog database
-    (the six below cost ~30 ms every step)."""
-    purged = PURGED_DAYS.split(".")[1]
-    found = con.execute("SELECT count(DISTINCT table_name), count(*) FILTER (WHERE table_name = 'ingest_cursors' AND column_name "
-                        "IN ('tail_hash', 'mtime_ns')) FROM information_schema.columns WHERE table_schema = ? AND table_catalog "
-                        "= current_database() AND table_name IN ('quarantine', 'ingest_cursors', ?)", [RAW, purged]).fetchone()
-    return found == (3, 2)
+    too). Each DDL statement is a commit of its own, which on a lake writes to the catalog database (the six below
+    cost ~30 ms every step)."""
+    return (catalog.has(f"{RAW}.quarantine") and catalog.has(f"{RAW}.ingest_cursors", "tail_hash", "mtime_ns")
+            and catalog.has(PURGED_DAYS))
 
 
-def ensure_bookkeeping(con: duckdb.DuckDBPyConnection) -> None:
-    if _bookkeeping_present(con):
+def ensure_bookkeeping(con: duckdb.DuckDBPyConnection, catalog: RawCatalog | None = None) -> None:
+    """`catalog`: the raw schema as read just before (else it is read here)."""
+    if _bookkeeping_present(catalog or raw_catalog(con)):
         return
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW}")
     con.execute(
@@ -267,10 +288,12 @@ _CURSORS = pa.schema([("source", pa.string()), ("path", pa.string()), ("inode", 
                       ("tail_hash", pa.string()), ("mtime_ns", pa.int64())])
 
 
-def save_cursors(con: duckdb.DuckDBPyConnection, source: str, cursors: list[Cursor]) -> None:
+def save_cursors(con: duckdb.DuckDBPyConnection, source: str, cursors: list[Cursor], new: bool = False) -> None:
     """Upsert cursors in one MERGE: the files seen before are updated in place, new files inserted.
     Not DELETE + INSERT: re-inserted rows make the closing checkpoint rewrite the table (measured: ~9 ms more
-    for 50 cursors of 500, a tenth of an incremental transcript ingest)."""
+    for 50 cursors of 500, a tenth of an incremental transcript ingest). `new`: no cursor of these files is
+    stored (the caller read them in its transaction's warehouse): a plain INSERT, which reads no stored cursor
+    (on a lake a MERGE of 50 new cursors costs ~24 ms, the INSERT ~3 ms)."""
     if not cursors:
         return
     # An Arrow table straight from the values (a polars frame of rows costs a few ms of the GIL, which
@@ -279,6 +302,9 @@ def save_cursors(con: duckdb.DuckDBPyConnection, source: str, cursors: list[Curs
     table = pa.table(values | {"source": [source] * len(cursors), "updated_at": [now()] * len(cursors)}, schema=_CURSORS)
     with registered(con, "_cursors", table):
         assignments = ", ".join(f'"{c}" = c."{c}"' for c in _CURSORS.names if c not in ("source", "path"))
+        if new:
+            con.execute(f"INSERT INTO {RAW}.ingest_cursors BY NAME SELECT * FROM _cursors")
+            return
         con.execute(f"""MERGE INTO {RAW}.ingest_cursors t USING _cursors c ON t.source = c.source AND t.path = c.path
                     WHEN MATCHED THEN UPDATE SET {assignments} WHEN NOT MATCHED THEN INSERT BY NAME""")
 
@@ -341,7 +367,7 @@ class Rank:
 
 
 def insert_new(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame | pa.Table, key: str = "record_key", hash_key: bool = False,
-               rank: Rank | None = None, none_stored: bool = False, repeated: bool = False) -> tuple[int, int]:
+               rank: Rank | None = None, none_stored: bool = False, repeated: bool = False) -> tuple[int, int, bool]:
     """Insert rows whose key is not in the table yet (first of each key within the batch).
     With `hash_key`, the frame's key column holds the key's source text and the stored key is its
     md5 (`stored_keys`: without it, the key column holds the key as stored). With a `rank`, the
@@ -349,9 +375,10 @@ def insert_new(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame |
     best row seen of each key. `none_stored`: the caller found none of the frame's keys in the table
     (any_key_stored, in this transaction), which then is not looked up again. `repeated`: a key
     repeats within the frame (`insertable` tells; a ranked frame has one row per key once ranked).
-    Returns (rows inserted, stored rows replaced); the rest were duplicates."""
+    Returns (rows inserted, stored rows replaced, whether a key of the batch was stored before: True where
+    that cannot be told from the counts, a frame whose keys repeat); the rest were duplicates."""
     if len(frame) == 0:
-        return 0, 0
+        return 0, 0, False
     if rank is not None:
         frame = rank.best(frame, key)
     batch = _as_stored_keys("_insert_batch", key, hash_key)
@@ -361,14 +388,15 @@ def insert_new(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame |
     insert = f"INSERT INTO {table} BY NAME SELECT * FROM {batch} b {new} {first}"
     with registered(con, "_insert_batch", frame):
         inserted = con.execute(insert).fetchone()[0]
+        met = not none_stored and (inserted < len(frame) if rank is not None or not repeated else True)
         if rank is None or inserted == len(frame):
-            return inserted, 0  # no key of the batch was stored before: the common case, one statement
+            return inserted, 0, met  # (ranked) no key of the batch was stored before: the common case, one statement
         # Some were: a request's streaming writes that a batch or run boundary split, a resumed
         # session's copies, a file read again. Stored rows that the batch's beat make way for them.
         replaced = con.execute(f"DELETE FROM {table} t USING {batch} b WHERE t.{key} = b.{key} AND {rank.beats('b', 't')}").fetchone()[0]
         if replaced:
             inserted += con.execute(insert).fetchone()[0]
-    return inserted, replaced
+    return inserted, replaced, True
 
 
 def insertable(frame: pl.DataFrame, key: str = "record_key") -> tuple[pa.Table, bool]:

@@ -36,7 +36,10 @@ def test_a_changed_database_is_read_again_and_nothing_counts_twice(tmp_path):
     con = duckdb.connect(str(db))
     try:
         ensure_sources(con, b"s")
+        start = con.execute("SELECT now()").fetchone()[0]
         first = _ingest(con, landing, db)
+        # every row read was new: the dates read are the days stored, without reading the table
+        first_days = days_loaded(con, ["raw.opencode_messages"], start), days_loaded(con, ["raw.opencode_messages"], start, first)
         again = _ingest(con, landing, db)  # nothing changed: the export is not rewritten, nothing read
         # A message streamed on: the row is updated in place (more output); a new one arrives.
         sqlite = sqlite3.connect(home / "opencode.db")
@@ -58,6 +61,7 @@ def test_a_changed_database_is_read_again_and_nothing_counts_twice(tmp_path):
         since = con.execute("SELECT now()").fetchone()[0]
         fourth = _ingest(con, landing, db)
         read_days, stored_days = fourth.touched_dates(), days_loaded(con, ["raw.opencode_messages"], since)
+        stored_given_stats = days_loaded(con, ["raw.opencode_messages"], since, fourth)  # it read rows already stored
         message_day = con.execute("SELECT CAST(event_date AS VARCHAR) FROM raw.opencode_messages WHERE message_id = ?",
                                   [message["id"]]).fetchone()[0]
         rows = con.execute("SELECT count(*), count(DISTINCT message_id), max(machine), min(machine) FROM raw.opencode_messages").fetchone()
@@ -69,7 +73,9 @@ def test_a_changed_database_is_read_again_and_nothing_counts_twice(tmp_path):
     assert rows == (written + 2, written + 2, "ada-laptop", "ada-laptop")
     assert updated == message["tokens"]["output"]  # the copy with more tokens replaced the stored one
     assert third.quarantined_total == 1 and reasons == ["input_tokens: greater_than_or_equal_to(0) failed for -3"]
-    assert len(read_days) == 2 and stored_days == [message_day]
+    assert len(read_days) == 2 and stored_days == stored_given_stats == [message_day]
+    assert first_days[0] == first_days[1] == first.touched_dates() and len(first_days[0]) == 2
+    assert first.stored_keys_met == 0 and fourth.stored_keys_met > 0  # the first answered without a query
 
 
 @pytest.mark.skipif(not CCUSAGE.exists(), reason="ccusage not installed (make install puts it in .tools/)")

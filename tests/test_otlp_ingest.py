@@ -234,6 +234,9 @@ def test_a_key_a_later_batch_of_the_same_run_repeats_is_a_duplicate(env):
         (otlp / f"f{f}.jsonl").write_bytes(b"".join(lines + ([spans_line(span(TRACE, sid(5))) + b"\n"] if f == 3 else [])))
     stats = ingest_otlp(con, otlp, SALT, batch_bytes=4096)
     assert (count(con), stats.loaded["spans"], stats.duplicates["spans"]) == (160, 160, 1)
+    # each file spans batches: its first batch inserts its cursor, the later ones update it
+    cursors = con.execute('SELECT path, "offset" FROM raw.ingest_cursors WHERE source = \'otlp\' ORDER BY path').fetchall()
+    assert cursors == [(str(otlp / f"f{f}.jsonl"), (otlp / f"f{f}.jsonl").stat().st_size) for f in range(4)]
 
 
 @pytest.mark.parametrize("stage", ["shaping", "committing", "looking up"])
@@ -294,6 +297,7 @@ def test_a_batch_that_fails_stops_the_run_and_a_rerun_loads_the_rest_once(env, m
     monkeypatch.undo()
     stats = ingest_otlp(con, otlp, SALT, batch_bytes=4096)
     assert count(con) == 240 and stats.loaded["spans"] == 240 - first and stats.duplicates["spans"] == 0
+    assert con.execute("SELECT count(*), count(DISTINCT path) FROM raw.ingest_cursors WHERE source = 'otlp'").fetchone() == (6, 6)
 
 
 def test_log_keys_hashed_by_the_shapers_or_by_the_insert_are_the_same_keys(env, tmp_path, monkeypatch, shared_fixtures):

@@ -73,8 +73,9 @@ def test_saved_cursors_update_the_files_seen_before_and_add_the_new(tmp_path):
 
     con = warehouse.connect(tmp_path / "w.duckdb")
     warehouse.ensure_bookkeeping(con)
-    warehouse.save_cursors(con, "claude", [Cursor("/a", 1, "h", 10, 100), Cursor("/b", 2, "h", 10, 200)])
-    warehouse.save_cursors(con, "codex", [Cursor("/a", 9, "h", 10, 900)])  # another source's cursor on the same path
+    # files none of whose cursors is stored are inserted (`new`), as a run hands them over
+    warehouse.save_cursors(con, "claude", [Cursor("/a", 1, "h", 10, 100), Cursor("/b", 2, "h", 10, 200)], new=True)
+    warehouse.save_cursors(con, "codex", [Cursor("/a", 9, "h", 10, 900)], new=True)  # another source's cursor on the same path
     warehouse.save_cursors(con, "claude", [Cursor("/b", 2, "h2", 10, 250, tail_hash="t", mtime_ns=5), Cursor("/c", 3, "h", 10, 300)])
     rows = con.execute('SELECT source, path, "offset", head_hash, tail_hash, mtime_ns FROM raw.ingest_cursors ORDER BY ALL').fetchall()
     assert rows == [("claude", "/a", 100, "h", "", 0), ("claude", "/b", 250, "h2", "t", 5), ("claude", "/c", 300, "h", "", 0),

@@ -41,7 +41,7 @@ class CopilotCliSource:
         rows, quarantine, skipped = otel_file.parse_lines(sources, offsets, lines, RAW_TEXT_BOUND)
         return {self.frame: rows}, quarantine, skipped
 
-    def upgrade(self, con) -> None:
+    def upgrade(self, con, catalog) -> None:
         pass
 
     def split_valid(self, frame_name: str, frame: pl.DataFrame):

@@ -48,7 +48,7 @@ class GeminiSource:
         rows, quarantine, skipped = chats.parse_lines(sources, offsets, lines, RAW_TEXT_BOUND)
         return {self.frame: rows}, quarantine, skipped
 
-    def upgrade(self, con) -> None:
+    def upgrade(self, con, catalog) -> None:
         pass
 
     def split_valid(self, frame_name: str, frame: pl.DataFrame):

@@ -161,7 +161,7 @@ def build_ingest(defn: IngestDefinition) -> dict:
                 else f"{stats.files_read} of {stats.files_seen} files had new bytes"
             )
             records = sum(stats.records.values())
-            touched = days_loaded(con, defn.tables.values(), run_started) if stats.event_dates else []
+            touched = days_loaded(con, defn.tables.values(), run_started, stats) if stats.event_dates else []
             for frame, table in defn.tables.items():
                 yield dg.MaterializeResult(
                     asset_key=defn.raw_key(frame),

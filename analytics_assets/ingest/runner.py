@@ -63,8 +63,9 @@ class LineSource(Protocol):
         """Frames per table (with source_file, source_offset, record_key_src), quarantine rows, and
         how many lines were skipped as carrying nothing to load (e.g. transcript user turns)."""
 
-    def upgrade(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Bring tables an older version wrote to this version's shape (after they are ensured)."""
+    def upgrade(self, con: duckdb.DuckDBPyConnection, catalog: warehouse.RawCatalog) -> None:
+        """Bring tables an older version wrote to this version's shape (after they are ensured; `catalog`: the raw
+        schema as read before)."""
 
     def split_valid(self, frame_name: str, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         """(valid rows, invalid rows with a `reason` column)."""
@@ -110,6 +111,9 @@ class IngestStats:
     quarantined: Counter = field(default_factory=Counter)
     event_dates: set = field(default_factory=set)
     notes: list = field(default_factory=list)  # rotated / truncated / unreadable files
+    # Frames of committed batches some of whose keys were stored before (or where that could not be told, see
+    # warehouse.insert_new): 0 when every row stored is the best row of a key that was new (see days_loaded).
+    stored_keys_met: int = 0
 
     @property
     def quarantined_total(self) -> int:
@@ -120,7 +124,7 @@ class IngestStats:
 
     def add(self, other: "IngestStats") -> None:
         """Count `other`'s too (a batch's, shaped on another thread: each thread counts apart)."""
-        for name in ("files_seen", "files_read", "lines", "lines_skipped", "bytes_read"):
+        for name in ("files_seen", "files_read", "lines", "lines_skipped", "bytes_read", "stored_keys_met"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for name in ("records", "loaded", "duplicates", "replaced", "quarantined"):
             getattr(self, name).update(getattr(other, name))
@@ -135,18 +139,20 @@ def stored(frame: pl.DataFrame) -> pl.DataFrame:
 
 def ensure_tables(con: duckdb.DuckDBPyConnection, source: LineSource) -> None:
     """The bookkeeping tables and the source's raw tables exist (see ensure_raw_tables)."""
-    warehouse.ensure_bookkeeping(con)
-    ensure_raw_tables(con, source)
+    catalog = warehouse.raw_catalog(con)
+    warehouse.ensure_bookkeeping(con, catalog)
+    ensure_raw_tables(con, source, catalog)
 
 
-def ensure_raw_tables(con: duckdb.DuckDBPyConnection, source: LineSource) -> None:
+def ensure_raw_tables(con: duckdb.DuckDBPyConnection, source: LineSource, catalog: warehouse.RawCatalog) -> None:
     """The source's raw tables exist (empty until rows come: dbt's sources read them). A column a
-    newer version adds is added by the first batch that carries it (see _insert)."""
-    if not all(warehouse.table_exists(con, table) for table in source.tables.values()):
+    newer version adds is added by the first batch that carries it (see _insert). `catalog`: the raw
+    schema as read before."""
+    if not all(catalog.has(table) for table in source.tables.values()):
         frames, _, _ = source.decode([], [], [])  # their shape: decoding nothing costs ~10 ms of polars
         for name, frame in frames.items():
             warehouse.ensure_table(con, source.tables[name], _as_stored(source, name, frame))
-    source.upgrade(con)
+    source.upgrade(con, catalog)
 
 
 def _as_stored(source: LineSource, frame_name: str, frame: pl.DataFrame) -> pl.DataFrame:
@@ -189,6 +195,7 @@ class _Batch:
     size: int = 0
     scan: object | None = None
     last: bool = False  # the run's last batch
+    new_files: bool = False  # no cursor of its files is stored (set as it is handed to the writer)
 
     def add(self, path: Path, chunk: Chunk, cursor: Cursor, max_line_bytes: int) -> None:
         self.sources.extend([str(path)] * len(chunk.lines))
@@ -220,7 +227,7 @@ class _Rows(NamedTuple):
     hash_key: bool  # its keys are still texts, hashed by the insert
 
 
-def _insert(con: duckdb.DuckDBPyConnection, source: LineSource, frame_name: str, rows: _Rows, fresh: bool) -> tuple[int, int]:
+def _insert(con: duckdb.DuckDBPyConnection, source: LineSource, frame_name: str, rows: _Rows, fresh: bool) -> tuple[int, int, bool]:
     warehouse.ensure_table(con, source.tables[frame_name], rows.frame)  # a table from an older version lacks a new column
     return warehouse.insert_new(con, source.tables[frame_name], rows.frame, hash_key=rows.hash_key, rank=source.ranked.get(frame_name),
                                 none_stored=fresh, repeated=rows.repeated)
@@ -247,11 +254,12 @@ class _Shaped:
 
 
 def _shape_batch(source: LineSource, batch: _Batch, max_line_bytes: int,
-                 decoded: Callable[[dict[str, tuple[pl.Series, bool]]], None] | None, hashing: duckdb.DuckDBPyConnection) -> _Shaped:
+                 decoded: Callable[[dict[str, tuple[pl.Series, bool]]], None] | None,
+                 hashing: Callable[[], duckdb.DuckDBPyConnection]) -> _Shaped:
     """`decoded`: given the frames' keys (as stored) as soon as they are decoded, before the
-    validation and scrubbing (the committing thread looks them up meanwhile). `hashing`: a cursor of
-    the warehouse for the md5 of content-keyed frames' keys (warehouse.stored_keys), computed here
-    rather than by the one writer."""
+    validation and scrubbing (the committing thread looks them up meanwhile). `hashing`: gives a cursor
+    of the warehouse for the md5 of content-keyed frames' keys (warehouse.stored_keys), computed here
+    rather than by the one writer (asked for only by a frame that large)."""
     stats = IngestStats()
     if batch.scan is None:
         frames, decode_quarantine, skipped = source.decode(batch.sources, batch.offsets, batch.lines)
@@ -265,7 +273,7 @@ def _shape_batch(source: LineSource, batch: _Batch, max_line_bytes: int,
     # Content-keyed frames' md5 keys made here, off the one writer (~1 µs a row), where a batch is large
     # enough to repay a query on the shaper's own cursor (~2 ms); smaller ones are hashed by the insert.
     hashed = {name for name, frame in frames.items() if name in source.content_keyed and frame.height >= SHAPER_HASHED_ROWS}
-    frames = {name: frame.with_columns(warehouse.stored_keys(hashing, frame.get_column("record_key_src"))) if name in hashed else frame
+    frames = {name: frame.with_columns(warehouse.stored_keys(hashing(), frame.get_column("record_key_src"))) if name in hashed else frame
               for name, frame in frames.items()}
     if decoded is not None:
         decoded({name: (frame.get_column("record_key_src"), name in source.content_keyed and name not in hashed)
@@ -292,7 +300,7 @@ def _begin_batch(con: duckdb.DuckDBPyConnection, source: LineSource, batch: _Bat
     """Open the batch's transaction with what needs only the batch read, not shaped: its cursors."""
     warehouse.begin(con)
     with warehouse.rolled_back_on_error(con):
-        warehouse.save_cursors(con, source.name, list(batch.cursors.values()))
+        warehouse.save_cursors(con, source.name, list(batch.cursors.values()), new=batch.new_files)
 
 
 def _look_up(con: duckdb.DuckDBPyConnection, source: LineSource, keys: Mapping[str, tuple[pl.Series, bool]]) -> dict[str, bool]:
@@ -308,7 +316,8 @@ def _finish_batch(con: duckdb.DuckDBPyConnection, source: LineSource, shaped: _S
     keys were looked up and none found stored."""
     with warehouse.rolled_back_on_error(con):
         for name, rows in shaped.to_insert.items():
-            inserted, replaced = _insert(con, source, name, rows, fresh.get(name, False))
+            inserted, replaced, met = _insert(con, source, name, rows, fresh.get(name, False))
+            stats.stored_keys_met += met
             stats.loaded[name] += inserted
             stats.replaced[name] += replaced
             stats.duplicates[name] += len(rows.frame) - inserted
@@ -358,6 +367,8 @@ def run_ingest(
         try:
             with _Writer(con, source, stats, max_line_bytes, prepared) as writer:
                 for batch in batches if batches is not None else _batches(source, plans, batch_bytes, max_line_bytes, prepared.result):
+                    # `stored`: the warehouse's cursors as this run read them, and those of the batches before
+                    batch.new_files = stored.keys().isdisjoint(batch.cursors)
                     writer.submit(batch)
                     for path, cursor in batch.cursors.items():
                         stored[path] = cursor
@@ -369,10 +380,16 @@ def run_ingest(
     return stats
 
 
-def days_loaded(con: duckdb.DuckDBPyConnection, tables: Iterable[str], since) -> list[str]:
+def days_loaded(con: duckdb.DuckDBPyConnection, tables: Iterable[str], since, stats: IngestStats | None = None) -> list[str]:
     """The event dates of the rows stored since `since` (new, or replacing a lesser copy): the days whose
     daily marts a refresh rebuilds. Not every date a run read: a rewritten file (an OpenCode database's
-    export) is read whole, and its rows already stored change no day."""
+    export) is read whole, and its rows already stored change no day. `stats`: the run's; when no key it
+    read was stored before it (`stored_keys_met`), it stored the best row of every key it
+    read, and the dates it read are the answer without reading the tables again (on a lake, ~8 ms a
+    table). A key whose copies in the run fall on two dates (a request streamed across midnight) names
+    both: a day's marts rebuilt once more than needed, never one missed."""
+    if stats is not None and stats.stored_keys_met == 0:
+        return stats.touched_dates()
     days = set()
     for table in tables:
         try:
@@ -535,8 +552,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, source: LineSource, cursors: Future
     except BaseException as exc:
         cursors.set_exception(exc)
         raise
-    warehouse.ensure_bookkeeping(con)
-    ensure_raw_tables(con, source)
+    ensure_tables(con, source)
     loading.enter_context(warehouse.bulk_load(con))
     return [con.cursor() for _ in range(SHAPERS)]
 
@@ -664,20 +680,28 @@ class _Writer:
                         threading.Thread(target=self._commit, name="ingest-writer", daemon=True)]
 
     def _shape(self) -> None:
-        hashing = None
+        hashing = []
+
+        def cursor() -> duckdb.DuckDBPyConnection:
+            """This shaper's cursor of the warehouse, once the preparation has made them: asked for by a batch large
+            enough to be hashed here, so a small one is shaped while the warehouse is still being prepared (on a
+            lake, reading its catalog takes a few round trips to the catalog database)."""
+            if not hashing:
+                made = self.prepared.result()
+                with self.changed:  # the two shapers take one each
+                    hashing.append(made.pop())
+            return hashing[0]
+
         while True:
             item = self.queue.get()
             if item is None:
-                if hashing is not None:
-                    hashing.close()
+                for con in hashing:
+                    con.close()
                 return
             number, batch, shaped = *item, None
             if self.error is None:
                 try:
-                    if hashing is None:
-                        with self.changed:  # the two shapers take one each
-                            hashing = self.prepared.result().pop()
-                    shaped = _shape_batch(self.source, batch, self.max_line_bytes, lambda keys: self._decoded(number, keys), hashing)
+                    shaped = _shape_batch(self.source, batch, self.max_line_bytes, lambda keys: self._decoded(number, keys), cursor)
                 except BaseException as exc:  # noqa: BLE001 - raised in the caller
                     self._fail(exc)
             with self.changed:

@@ -76,7 +76,7 @@ class OpenCodeSource:
         rows, quarantine, skipped = messages.parse_lines(sources, offsets, lines, RAW_TEXT_BOUND)
         return {self.frame: rows}, quarantine, skipped
 
-    def upgrade(self, con) -> None:
+    def upgrade(self, con, catalog) -> None:
         pass
 
     def split_valid(self, frame_name: str, frame: pl.DataFrame):

@@ -33,7 +33,7 @@ class OtlpSource:
     # ran 1 M spans as fast as 64 MB ones with 2 GB peak RSS instead of 3 GB.
     batch_bytes = 32 << 20
 
-    def upgrade(self, con) -> None:
+    def upgrade(self, con, catalog) -> None:
         pass  # every table is in this version's shape
 
     def decode(self, sources, offsets, lines):

@@ -72,7 +72,7 @@ class _TranscriptSource:
         rows, quarantine, skipped = self.parse(sources, offsets, lines, RAW_TEXT_BOUND)
         return {self.frame: rows}, quarantine, skipped
 
-    def upgrade(self, con) -> None:
+    def upgrade(self, con, catalog) -> None:
         pass  # nothing to bring up to date (ClaudeSource has)
 
     def split_valid(self, frame_name: str, frame: pl.DataFrame):
@@ -100,16 +100,13 @@ class ClaudeSource(_TranscriptSource):
         rows, quarantine, skipped = claude.finish(scan, RAW_TEXT_BOUND)
         return {self.frame: rows}, quarantine, skipped, scan.lines, scan.oversize
 
-    def upgrade(self, con) -> None:
+    def upgrade(self, con, catalog) -> None:
         """raw.claude_requests held one row per line (keyed by the line's uuid, streaming writes
         deduplicated in dbt) before it held one per request. A table its comment does not call
         one-per-request is rekeyed and deduplicated once, as the load would have; an empty table
         only gets the comment."""
         table = self.tables[self.frame]
-        schema, name = table.split(".")
-        (comment,) = con.execute("SELECT coalesce(comment, '') FROM duckdb_tables() WHERE database_name = current_database() "
-                                 "AND schema_name = ? AND table_name = ?", [schema, name]).fetchone()
-        if comment == ONE_ROW_PER_REQUEST:
+        if catalog.comment(table) == ONE_ROW_PER_REQUEST:
             return
         key = ("CASE WHEN r.message_id IS NOT NULL AND r.request_id IS NOT NULL "
                "THEN md5('request:' || r.message_id || ':' || r.request_id) ELSE r.record_key END")

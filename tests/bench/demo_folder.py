@@ -17,9 +17,9 @@ def demo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scale", type=float, default=1.0)
 
 
-def demo_command(args: argparse.Namespace, landing: Path) -> list[str]:
+def demo_command(args: argparse.Namespace, landing: Path, seed: int = 7) -> list[str]:
     return [str(BIN / "python"), "-m", "analytics_assets.demo", "--days", str(args.days), "--developers", str(args.developers),
-            "--seed", "7", "--scale", str(args.scale), "--out", str(landing)]
+            "--seed", str(seed), "--scale", str(args.scale), "--out", str(landing)]
 
 
 def folder_env(folder: Path) -> dict:
