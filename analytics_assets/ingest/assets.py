@@ -190,7 +190,7 @@ def build_ingest(defn: IngestDefinition) -> dict:
         f"{defn.landing}_refresh",
         selection=refresh_selection(ingest),
         description=f"Ingest new {defn.landing} bytes, rebuild the dbt models over them and their readers, and rewrite "
-        "the dashboard and exports, and the daily marts of the days it touched (landing_sensor runs landing_refresh, "
+        "the dashboard and exports, and the days it touched of the daily marts it feeds (landing_sensor runs landing_refresh, "
         "the same for every source that changed).",
     )
 

@@ -146,9 +146,10 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Wa
     warehouse.export_env()
     os.environ["DBT_TARGET_PATH"] = str(target_folder(warehouse.path))
     days = [] if window else days_to_rebuild(context)
-    # All four daily marts, as one unit (like their partitioned asset, whose partitions the late-data sensor
-    # compares with the ingests' touched days).
-    daily = [(key.path[-1], key) for key in sorted(DAILY_KEYS)] if days else []
+    # The daily marts that read the step's models (a claude refresh: the usage mart, not the Copilot or
+    # instance-cost ones, whose rows its bytes cannot change); the late-data sensor checks each mart's partitions
+    # against the raw tables it reads.
+    daily = fed_daily_marts(context) if days else []
     # sources that never ran here exist (empty) for the staging models (on a fresh lake, racing a first ingest)
     with lake_conflicts_retried(), warehouse.connect() as con:
         ensure_sources(con, hash_salt(warehouse.path))
@@ -225,6 +226,31 @@ def _side_build(dbt: DbtCliResource, args: list[str]) -> None:
         invocation.wait()
     finally:
         keep_parse_state(invocation.target_path)
+
+
+def fed_daily_marts(context: dg.AssetExecutionContext) -> list[tuple[str, dg.AssetKey]]:
+    """(dbt name, asset key) of the daily marts that read, directly or not, a model this step builds."""
+    nodes, key_of, selected = _graph(context)
+    return sorted((nodes[uid]["name"], key) for uid, key in key_of.items() if key in DAILY_KEYS and _reads(uid, selected, nodes))
+
+
+@functools.cache
+def daily_mart_sources() -> dict[dg.AssetKey, frozenset[dg.AssetKey]]:
+    """Each daily mart and the asset keys of the dbt sources (raw tables) it reads, directly or not."""
+    manifest = _manifest()
+    nodes, sources = manifest["nodes"], manifest["sources"]
+    read = {}
+    for uid, node in nodes.items():
+        if node["resource_type"] != "model" or translator.get_asset_key(node) not in DAILY_KEYS:
+            continue
+        stack, seen = list(node["depends_on"]["nodes"]), set()
+        while stack:
+            parent = stack.pop()
+            if parent not in seen:
+                seen.add(parent)
+                stack.extend(nodes.get(parent, {}).get("depends_on", {}).get("nodes", []))
+        read[translator.get_asset_key(node)] = frozenset(translator.get_asset_key(sources[uid]) for uid in seen if uid in sources)
+    return read
 
 
 def _graph(context: dg.AssetExecutionContext) -> tuple[dict, dict, set]:

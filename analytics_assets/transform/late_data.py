@@ -2,7 +2,7 @@
 
 Every ingest records the event dates it touched (`event_dates_touched` in its materialization
 metadata; a Copilot report run touches its partition days). A day is stale when such an event is
-newer than the latest build of that day's mart partition. The late-data sensor turns the stale days
+newer than the latest build of that day's partition of a mart it feeds. The late-data sensor turns the stale days
 older than today (today's partition is the eager condition's) into one backfill; retention holds
 back the raw rows of stale days so no partition is left unable to rebuild.
 """
@@ -19,20 +19,20 @@ from ..copilot.assets import copilot_usage
 from ..otlp.assets import OTLP
 from ..partitions import SENSOR_STATUS, day_keys, marts_days, metadata_days, today_utc
 from ..transcripts.assets import CLAUDE, CODEX
-from .dbt_assets import dbt_daily_marts, dbt_models
+from .dbt_assets import daily_mart_sources, dbt_daily_marts, dbt_models
 
 # The raw tables whose rows feed the daily marts: the file ingests and the Copilot reports.
 WATCHED = [key for asset in (*(s["asset"] for s in (OTLP, CLAUDE, CODEX)), copilot_usage) for key in sorted(asset.keys)]
 PAGE = 500
 
 
-def touched_days(instance: dg.DagsterInstance, keys: Iterable[dg.AssetKey], after: int = 0) -> tuple[dict[str, int], int]:
-    """{day: storage id of the newest materialization that touched it} over the events after `after`,
+def touched_days(instance: dg.DagsterInstance, keys: Iterable[dg.AssetKey], after: int = 0) -> tuple[dict[dg.AssetKey, dict[str, int]], int]:
+    """Per key, {day: storage id of the newest materialization that touched it} over the events after `after`,
     and the newest storage id seen (the next cursor)."""
-    touched: dict[str, int] = {}
+    touched: dict[dg.AssetKey, dict[str, int]] = {}
     newest = after
     for key in keys:
-        cursor = None
+        cursor, days_of_key = None, touched.setdefault(key, {})
         while True:
             page = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=key, after_storage_id=after or None),
                                                    limit=PAGE, cursor=cursor, ascending=True)
@@ -43,23 +43,33 @@ def touched_days(instance: dg.DagsterInstance, keys: Iterable[dg.AssetKey], afte
                 if record.partition_key:  # a partitioned report run: its days are its partitions
                     days.append(record.partition_key)
                 for day in day_keys(days):
-                    touched[day] = max(touched.get(day, 0), record.storage_id)
+                    days_of_key[day] = max(days_of_key.get(day, 0), record.storage_id)
             if not page.has_more:
                 break
             cursor = page.cursor
     return touched, newest
 
 
-def stale_days(instance: dg.DagsterInstance, touched: dict[str, int]) -> list[str]:
-    """The touched days whose daily-mart partition was last built before the newest touch (or never)."""
-    if not touched:
-        return []
-    built = instance.get_latest_storage_id_by_partition(MART_KEY, DagsterEventType.ASSET_MATERIALIZATION, set(touched))
-    return sorted(day for day, touch in touched.items() if built.get(day, 0) < touch)
+def fed_by() -> dict[dg.AssetKey, list[dg.AssetKey]]:
+    """Each daily mart and the watched raw tables it reads, directly or not: a refresh rebuilds the touched days of
+    the marts its source feeds, not of the others."""
+    read = daily_mart_sources()
+    return {mart: [key for key in WATCHED if key in read[mart]] for mart in sorted(read, key=lambda k: k.to_user_string())}
 
 
-# One key stands for the daily-marts asset: its models are built together, one partition at a time.
-MART_KEY = sorted(dbt_daily_marts.keys, key=lambda k: k.to_user_string())[0]
+def stale_days(instance: dg.DagsterInstance, touched: dict[dg.AssetKey, dict[str, int]]) -> list[str]:
+    """The days some daily mart's partition was last built before the newest touch of a raw table it reads (or
+    never built)."""
+    stale = set()
+    for mart, keys in fed_by().items():
+        days: dict[str, int] = {}
+        for key in keys:
+            for day, touch in touched.get(key, {}).items():
+                days[day] = max(days.get(day, 0), touch)
+        if days:
+            built = instance.get_latest_storage_id_by_partition(mart, DagsterEventType.ASSET_MATERIALIZATION, set(days))
+            stale.update(day for day, touch in days.items() if built.get(day, 0) < touch)
+    return sorted(stale)
 
 
 @dg.sensor(
