@@ -239,18 +239,9 @@ def daily_mart_sources() -> dict[dg.AssetKey, frozenset[dg.AssetKey]]:
     """Each daily mart and the asset keys of the dbt sources (raw tables) it reads, directly or not."""
     manifest = _manifest()
     nodes, sources = manifest["nodes"], manifest["sources"]
-    read = {}
-    for uid, node in nodes.items():
-        if node["resource_type"] != "model" or translator.get_asset_key(node) not in DAILY_KEYS:
-            continue
-        stack, seen = list(node["depends_on"]["nodes"]), set()
-        while stack:
-            parent = stack.pop()
-            if parent not in seen:
-                seen.add(parent)
-                stack.extend(nodes.get(parent, {}).get("depends_on", {}).get("nodes", []))
-        read[translator.get_asset_key(node)] = frozenset(translator.get_asset_key(sources[uid]) for uid in seen if uid in sources)
-    return read
+    return {translator.get_asset_key(node): frozenset(translator.get_asset_key(sources[parent]) for parent in _ancestors(uid, nodes)
+                                                      if parent in sources)
+            for uid, node in nodes.items() if node["resource_type"] == "model" and translator.get_asset_key(node) in DAILY_KEYS}
 
 
 def _graph(context: dg.AssetExecutionContext) -> tuple[dict, dict, set]:
@@ -309,15 +300,18 @@ def missing_parents(context: dg.AssetExecutionContext, con, also: set) -> list[t
 
 def _reads(uid: str, targets: set, nodes: dict) -> bool:
     """Whether the model `uid` reads, directly or not, one of `targets`."""
+    return not _ancestors(uid, nodes).isdisjoint(targets)
+
+
+def _ancestors(uid: str, nodes: dict) -> set:
+    """The unique ids the node `uid` reads, directly or not (models, seeds, sources)."""
     stack, seen = list(nodes[uid].get("depends_on", {}).get("nodes", [])), set()
     while stack:
         parent = stack.pop()
-        if parent in targets:
-            return True
-        if parent in nodes and parent not in seen:
+        if parent not in seen:
             seen.add(parent)
-            stack.extend(nodes[parent].get("depends_on", {}).get("nodes", []))
-    return False
+            stack.extend(nodes.get(parent, {}).get("depends_on", {}).get("nodes", []))
+    return seen
 
 
 def _planned(context: dg.AssetExecutionContext) -> set:
