@@ -301,10 +301,10 @@ def save_cursors(con: duckdb.DuckDBPyConnection, source: str, cursors: list[Curs
     values = {name: [getattr(c, name) for c in cursors] for name in _CURSORS.names if hasattr(cursors[0], name)}
     table = pa.table(values | {"source": [source] * len(cursors), "updated_at": [now()] * len(cursors)}, schema=_CURSORS)
     with registered(con, "_cursors", table):
-        assignments = ", ".join(f'"{c}" = c."{c}"' for c in _CURSORS.names if c not in ("source", "path"))
         if new:
             con.execute(f"INSERT INTO {RAW}.ingest_cursors BY NAME SELECT * FROM _cursors")
             return
+        assignments = ", ".join(f'"{c}" = c."{c}"' for c in _CURSORS.names if c not in ("source", "path"))
         con.execute(f"""MERGE INTO {RAW}.ingest_cursors t USING _cursors c ON t.source = c.source AND t.path = c.path
                     WHEN MATCHED THEN UPDATE SET {assignments} WHEN NOT MATCHED THEN INSERT BY NAME""")
 
@@ -388,7 +388,9 @@ def insert_new(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame |
     insert = f"INSERT INTO {table} BY NAME SELECT * FROM {batch} b {new} {first}"
     with registered(con, "_insert_batch", frame):
         inserted = con.execute(insert).fetchone()[0]
-        met = not none_stored and (inserted < len(frame) if rank is not None or not repeated else True)
+        # A key of the batch was stored when the anti-join left rows out, or cannot be told from the counts when
+        # keys repeat within an unranked frame (the QUALIFY leaves rows out too).
+        met = not none_stored and (inserted < len(frame) or (repeated and rank is None))
         if rank is None or inserted == len(frame):
             return inserted, 0, met  # (ranked) no key of the batch was stored before: the common case, one statement
         # Some were: a request's streaming writes that a batch or run boundary split, a resumed
