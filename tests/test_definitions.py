@@ -52,7 +52,7 @@ def test_checks_pandera_blocking_and_dbt_tests():
     for table in ("raw/otlp_spans", "raw/otlp_logs", "raw/otlp_metric_points", "raw/claude_requests", "raw/codex_events"):
         assert checks[(table, "pandera_contract")].blocking
     dbt_checks = {name for (asset, name) in checks if asset == "marts/fact_instance_usage"}
-    assert "unique_fact_instance_usage_instance_id" in dbt_checks
+    assert "primary_key_fact_instance_usage_instance_id" in dbt_checks
 
 
 def test_every_writer_is_in_the_duckdb_pool():

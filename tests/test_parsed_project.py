@@ -48,6 +48,11 @@ def test_one_parse_serves_other_warehouses_until_the_project_or_vars_change(tmp_
     _build(project, first, tmp_path / "t1", {"v": 1})
     _build(project, second, tmp_path / "t2", {"v": 1})
     assert _parsed(tmp_path / "t1") and not _parsed(tmp_path / "t2")  # the second command did not parse
+    # Each command leaves its run results (people open them); not dbt's 4 MB manifest, which nothing reads.
+    for target in (tmp_path / "t1", tmp_path / "t2"):
+        results = {r["unique_id"]: r["status"] for r in json.loads((target / "run_results.json").read_text())["results"]}
+        assert results["model.agent_analytics.int_model_prices"] == "success" and len(results) >= 3
+        assert not (target / "manifest.json").exists()
     assert "is_provider_path" in _columns(first) and "is_provider_path" in _columns(second)  # each built its own file
     model = project / "models" / "intermediate" / "int_model_prices.sql"
     model.write_text(model.read_text().replace("as is_provider_path", "as is_provider_path, 1 as edited"))

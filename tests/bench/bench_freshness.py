@@ -78,10 +78,16 @@ def main() -> int:
         span = subprocess.run([str(BIN / "analytics-assets"), "partition-range", "marts"], env=env, capture_output=True, text=True,
                               check=True).stdout.strip()
         start, end = span.split("...")
-        dbt = [str(BIN / "dbt"), "build", "--quiet", "--project-dir", str(ROOT / "dbt"), "--profiles-dir", str(ROOT / "dbt")]
-        # dbt's parse state as the runs keep it (beside the warehouse): the floor parses only what changed, too
+        # dbt's parse state as the runs keep it (beside the warehouse), and the runs' vars and daily window (as
+        # environment variables): the floors parse only what changed, as the runs do, and leave that state as the
+        # runs need it (other vars made the refresh after them parse the whole project again: +3-4 s).
+        run_vars = subprocess.run([str(BIN / "python"), "-c", "import json; from analytics_assets.transform.dbt_assets import "
+                                   "dbt_vars; print(json.dumps(dbt_vars()))"], cwd=ROOT, env=env, capture_output=True, text=True,
+                                  check=True).stdout.strip()
+        dbt = [str(BIN / "dbt"), "build", "--quiet", "--project-dir", str(ROOT / "dbt"), "--profiles-dir", str(ROOT / "dbt"),
+               "--vars", run_vars]
         env["DBT_TARGET_PATH"] = str(folder / "warehouse.duckdb.dbt")
-        graph_floor = timed([*dbt, "--vars", json.dumps({"min_date": start, "max_date": end})], env)
+        graph_floor = timed(dbt, {**env, "ANALYTICS_DAILY_MIN_DATE": start, "ANALYTICS_DAILY_MAX_DATE": end})
 
         # One request appended to one transcript, today; the refresh from the CLI.
         now = dt.datetime.now(dt.timezone.utc)
