@@ -2,7 +2,10 @@
 
 In a fresh folder: the demo's landing files and a PostgreSQL cluster of its own (the lake's catalog), then
 - one writer: the OTLP ingest and the Claude transcript ingest, each alone on a warehouse of its own, file then lake;
-  their records per second as the ingest reports it (`records_per_second` in its materialization metadata). Twice:
+  their records per second as the ingest reports it (`records_per_second` in its materialization metadata), on ~50 MB
+  of landing files each: the demo's OTLP files, and its transcripts at `--transcript-scale` (6: the demo's own 9 MB
+  of transcripts take the file ~0.1 s, so their figure was the run's fixed costs, the lake's ~0.1 s of opening and
+  catalog reads, rather than a rate; a run's latency is the freshness bench's business). Twice:
   into tables that exist but are empty (a first run on an empty folder made them: a deployment's first ingest), and
   into tables that hold rows (a first run loaded a small demo of another seed: every later ingest). DuckLake 1.5.5
   does not cache that an empty table has no statistics and asks the catalog again for every column a query names
@@ -10,8 +13,8 @@ In a fresh folder: the demo's landing files and a PostgreSQL cluster of its own 
 - four ingests (otlp, claude, codex, git), each started as its own `dagster asset materialize` process at the same
   moment on one Dagster instance: on the file they queue on the `duckdb_writer` pool, on the lake each has its own
   pool. Wall time from the start until the last has finished, and whether any run's step waited for a pool.
-Targets (issue "Beyond one machine"): one lake writer >= 0.5 x the file's records/s (into tables with rows, as
-every ingest but a deployment's first); four at once on the lake
+Targets (issue "Beyond one machine"): one lake writer >= 0.5 x the file's records/s, into empty tables and into
+tables with rows; four at once on the lake
 <= 1.0 x the same four queued on the file, with no run waiting on a pool. On 2 cores four processes share two:
 the lake's gain is what overlaps (one ingest's reading with another's commit), not four-fold.
 
@@ -95,6 +98,7 @@ def four_at_once(env: dict) -> tuple[float, int]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     demo_arguments(parser)
+    parser.add_argument("--transcript-scale", type=float, default=6.0, help="the one-writer transcripts' demo scale")
     args = parser.parse_args()
     if not postgres.available():
         sys.exit("PostgreSQL is not installed (make install installs Debian's package)")
@@ -109,11 +113,15 @@ def main() -> int:
         # the first run's folders: nothing (the tables made empty), or a small demo of another seed (rows in them)
         (folder / "empty").mkdir()
         run(demo_command(argparse.Namespace(days=3, developers=1, scale=1), folder / "small", seed=99), base)
+        transcripts = folder / "transcripts"
+        run([*demo_command(argparse.Namespace(**{**vars(args), "scale": args.transcript_scale}), transcripts),
+             "--sources", "claude_transcripts"], base)
+        corpus = {"otlp": landing, "claude": transcripts}
         rates = {}
         for source in ("otlp", "claude"):
             for first in ("empty", "small"):
                 for mode, pg in (("file", None), ("lake", server)):
-                    env = fresh(base, folder, f"{source}_{first}_{mode}", pg)
+                    env = {**fresh(base, folder, f"{source}_{first}_{mode}", pg), "ANALYTICS_LANDING_DIR": str(corpus[source])}
                     out = run([str(BIN / "python"), "-c", RATE, INGESTS[source], str(folder / first)], env)
                     rates[source, first, mode] = json.loads(out.strip().splitlines()[-1])
         queued, queued_waits = four_at_once(fresh(base, folder, "four_file", None))
@@ -122,10 +130,11 @@ def main() -> int:
         server.stop()
         shutil.rmtree(folder, ignore_errors=True)
 
-    print(f"demo: {args.days} days, {args.developers} developers, scale {args.scale}; {os.cpu_count()} cores")
+    print(f"demo: {args.days} days, {args.developers} developers, scale {args.scale} (transcripts of one writer: scale "
+          f"{args.transcript_scale}); {os.cpu_count()} cores")
     print(f"{'one writer':52} {'file rec/s':>11} {'lake rec/s':>11} {'ratio':>7}  target")
     for source in ("otlp", "claude"):
-        for first, label, target in (("small", "into tables with rows", ">= 0.5 x"), ("empty", "into empty tables", "(a first ingest)")):
+        for first, label, target in (("small", "into tables with rows", ">= 0.5 x"), ("empty", "into empty tables", ">= 0.5 x")):
             file, lake = rates[source, first, "file"], rates[source, first, "lake"]
             name = f"{source} ingest, {label} ({file['rows']:,} rows{'' if file['rows'] == lake['rows'] else ', DIFFERENT in the lake'})"
             file, lake = file["records_per_second"], lake["records_per_second"]
