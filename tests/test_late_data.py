@@ -14,6 +14,7 @@ import duckdb
 import pytest
 
 from analytics_assets.definitions import defs
+from analytics_assets.gemini.assets import GEMINI
 from analytics_assets.transcripts.assets import CLAUDE
 from analytics_assets.transform.dbt_assets import dbt_daily_marts, dbt_models
 from analytics_assets.transform.late_data import late_data_sensor
@@ -91,7 +92,8 @@ def test_a_refresh_rebuilds_the_late_days_itself(project_env):
         assert not again.run_requests
 
 
-def test_late_days_are_backfilled_exactly(project_env):
+def test_late_days_are_backfilled_exactly(project_env, tmp_path, monkeypatch):
+    monkeypatch.setenv("GEMINI_DATA_DIR", str(tmp_path / "home-gemini"))  # this machine's own chats stay out
     with dg.instance_for_test(temp_dir=str(project_env["dagster_home"])) as instance:
         before, cursor = _built_before(project_env, instance)
         # The ingest alone (from the UI, say): the rows are in raw, no model or partition rebuilt.
@@ -119,6 +121,20 @@ def test_late_days_are_backfilled_exactly(project_env):
         assert not again.run_requests
         again = late_data_sensor(dg.build_sensor_context(instance=instance, definitions=defs))  # even from scratch
         assert not again.run_requests
+
+        # Every agent's late rows count, not Claude's only: a Gemini chat of a built day, ingested alone.
+        day = DAYS[6]
+        chat = project_env["landing"] / "gemini" / "ada-laptop" / "tmp" / "p" / "chats" / "session-late.jsonl"
+        chat.parent.mkdir(parents=True)
+        chat.write_text(json.dumps({"sessionId": "late", "startTime": f"{day}T08:00:00Z"}) + "\n" + json.dumps(
+            {"id": "g1", "type": "gemini", "timestamp": f"{day}T08:00:05Z", "model": "gemini-2.5-flash",
+             "tokens": {"input": 10, "output": 2, "total": 12}}) + "\n")
+        _run(instance, dg.AssetSelection.assets(GEMINI["asset"]))
+        gemini = late_data_sensor(dg.build_sensor_context(instance=instance, cursor=again.cursor, definitions=defs))
+        assert len(gemini.run_requests) == 1
+        subset = gemini.run_requests[0].asset_graph_subset
+        assert {key: set(parts.get_partition_keys()) for key, parts in subset.partitions_subsets_by_asset_key.items()} == {
+            key: {str(day)} for key in dbt_daily_marts.keys}
 
 
 def test_todays_rows_are_in_the_refresh_and_automation_asks_no_more_of_its_marts(project_env):

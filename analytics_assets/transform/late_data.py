@@ -15,14 +15,13 @@ import dagster as dg
 from dagster._core.definitions.assets.graph.asset_graph_subset import AssetGraphSubset
 from dagster._core.events import DagsterEventType
 
-from ..copilot.assets import copilot_usage
-from ..otlp.assets import OTLP
 from ..partitions import SENSOR_STATUS, day_keys, marts_days, metadata_days, today_utc
-from ..transcripts.assets import CLAUDE, CODEX
 from .dbt_assets import daily_mart_sources, dbt_daily_marts, dbt_models
 
-# The raw tables whose rows feed the daily marts: the file ingests and the Copilot reports.
-WATCHED = [key for asset in (*(s["asset"] for s in (OTLP, CLAUDE, CODEX)), copilot_usage) for key in sorted(asset.keys)]
+# The raw tables whose rows feed the daily marts, as the dbt project reads them (every agent's ingest, the OTLP
+# tables, the Copilot reports; a new source's table is watched as soon as a daily mart reads it). Tables whose
+# materializations name no event dates (developer identities, repository folders) are read and never stale a day.
+WATCHED = sorted(set().union(*daily_mart_sources().values()), key=lambda key: key.to_user_string())
 PAGE = 500
 
 
@@ -77,7 +76,7 @@ def stale_days(instance: dg.DagsterInstance, touched: dict[dg.AssetKey, dict[str
     minimum_interval_seconds=120,
     default_status=SENSOR_STATUS,
     asset_selection=dg.AssetSelection.assets(dbt_daily_marts),
-    description="When an ingest (transcripts, OTLP, Copilot reports) touches event dates before today whose daily-mart "
+    description="When an ingest (any agent's, OTLP, Copilot reports) touches event dates before today whose daily-mart "
     "partitions were built before it, requests ONE backfill of exactly those partitions (with the dbt models they read, "
     "rebuilt first). Today's partition is refreshed by the eager automation condition instead.",
 )
