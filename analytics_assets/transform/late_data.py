@@ -49,18 +49,11 @@ def touched_days(instance: dg.DagsterInstance, keys: Iterable[dg.AssetKey], afte
     return touched, newest
 
 
-def fed_by() -> dict[dg.AssetKey, list[dg.AssetKey]]:
-    """Each daily mart and the watched raw tables it reads, directly or not: a refresh rebuilds the touched days of
-    the marts its source feeds, not of the others."""
-    read = daily_mart_sources()
-    return {mart: [key for key in WATCHED if key in read[mart]] for mart in sorted(read, key=lambda k: k.to_user_string())}
-
-
 def stale_days(instance: dg.DagsterInstance, touched: dict[dg.AssetKey, dict[str, int]]) -> list[str]:
     """The days some daily mart's partition was last built before the newest touch of a raw table it reads (or
-    never built)."""
+    never built): a refresh rebuilds the touched days of the marts its source feeds, not of the others."""
     stale = set()
-    for mart, keys in fed_by().items():
+    for mart, keys in daily_mart_sources().items():
         days: dict[str, int] = {}
         for key in keys:
             for day, touch in touched.get(key, {}).items():
