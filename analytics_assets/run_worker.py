@@ -227,7 +227,7 @@ def _warm_dbt() -> None:
     import tempfile
 
     from .resources import WarehouseResource
-    from .transform.dbt_assets import dbt_vars, target_folder
+    from .transform.dbt_state import dbt_vars, target_folder
     from .transform.dbt_in_process import InProcessDbt
 
     saved = dict(os.environ)

@@ -96,6 +96,12 @@ def _build(project_env, demo_landing):
         f"the rest of the graph ({manifest['arguments']['start']}...{dt.datetime.now(dt.timezone.utc).date()}):"]
     runs = dg.DagsterInstance.get().get_runs()
     assert len(runs) == 2 and all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
+    # dbt parsed the project in a process of its own while the graph ingested (dbt_state.start_parse_ahead);
+    # the graph's first dbt command parsed none of its files itself
+    dbt_folder = Path(f"{project_env['duckdb']}.dbt")
+    ahead = json.loads((dbt_folder / "parse-ahead" / "perf_info.json").read_text())
+    [models] = [json.loads(p.read_text()) for p in dbt_folder.glob("dbt_models-*/perf_info.json")]
+    assert ahead["parsed_path_count"] == ahead["path_count"] > 200 and models["parsed_path_count"] == 0
     return project_env
 
 

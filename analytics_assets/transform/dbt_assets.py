@@ -10,7 +10,6 @@ write them, so the UI shows one lineage: landing -> raw -> staging -> marts.
 import functools
 import json
 import os
-import shutil
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -25,10 +24,10 @@ from dagster._core.events import DagsterEventType
 from packaging import version
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
-from .. import project_config
 from ..config import DBT_PROJECT_DIR, settings
 from ..config import hash_salt
 from .dbt_in_process import InProcessDbt
+from .dbt_state import dbt_vars, finish_parse_ahead, keep_parse_state, target_folder
 from .key_numbers import KEY_NUMBERS, markdown
 from .sources import ensure_sources
 from ..partitions import EAGER_DAILY, EAGER_UNPARTITIONED, ONE_RUN, day_keys, marts_days, metadata_days
@@ -145,6 +144,7 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Wa
     command (recorded as those partitions' materializations), so the refresh ends with the days current."""
     warehouse.export_env()
     os.environ["DBT_TARGET_PATH"] = str(target_folder(warehouse.path))
+    finish_parse_ahead()  # `make run`'s graph parsed the project on the side while it ingested
     days = [] if window else days_to_rebuild(context)
     # The daily marts that read the step's models (a claude refresh: the usage mart, not the Copilot or
     # instance-cost ones, whose rows its bytes cannot change); the late-data sensor checks each mart's partitions
@@ -348,44 +348,6 @@ def daily_window(window=None, days=None):
             os.environ.pop(name, None)
             if value is not None:
                 os.environ[name] = value
-
-
-KEEP_TARGETS = 5  # the newest dbt target folders kept for looking into (logs, compiled SQL, run results)
-
-
-def target_folder(warehouse_path: str) -> Path:
-    """dbt's target folder for one warehouse, beside it (`<warehouse>.dbt/`): dbt's parse state holds the
-    warehouse path, so warehouses sharing one folder (tests, a second deployment) would re-parse each
-    other's state away; and the dbt project's folder stays what the code ships."""
-    folder = Path(f"{warehouse_path}.dbt")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def keep_parse_state(target: Path) -> None:
-    """dagster-dbt gives every command its own folder under the target folder and seeds it with the target
-    folder's `partial_parse.msgpack`; the state the command leaves goes back there, so the next command
-    parses only what changed (without it, each one re-parsed the whole project: ~10 s). Older command
-    folders are removed (each holds 3-5 MB: a team server refreshing every 30 s would fill its disk)."""
-    project_target = target.parent
-    state = target / "partial_parse.msgpack"
-    if state.exists():
-        staged = project_target / f".partial_parse.{os.getpid()}.msgpack"
-        shutil.copyfile(state, staged)
-        os.replace(staged, project_target / "partial_parse.msgpack")
-    folders = sorted((p for p in project_target.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
-    for old in folders[:-KEEP_TARGETS]:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-def dbt_vars() -> dict:
-    """The project config's numbers that dbt models use (one place to set them: analytics.yaml)."""
-    config = project_config.load(settings().config_path)
-    return {"copilot_seat_price_usd": config.copilot.seat_price_usd, "cursor_seat_price_usd": config.cursor.seat_price_usd,
-            "session_window_minutes": config.git.session_window_minutes,
-            "ticket_pattern": config.git.ticket_pattern,
-            "roi_hours_saved_per_assisted_commit": config.alerts.hours_saved_per_assisted_commit,
-            "roi_hourly_rate_usd": config.alerts.hourly_rate_usd}
 
 
 def _dbt_executable() -> str:

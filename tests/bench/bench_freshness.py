@@ -83,7 +83,7 @@ def main() -> int:
         # graph's first dbt command on the fresh warehouse parsed the whole project (the floor: a target folder of its
         # own, empty), the refresh only what changed (its floor: the parse state the runs keep beside the warehouse,
         # left as the runs need it; with other vars the refresh after it parsed the whole project again: +3-4 s).
-        run_vars = subprocess.run([str(BIN / "python"), "-c", "import json; from analytics_assets.transform.dbt_assets import "
+        run_vars = subprocess.run([str(BIN / "python"), "-c", "import json; from analytics_assets.transform.dbt_state import "
                                    "dbt_vars; print(json.dumps(dbt_vars()))"], cwd=ROOT, env=env, capture_output=True, text=True,
                                   check=True).stdout.strip()
         dbt = [str(BIN / "dbt"), "build", "--quiet", "--project-dir", str(ROOT / "dbt"), "--profiles-dir", str(ROOT / "dbt"),
