@@ -81,3 +81,5 @@ def test_a_parse_ahead_starts_only_where_dbt_has_no_parse_state(tmp_path, monkey
     (folder / dbt_state.STATE).unlink()
     monkeypatch.setenv("ANALYTICS_WAREHOUSE", "ducklake:postgres:dbname=lake")
     assert not dbt_state.start_parse_ahead()
+    monkeypatch.setenv("ANALYTICS_WAREHOUSE", "mysql:lake")  # not a setting we take: the run says so, not the parse
+    assert not dbt_state.start_parse_ahead()

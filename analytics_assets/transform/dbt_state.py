@@ -68,9 +68,15 @@ def start_parse_ahead() -> bool:
     global _ahead
     from .. import lake
 
+    try:
+        in_lake = lake.url() is not None
+    except lake.LakeError:
+        return False  # the run reports the setting, as without a parse ahead
+    if _ahead is not None or in_lake:
+        return False
     warehouse = settings().duckdb_path.resolve()
     folder = target_folder(str(warehouse))
-    if _ahead is not None or lake.url() or (folder / STATE).exists():
+    if (folder / STATE).exists():
         return False
     ahead = folder / AHEAD
     shutil.rmtree(ahead, ignore_errors=True)
