@@ -65,21 +65,18 @@ def test_one_parse_serves_other_warehouses_until_the_project_or_vars_change(tmp_
 
 
 def test_a_parse_ahead_starts_only_where_dbt_has_no_parse_state(tmp_path, monkeypatch):
-    """`make run` starts dbt's parse in its own process on a fresh warehouse; where the warehouse's dbt folder
-    holds a parse state (any later run), or on a lake, it starts nothing. A started parse leaves the state."""
+    """`make run` starts dbt's parse in its own process on a fresh warehouse (`tests/test_outputs.py`: it parses every
+    file, the graph's dbt step none); where the warehouse's dbt folder holds a parse state (any later run), on a lake
+    or with a setting the run will refuse, it starts nothing."""
     from analytics_assets.transform import dbt_state
 
     warehouse = tmp_path / "data" / "warehouse.duckdb"
-    warehouse.parent.mkdir()
     monkeypatch.setenv("ANALYTICS_DUCKDB_PATH", str(warehouse))
     monkeypatch.delenv("ANALYTICS_WAREHOUSE", raising=False)
-    folder = dbt_state.target_folder(str(warehouse))
-    assert dbt_state.start_parse_ahead()
-    dbt_state.finish_parse_ahead()
-    assert (folder / dbt_state.STATE).exists() and not warehouse.exists()  # a parse does not open the warehouse
-    assert not dbt_state.start_parse_ahead()  # the state exists now
-    (folder / dbt_state.STATE).unlink()
-    monkeypatch.setenv("ANALYTICS_WAREHOUSE", "ducklake:postgres:dbname=lake")
+    (dbt_state.target_folder(str(warehouse)) / dbt_state.STATE).write_bytes(b"a state")
     assert not dbt_state.start_parse_ahead()
-    monkeypatch.setenv("ANALYTICS_WAREHOUSE", "mysql:lake")  # not a setting we take: the run says so, not the parse
-    assert not dbt_state.start_parse_ahead()
+    (dbt_state.target_folder(str(warehouse)) / dbt_state.STATE).unlink()
+    for setting in ("ducklake:postgres:dbname=lake", "mysql:lake"):
+        monkeypatch.setenv("ANALYTICS_WAREHOUSE", setting)
+        assert not dbt_state.start_parse_ahead()
+    assert not (dbt_state.target_folder(str(warehouse)) / dbt_state.AHEAD).exists()
