@@ -27,7 +27,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from ..config import DBT_PROJECT_DIR, settings
 from ..config import hash_salt
 from .dbt_in_process import InProcessDbt
-from .dbt_state import dbt_vars, finish_parse_ahead, keep_parse_state, target_folder
+from .dbt_state import DAILY_WINDOW_ENV, dbt_executable, dbt_vars, finish_parse_ahead, keep_parse_state, target_folder
 from .key_numbers import KEY_NUMBERS, markdown
 from .sources import ensure_sources
 from ..partitions import EAGER_DAILY, EAGER_UNPARTITIONED, ONE_RUN, day_keys, marts_days, metadata_days
@@ -42,7 +42,7 @@ def ensure_manifest(project: DbtProject = dbt_project) -> Path:
         # A fresh clone used without `make install`: parse once, with a clear line in the log.
         print(f"dbt manifest missing at {project.manifest_path}; running `dbt parse` once", file=sys.stderr)
         subprocess.run(
-            [_dbt_executable(), "parse", "--quiet", "--project-dir", str(project.project_dir),
+            [dbt_executable(), "parse", "--quiet", "--project-dir", str(project.project_dir),
              "--profiles-dir", str(project.profiles_dir)],
             check=True,
         )
@@ -335,7 +335,7 @@ def daily_window(window=None, days=None):
     or a list of days; as environment variables rather than `--vars`: dbt re-parses the whole project
     whenever its vars change (other days every run), and only the files that read an environment variable
     when that one changes."""
-    names = ("ANALYTICS_DAILY_MIN_DATE", "ANALYTICS_DAILY_MAX_DATE", "ANALYTICS_DAILY_DAYS")
+    names = DAILY_WINDOW_ENV
     saved = {name: os.environ.pop(name, None) for name in names}
     if window is not None:
         os.environ.update(zip(names, (d.isoformat() for d in window)))
@@ -348,11 +348,6 @@ def daily_window(window=None, days=None):
             os.environ.pop(name, None)
             if value is not None:
                 os.environ[name] = value
-
-
-def _dbt_executable() -> str:
-    # The dbt installed beside this interpreter (the project venv), whether or not it is on PATH.
-    return str(Path(sys.executable).parent / "dbt")
 
 
 class ProjectDbtResource(DbtCliResource):
@@ -394,5 +389,5 @@ class ProjectDbtResource(DbtCliResource):
 
 def dbt_resource() -> DbtCliResource:
     # ANALYTICS_DBT_IN_PROCESS=0 starts dbt as a subprocess, as dagster-dbt does (to compare, or to isolate).
-    return ProjectDbtResource(project_dir=dbt_project, dbt_executable=_dbt_executable(),
+    return ProjectDbtResource(project_dir=dbt_project, dbt_executable=dbt_executable(),
                               in_process=os.environ.get("ANALYTICS_DBT_IN_PROCESS", "1") != "0")

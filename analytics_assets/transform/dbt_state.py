@@ -19,8 +19,15 @@ from ..config import DBT_PROJECT_DIR, settings
 KEEP_TARGETS = 5  # the newest dbt target folders kept for looking into (logs, compiled SQL, run results)
 STATE = "partial_parse.msgpack"
 AHEAD = "parse-ahead"  # the ahead parse's own target folder, under the warehouse's
+# The daily marts' window, which dbt reads from the environment (`dbt_assets.daily_window`).
+DAILY_WINDOW_ENV = ("ANALYTICS_DAILY_MIN_DATE", "ANALYTICS_DAILY_MAX_DATE", "ANALYTICS_DAILY_DAYS")
 
-_ahead: subprocess.Popen | None = None
+_ahead: tuple[subprocess.Popen, Path] | None = None  # the parse started ahead and its target folder
+
+
+def dbt_executable() -> str:
+    # The dbt installed beside this interpreter (the project venv), whether or not it is on PATH.
+    return str(Path(sys.executable).parent / "dbt")
 
 
 def target_folder(warehouse_path: str) -> Path:
@@ -81,14 +88,13 @@ def start_parse_ahead() -> bool:
     ahead = folder / AHEAD
     shutil.rmtree(ahead, ignore_errors=True)
     ahead.mkdir()
-    daily = ("ANALYTICS_DAILY_MIN_DATE", "ANALYTICS_DAILY_MAX_DATE", "ANALYTICS_DAILY_DAYS")
-    env = {**{k: v for k, v in os.environ.items() if k not in daily}, "ANALYTICS_DUCKDB_PATH": str(warehouse),
+    env = {**{k: v for k, v in os.environ.items() if k not in DAILY_WINDOW_ENV}, "ANALYTICS_DUCKDB_PATH": str(warehouse),
            "DBT_PROJECT_DIR": str(DBT_PROJECT_DIR), "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
            "DBT_TARGET_PATH": str(ahead), "DBT_LOG_PATH": str(ahead), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
            "DBT_WRITE_JSON": "false"}
     with open(ahead / "parse.log", "wb") as log:
-        _ahead = subprocess.Popen([str(Path(sys.executable).parent / "dbt"), "parse", "--vars", json.dumps(dbt_vars())],
-                                  cwd=DBT_PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        _ahead = (subprocess.Popen([dbt_executable(), "parse", "--vars", json.dumps(dbt_vars())], cwd=DBT_PROJECT_DIR, env=env,
+                                   stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL), ahead)
     return True
 
 
@@ -98,7 +104,6 @@ def finish_parse_ahead() -> None:
     global _ahead
     if _ahead is None:
         return
-    ahead, _ahead = _ahead, None
-    if ahead.wait() == 0:
-        folder = target_folder(settings().duckdb_path.resolve().as_posix())
-        keep_parse_state(folder / AHEAD)
+    (process, target), _ahead = _ahead, None
+    if process.wait() == 0:
+        keep_parse_state(target)
